@@ -1,0 +1,49 @@
+"""Where authentication plugs in: every route but health, public forms and the survey page
+depends on `require(...)`. Tokens are JWT bearer tokens with a `roles` claim (HS256 for now).
+
+With no ATIENDE_JWT_SECRET configured, authentication is off (a development default, logged
+loudly at startup); the roles model is in place for the issue that turns it on everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import jwt
+from fastapi import Request
+
+from .problems import Problem
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    roles: frozenset[str]
+
+
+ANONYMOUS_DEV = Principal(subject="anonymous", roles=frozenset({"*"}))
+
+
+def require(*roles: str) -> Callable[[Request], Awaitable[Principal]]:
+    async def dependency(request: Request) -> Principal:
+        settings = request.app.state.runtime.settings
+        if not settings.jwt_secret:
+            return ANONYMOUS_DEV
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        challenge = {"WWW-Authenticate": 'Bearer realm="atiende"'}
+        if scheme.lower() != "bearer" or not token:
+            raise Problem(401, "Unauthorized", "A bearer token is required", headers=challenge)
+        try:
+            claims = jwt.decode(
+                token, settings.jwt_secret, algorithms=["HS256"], audience=settings.jwt_audience
+            )
+        except jwt.PyJWTError as exc:
+            raise Problem(401, "Unauthorized", f"Invalid token: {exc}", headers=challenge) from exc
+        principal = Principal(str(claims.get("sub", "")), frozenset(claims.get("roles", [])))
+        if roles and not principal.roles.intersection(roles):
+            raise Problem(403, "Forbidden", f"Requires one of the roles: {', '.join(roles)}")
+        return principal
+
+    return dependency

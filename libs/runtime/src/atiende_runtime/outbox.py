@@ -1,0 +1,262 @@
+"""Transactional outbox: events are rows written in the same transaction as the state change;
+the relay publishes them with publisher confirms and marks them sent only after the confirm.
+
+Guarantees and limits (docs/architecture.md has the long form):
+- nothing lost: a row is marked published only after RabbitMQ confirmed it;
+- at-least-once: a crash between the confirm and the commit republishes the row, with the same
+  event id, which every consumer's inbox drops;
+- per-subject order: rows of one subject (case) are published in `position` order, even with two
+  relays, because a relay never publishes a row while an earlier row of its subject is pending in
+  another relay's batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections import defaultdict
+from typing import Any
+
+import aio_pika
+import asyncpg
+from aio_pika.abc import AbstractExchange
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind
+
+from atiende_contracts import Envelope, EventData
+
+from .broker import Topology
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer("atiende.outbox")
+
+
+async def enqueue(
+    conn: asyncpg.Connection,
+    data: EventData,
+    *,
+    source: str,
+    subject: str | uuid.UUID | None = None,
+) -> Envelope:
+    """Record `data` as an event to publish; call inside the transaction of the state change."""
+    envelope = Envelope.wrap(data, source=source, subject=str(subject) if subject else None)
+    trace_headers: dict[str, str] = {}
+    propagate.inject(trace_headers)
+    await conn.execute(
+        """INSERT INTO outbox (event_id, type, routing_key, subject, source, occurred_at,
+                               dataschema, dataversion, data, trace_headers)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
+        envelope.id,
+        envelope.type,
+        envelope.routing_key,
+        envelope.subject,
+        envelope.source,
+        envelope.time,
+        envelope.dataschema,
+        envelope.dataversion,
+        envelope.data,
+        trace_headers,
+    )
+    return envelope
+
+
+_CLAIM = """
+WITH batch AS (
+    SELECT position, subject FROM outbox
+    WHERE published_at IS NULL
+    ORDER BY position
+    LIMIT $1
+    FOR UPDATE SKIP LOCKED
+)
+SELECT o.* FROM outbox o JOIN batch b USING (position)
+WHERE NOT EXISTS (            -- an earlier row of the same subject is held by another relay
+    SELECT 1 FROM outbox e
+    WHERE e.published_at IS NULL AND e.subject = b.subject AND e.position < b.position
+      AND e.position NOT IN (SELECT position FROM batch))
+ORDER BY o.position
+"""
+
+
+def envelope_of(row: asyncpg.Record) -> Envelope:
+    return Envelope(
+        id=row["event_id"],
+        source=row["source"],
+        type=row["type"],
+        time=row["occurred_at"],
+        subject=row["subject"],
+        dataschema=row["dataschema"],
+        dataversion=row["dataversion"],
+        data=row["data"],
+    )
+
+
+class OutboxRelay:
+    """Publishes pending outbox rows. Wakes on LISTEN/NOTIFY, polls as a fallback."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        topology: Topology,
+        *,
+        database_url: str,
+        schema: str,
+        batch_size: int = 200,
+        poll_interval: float = 1.0,
+    ) -> None:
+        self._pool = pool
+        self._topology = topology
+        self._database_url = database_url
+        self._schema = schema
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._listen_task: asyncio.Task[None] | None = None
+        self.published = 0
+
+    async def start(self) -> None:
+        self._listen_task = asyncio.create_task(self._listen(), name="outbox-listen")
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+        for task in (self._task, self._listen_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def _listen(self) -> None:
+        """Keep a LISTEN connection; on any failure fall back to polling and retry."""
+        channel = f"{self._schema}_outbox"
+        while not self._stopping.is_set():
+            conn: asyncpg.Connection | None = None
+            try:
+                conn = await asyncpg.connect(self._database_url)
+                await conn.add_listener(channel, lambda *_: self._wake.set())
+                self._wake.set()  # catch up on anything written while not listening
+                while not self._stopping.is_set() and not conn.is_closed():
+                    await asyncio.sleep(self._poll_interval)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("outbox listener lost, polling meanwhile", extra={"error": str(exc)})
+                await asyncio.sleep(self._poll_interval)
+            finally:
+                if conn is not None and not conn.is_closed():
+                    with contextlib.suppress(Exception):
+                        await conn.close()
+
+    async def _run(self) -> None:
+        backoff = self._poll_interval
+        while not self._stopping.is_set():
+            try:
+                count = await self.publish_batch()
+                backoff = self._poll_interval
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("outbox relay failed; retrying", extra={"error": repr(exc)})
+                count = 0
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+            if count >= self._batch_size:
+                continue  # more may be waiting
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._poll_interval)
+
+    async def publish_batch(self) -> int:
+        """Claim, publish and mark one batch; returns how many rows were published."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(_CLAIM, self._batch_size)
+            if not rows:
+                return 0
+            exchange = await self._topology.events_exchange()
+            by_subject: dict[Any, list[asyncpg.Record]] = defaultdict(list)
+            for row in rows:
+                # rows without a subject have no order to keep: each is its own lane
+                by_subject[row["subject"] or row["position"]].append(row)
+            results = await asyncio.gather(
+                *(self._publish_lane(exchange, lane) for lane in by_subject.values())
+            )
+            done = [position for lane_done, _ in results for position in lane_done]
+            failures = [(position, err) for _, failed in results for position, err in failed]
+            if done:
+                await conn.execute(
+                    "UPDATE outbox SET published_at = now(), attempts = attempts + 1,"
+                    " last_error = NULL WHERE position = ANY($1::bigint[])",
+                    done,
+                )
+            for position, err in failures:
+                await conn.execute(
+                    "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE position = $1",
+                    position,
+                    err,
+                )
+        self.published += len(done)
+        if failures:
+            raise RuntimeError(f"{len(failures)} outbox rows not confirmed: {failures[0][1]}")
+        return len(done)
+
+    async def _publish_lane(
+        self, exchange: AbstractExchange, lane: list[asyncpg.Record]
+    ) -> tuple[list[int], list[tuple[int, str]]]:
+        done: list[int] = []
+        for row in lane:
+            try:
+                await self._publish_row(exchange, row)
+            except Exception as exc:
+                # stop this lane: later rows of the subject must not overtake this one
+                return done, [(row["position"], repr(exc))]
+            done.append(row["position"])
+        return done, []
+
+    async def _publish_row(self, exchange: AbstractExchange, row: asyncpg.Record) -> None:
+        envelope = envelope_of(row)
+        parent = propagate.extract(row["trace_headers"] or {})
+        token = otel_context.attach(parent)
+        try:
+            with tracer.start_as_current_span(
+                f"{envelope.routing_key} publish",
+                kind=SpanKind.PRODUCER,
+                attributes={
+                    "messaging.system": "rabbitmq",
+                    "messaging.destination.name": exchange.name,
+                    "messaging.rabbitmq.destination.routing_key": envelope.routing_key,
+                    "messaging.message.id": str(envelope.id),
+                    "atiende.case_id": envelope.subject or "",
+                },
+            ):
+                headers: dict[str, Any] = dict(envelope.amqp_headers())
+                propagate.inject(headers)
+                message = aio_pika.Message(
+                    body=_json_bytes(envelope.data),
+                    content_type="application/json",
+                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                    message_id=str(envelope.id),
+                    correlation_id=envelope.subject,
+                    type=envelope.type,
+                    app_id=envelope.source,
+                    timestamp=envelope.time,
+                    headers=headers,
+                )
+                # mandatory: an unroutable message is returned (raising) rather than dropped; the
+                # events exchange's alternate exchange normally catches it first, so it is kept.
+                await exchange.publish(message, routing_key=envelope.routing_key, mandatory=True)
+        finally:
+            otel_context.detach(token)
+
+
+def _json_bytes(data: Any) -> bytes:
+    import json
+
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()

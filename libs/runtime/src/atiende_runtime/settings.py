@@ -1,0 +1,48 @@
+"""Settings every service reads from the environment (prefix ATIENDE_), with local defaults."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from atiende_contracts.topology import DEFAULT_NAMESPACE
+
+DEFAULT_PORTS = {"intake": 8001, "routing": 8002, "surveys": 8003, "notifications": 8004, "indicators": 8005}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ATIENDE_", extra="ignore")
+
+    service_name: str = "atiende"
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/atiende"
+    database_pool_min: int = Field(default=2, ge=1)
+    database_pool_max: int = Field(default=10, ge=1)
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    broker_namespace: str = Field(
+        default=DEFAULT_NAMESPACE,
+        pattern=r"^[a-z][a-z0-9_-]*$",
+        description="Prefix of every exchange and queue; tests use their own to stay isolated.",
+    )
+    delivery_limit: int = Field(default=5, ge=1, description="Deliveries before a message is parked")
+    prefetch: int = Field(default=32, ge=1)
+    http_host: str = "127.0.0.1"
+    http_port: int | None = None
+    log_level: str = "INFO"
+    relay_batch_size: int = Field(default=200, ge=1)
+    relay_poll_interval: float = Field(
+        default=1.0, gt=0, description="Seconds between outbox polls when no NOTIFY arrives"
+    )
+    jwt_secret: str | None = Field(
+        default=None, description="HS256 secret; when unset, authentication is disabled (dev only)"
+    )
+    jwt_audience: str = "atiende"
+    shutdown_timeout: float = 15.0
+
+    @property
+    def schema(self) -> str:
+        """Each service owns one PostgreSQL schema, named after it."""
+        return self.service_name
+
+    @property
+    def port(self) -> int:
+        return self.http_port or DEFAULT_PORTS.get(self.service_name, 8000)

@@ -1,0 +1,401 @@
+"""pytest plugin shared by every test in the repository (loaded with `-p atiende_runtime.testing`).
+
+Infrastructure comes from, in order: ATIENDE_TEST_DATABASE_URL / ATIENDE_TEST_AMQP_URL, the local
+defaults (127.0.0.1), testcontainers when a Docker engine answers. If none works the test run
+fails, saying what to start: nothing here is ever skipped for missing infrastructure.
+
+Isolation: every test that asks for `database_url` gets a database of its own, and every test that
+asks for `broker_namespace` gets exchange and queue names of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+
+from . import db
+
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
+DEFAULT_AMQP = "amqp://guest:guest@127.0.0.1:5672/"
+PG_HINT = (
+    "start it with `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`"
+    " or set ATIENDE_TEST_DATABASE_URL"
+)
+AMQP_HINT = "start it with `rabbitmq-server -detached` or set ATIENDE_TEST_AMQP_URL"
+
+
+def _tcp_open(host: str, port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=2):
+        return True
+    return False
+
+
+def _docker_answers() -> bool:
+    try:
+        import docker
+
+        docker.from_env().ping()
+        return True
+    except Exception:
+        return False
+
+
+def _host_port(url: str, default_port: int) -> tuple[str, int]:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return parts.hostname or "127.0.0.1", parts.port or default_port
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> Iterator[str]:
+    url = os.environ.get("ATIENDE_TEST_DATABASE_URL", DEFAULT_PG)
+    if _tcp_open(*_host_port(url, 5432)):
+        yield url
+        return
+    if _docker_answers():
+        from testcontainers.postgres import PostgresContainer
+
+        with PostgresContainer("postgres:15", driver=None) as pg:
+            yield pg.get_connection_url()
+        return
+    pytest.fail(f"PostgreSQL is not reachable at {url}: {PG_HINT}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def amqp_url() -> Iterator[str]:
+    url = os.environ.get("ATIENDE_TEST_AMQP_URL", DEFAULT_AMQP)
+    if _tcp_open(*_host_port(url, 5672)):
+        yield url
+        return
+    if _docker_answers():
+        from testcontainers.rabbitmq import RabbitMqContainer
+
+        with RabbitMqContainer("rabbitmq:3.13") as rmq:
+            params = rmq.get_connection_params()
+            yield f"amqp://guest:guest@{params.host}:{params.port}/"
+        return
+    pytest.fail(f"RabbitMQ is not reachable at {url}: {AMQP_HINT}", pytrace=False)
+
+
+def _with_database(url: str, name: str) -> str:
+    base, _, rest = url.rpartition("/")
+    _, _, query = rest.partition("?")
+    return f"{base}/{name}" + (f"?{query}" if query else "")
+
+
+@pytest.fixture
+async def database_url(pg_admin_url: str) -> AsyncIterator[str]:
+    """A fresh, empty database for this test, dropped afterwards."""
+    name = f"atiende_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(pg_admin_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    yield _with_database(pg_admin_url, name)
+    admin = await asyncpg.connect(pg_admin_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+_namespaces: list[str] = []
+
+
+@pytest.fixture
+def broker_namespace() -> str:
+    """Exchange and queue names of this test's own (`t<hex>.events`, `t<hex>.<service>.<handler>`)."""
+    namespace = f"t{uuid.uuid4().hex[:10]}"
+    _namespaces.append(namespace)
+    return namespace
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Best effort: delete the queues and exchanges the tests declared (needs rabbitmqctl)."""
+    if not _namespaces or not shutil.which("rabbitmqctl"):
+        return
+    url = os.environ.get("ATIENDE_TEST_AMQP_URL", DEFAULT_AMQP)
+    with contextlib.suppress(Exception):
+        asyncio.run(_delete_test_topology(url, tuple(_namespaces)))
+
+
+async def _delete_test_topology(url: str, namespaces: tuple[str, ...]) -> None:
+    import aio_pika
+
+    def names(kind: str) -> list[str]:
+        out = subprocess.run(
+            ["rabbitmqctl", "-q", f"list_{kind}", "name"], capture_output=True, text=True, timeout=60
+        ).stdout.split()
+        return [n for n in out if n.split(".", 1)[0] in namespaces]
+
+    queues, exchanges = names("queues"), names("exchanges")
+    connection = await aio_pika.connect(url)
+    async with connection:
+        for queue in queues:
+            channel = await connection.channel()
+            with contextlib.suppress(Exception):
+                await channel.queue_delete(queue)
+        for exchange in exchanges:
+            channel = await connection.channel()
+            with contextlib.suppress(Exception):
+                await channel.exchange_delete(exchange)
+
+
+# --- SMTP sink ---------------------------------------------------------------------------------
+
+
+@dataclass
+class SmtpSink:
+    host: str
+    port: int
+    messages: list[Message] = field(default_factory=list)
+
+    def to(self, address: str) -> list[Message]:
+        return [m for m in self.messages if address in (m.get("To") or "")]
+
+    async def wait_for(
+        self, predicate: Callable[[Message], bool], *, count: int = 1, timeout: float = 30
+    ) -> list[Message]:
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [m for m in self.messages if predicate(m)]
+            if len(found) >= count:
+                return found
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"expected {count} matching email(s) within {timeout}s, got {len(found)}; "
+                    f"subjects seen: {[m.get('Subject') for m in self.messages]}"
+                )
+            await asyncio.sleep(0.1)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[SmtpSink]:
+    """A real SMTP server (aiosmtpd) on a free local port, keeping every message it receives."""
+    from aiosmtpd.controller import Controller
+
+    sink = SmtpSink("127.0.0.1", free_port())
+
+    class Handler:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+            sink.messages.append(message_from_bytes(envelope.original_content or envelope.content))
+            return "250 Message accepted"
+
+    controller = Controller(Handler(), hostname=sink.host, port=sink.port)
+    controller.start()
+    try:
+        yield sink
+    finally:
+        controller.stop()
+
+
+# --- in-process service ------------------------------------------------------------------------
+
+
+@dataclass
+class RunningService:
+    app: Any
+    client: Any  # httpx.AsyncClient bound to the app
+
+    @property
+    def runtime(self) -> Any:
+        return self.app.state.runtime
+
+
+@contextlib.asynccontextmanager
+async def run_service(service: str, **overrides: Any) -> AsyncIterator[RunningService]:
+    """Start a service's app in this process (lifespan included) with settings overrides."""
+    import importlib
+
+    import httpx
+
+    module = importlib.import_module(f"atiende_{service}.app")
+    settings = module.settings(**overrides)
+    app = module.create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=f"http://{service}") as client:
+            yield RunningService(app, client)
+
+
+@pytest.fixture
+def service_factory(
+    database_url: str, amqp_url: str, broker_namespace: str
+) -> Callable[..., contextlib.AbstractAsyncContextManager[RunningService]]:
+    """`async with service_factory("routing") as svc:` runs it on this test's database and names."""
+
+    def factory(service: str, **overrides: Any) -> contextlib.AbstractAsyncContextManager[RunningService]:
+        params: dict[str, Any] = {
+            "database_url": database_url,
+            "amqp_url": amqp_url,
+            "broker_namespace": broker_namespace,
+            "relay_poll_interval": 0.2,
+            **overrides,
+        }
+        return run_service(service, **params)
+
+    return factory
+
+
+async def eventually(
+    check: Callable[[], Any], *, timeout: float = 20, interval: float = 0.1, message: str = ""
+) -> Any:
+    """Poll an (async or sync) check until it returns a truthy value; fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if asyncio.iscoroutine(last):
+            last = await last
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(message or f"condition not met within {timeout}s (last value: {last!r})")
+
+
+# --- services as real processes ---------------------------------------------------------------
+
+
+@dataclass
+class ServiceProcess:
+    service: str
+    port: int
+    env: dict[str, str]
+    log_path: Path
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "atiende_runtime.cli", "serve", self.service],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def kill(self) -> None:
+        """SIGKILL: no graceful shutdown, no acks, no final commits."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    async def wait_ready(self, timeout: float = 60) -> None:
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient() as client:
+            while time.monotonic() < deadline:
+                if self.proc and self.proc.poll() is not None:
+                    raise AssertionError(
+                        f"{self.service} exited with {self.proc.returncode}; log:\n{self.log_tail()}"
+                    )
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get(f"{self.url}/readyz", timeout=2)).status_code == 200:
+                        return
+                await asyncio.sleep(0.2)
+        raise AssertionError(f"{self.service} not ready in {timeout}s; log:\n{self.log_tail()}")
+
+    def log_lines(self) -> list[str]:
+        return self.log_path.read_text(errors="replace").splitlines() if self.log_path.exists() else []
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log_lines()[-lines:])
+
+
+SERVICE_NAMES = ("intake", "routing", "surveys", "notifications", "indicators")
+
+
+@dataclass
+class Cluster:
+    services: dict[str, ServiceProcess]
+
+    def __getitem__(self, name: str) -> ServiceProcess:
+        return self.services[name]
+
+    async def start(self) -> None:
+        for svc in self.services.values():
+            svc.start()
+        await asyncio.gather(*(svc.wait_ready() for svc in self.services.values()))
+
+    def stop(self) -> None:
+        for svc in self.services.values():
+            svc.stop()
+
+
+@pytest.fixture
+async def cluster(
+    database_url: str, amqp_url: str, broker_namespace: str, smtp_sink: SmtpSink, tmp_path: Path
+) -> AsyncIterator[Cluster]:
+    """The five services as real OS processes on this test's database, names and SMTP sink."""
+    ports = {name: free_port() for name in SERVICE_NAMES}
+    services = {}
+    for name in SERVICE_NAMES:
+        env = {
+            **os.environ,
+            "ATIENDE_DATABASE_URL": database_url,
+            "ATIENDE_AMQP_URL": amqp_url,
+            "ATIENDE_BROKER_NAMESPACE": broker_namespace,
+            "ATIENDE_HTTP_PORT": str(ports[name]),
+            "ATIENDE_SMTP_HOST": smtp_sink.host,
+            "ATIENDE_SMTP_PORT": str(smtp_sink.port),
+            "ATIENDE_SURVEY_BASE_URL": f"http://127.0.0.1:{ports['surveys']}",
+            "ATIENDE_RELAY_POLL_INTERVAL": "0.2",
+            "OTEL_SERVICE_NAME": f"atiende-{name}",
+        }
+        env.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
+        services[name] = ServiceProcess(name, ports[name], env, tmp_path / f"{name}.log")
+    cluster = Cluster(services)
+    try:
+        await cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+__all__ = [
+    "Cluster",
+    "RunningService",
+    "ServiceProcess",
+    "SmtpSink",
+    "db",
+    "eventually",
+    "free_port",
+    "run_service",
+]

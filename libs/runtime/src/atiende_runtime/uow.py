@@ -1,0 +1,32 @@
+"""Unit of work: one transaction in which state changes and the events they cause commit together."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import asyncpg
+
+from atiende_contracts import Envelope, EventData
+
+from .outbox import enqueue
+
+
+@dataclass
+class UnitOfWork:
+    conn: asyncpg.Connection
+    source: str
+    emitted: list[Envelope] = field(default_factory=list)
+
+    async def emit(self, data: EventData, *, subject: str | uuid.UUID | None = None) -> Envelope:
+        envelope = await enqueue(self.conn, data, source=self.source, subject=subject)
+        self.emitted.append(envelope)
+        return envelope
+
+
+@asynccontextmanager
+async def unit_of_work(pool: asyncpg.Pool, source: str) -> AsyncIterator[UnitOfWork]:
+    async with pool.acquire() as conn, conn.transaction():
+        yield UnitOfWork(conn=conn, source=source)
