@@ -1,7 +1,10 @@
 """JSON Schema snapshots of every event, the breaking-change rule, and the AsyncAPI document.
 
-    uv run python -m atiende_contracts.snapshots          # write schemas/*.json and docs/asyncapi.yaml
-    uv run python -m atiende_contracts.snapshots --check  # exit 1 on a breaking change, write nothing
+    uv run python -m atiende_contracts.snapshots          # write schemas/ and docs/asyncapi.yaml
+    uv run python -m atiende_contracts.snapshots --check  # exit 1 if a change is breaking
+
+Writing refuses to overwrite a snapshot with a breaking change of the same version (`--force`
+overrides, for an event never published).
 
 Every event version has a committed snapshot `schemas/<event_type>.v<version>.json`. Snapshots of
 older versions stay: v1 and v2 of one event may be on the wire at the same time.
@@ -94,11 +97,25 @@ def load_snapshot(model: type[EventData], directory: Path = SCHEMAS_DIR) -> Sche
     return loaded
 
 
-def write_snapshots(directory: Path = SCHEMAS_DIR) -> list[Path]:
+class BreakingChangeError(ValueError):
+    """A schema breaks the committed snapshot of its own version: raise the version instead."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def write_snapshots(directory: Path = SCHEMAS_DIR, *, force: bool = False) -> list[Path]:
     """Write the snapshot of every event's current version; return the files that changed.
 
-    Snapshots of other (older) versions are left alone.
+    Snapshots of other (older) versions are left alone. A snapshot is never overwritten with a
+    breaking change (that would hide it): BreakingChangeError is raised and nothing is written,
+    unless `force` (for an event no one has published yet).
     """
+    if not force:
+        problems = [p for p in check_snapshots(directory) if "no committed snapshot" not in p]
+        if problems:
+            raise BreakingChangeError(problems)
     directory.mkdir(parents=True, exist_ok=True)
     changed: list[Path] = []
     for name, schema in current_schemas().items():
@@ -208,9 +225,11 @@ class _Comparer:
             if not candidates:
                 lost_types.append(old_type)
                 continue
-            attempts = [self.variant(old_variant, c, old_type, path, seen) for c in candidates]
-            if not any(not attempt for attempt in attempts):
-                problems.extend(min(attempts, key=len))
+            attempts: list[list[str]] = [
+                self.variant(old_variant, c, old_type, path, seen) for c in candidates
+            ]
+            if all(attempts):  # no new alternative takes this old one as it was
+                problems.extend(sorted(attempts, key=len)[0])
         if lost_types:
             old_types = sorted({t for t, _ in old_variants})
             if len(lost_types) == len(old_variants):
@@ -258,10 +277,11 @@ class _Comparer:
             problems.append(f"{where}: pattern changed from {old_pattern!r} to {new_pattern!r}")
 
         for keyword in _MIN_KEYWORDS:
-            problems.extend(_bound(where, keyword, old.get(keyword), new.get(keyword), raise_=True))
+            problems.extend(_bound(where, keyword, old.get(keyword), new.get(keyword), lower=True))
         for keyword in _MAX_KEYWORDS:
-            problems.extend(_bound(where, keyword, old.get(keyword), new.get(keyword), raise_=False))
-        old_multiple, new_multiple = old.get("multipleOf"), new.get("multipleOf")
+            problems.extend(_bound(where, keyword, old.get(keyword), new.get(keyword), lower=False))
+        old_multiple: Any = old.get("multipleOf")
+        new_multiple: Any = new.get("multipleOf")
         if _number(new_multiple) and not (
             _number(old_multiple) and old_multiple % new_multiple == 0
         ):
@@ -323,13 +343,9 @@ def _resolve(schema: Mapping[str, Any], root: Mapping[str, Any]) -> tuple[Schema
             ref = current.pop("$ref")
             last_ref = ref
             current = {**_pointer(root, ref), **current}
-        elif isinstance(current.get("allOf"), list) and "properties" not in current:
-            parts = current.pop("allOf")
-            merged: Schema = {}
-            for part in parts:
-                resolved, _ = _resolve(part, root)
-                merged.update(resolved)
-            current = {**merged, **current}
+        elif isinstance(current.get("allOf"), list) and len(current["allOf"]) == 1:
+            (part,) = current.pop("allOf")
+            current = {**part, **current}
         else:
             return current, last_ref
     raise ValueError(f"$ref chain too long (cyclic?) near {last_ref!r}")
@@ -414,13 +430,13 @@ def _enum(schema: Mapping[str, Any]) -> list[Any] | None:
     return list(enum) if isinstance(enum, list) else None
 
 
-def _bound(where: str, keyword: str, old: Any, new: Any, *, raise_: bool) -> list[str]:
+def _bound(where: str, keyword: str, old: Any, new: Any, *, lower: bool) -> list[str]:
     """A lower bound that rose or appeared, or an upper bound that fell or appeared."""
     if not _number(new):
         return []
     if not _number(old):
         return [f"{where}: {keyword} {new} added"]
-    if (new > old) if raise_ else (new < old):
+    if (new > old) if lower else (new < old):
         return [f"{where}: {keyword} changed from {old} to {new}"]
     return []
 
@@ -665,7 +681,6 @@ def asyncapi_document(names: Names | None = None) -> dict[str, Any]:
                 "Generated from the pydantic models in atiende_contracts by "
                 f"`{REGENERATE}`; do not edit by hand. See docs/events.md."
             ),
-            "license": {"name": "Apache-2.0"},
         },
         "defaultContentType": "application/json",
         "servers": {
@@ -716,6 +731,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="write nothing; exit 1 if an event's schema breaks its committed snapshot",
     )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite snapshots even with a breaking change (only for never-published events)",
+    )
     parser.add_argument("--schemas-dir", type=Path, default=SCHEMAS_DIR)
     parser.add_argument("--asyncapi", type=Path, default=ASYNCAPI_PATH)
     args = parser.parse_args(argv)
@@ -736,7 +756,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{len(ALL_EVENTS)} event schemas compatible with their snapshots")
         return 0
 
-    for path in write_snapshots(args.schemas_dir):
+    try:
+        written = write_snapshots(args.schemas_dir, force=args.force)
+    except BreakingChangeError as exc:
+        for problem in exc.problems:
+            print(f"BREAKING {problem}", file=sys.stderr)
+        print("nothing written", file=sys.stderr)
+        return 1
+    for path in written:
         print(f"wrote {path}")
     if write_asyncapi(args.asyncapi):
         print(f"wrote {args.asyncapi}")

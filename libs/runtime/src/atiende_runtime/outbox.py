@@ -236,24 +236,31 @@ class OutboxRelay:
                     "atiende.case_id": envelope.subject or "",
                 },
             ):
-                headers: dict[str, Any] = dict(envelope.amqp_headers())
-                propagate.inject(headers)
-                message = aio_pika.Message(
-                    body=_json_bytes(envelope.data),
-                    content_type="application/json",
-                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                    message_id=str(envelope.id),
-                    correlation_id=envelope.subject,
-                    type=envelope.type,
-                    app_id=envelope.source,
-                    timestamp=envelope.time,
-                    headers=headers,
-                )
+                trace_headers: dict[str, str] = {}
+                propagate.inject(trace_headers)
+                message = to_amqp_message(envelope, trace_headers)
                 # mandatory: an unroutable message is returned (raising) rather than dropped; the
                 # events exchange's alternate exchange normally catches it first, so it is kept.
                 await exchange.publish(message, routing_key=envelope.routing_key, mandatory=True)
         finally:
             otel_context.detach(token)
+
+
+def to_amqp_message(envelope: Envelope, extra_headers: dict[str, str] | None = None) -> aio_pika.Message:
+    """The AMQP message of an event: JSON data as the body, CloudEvents attributes as properties
+    and `ce-` headers (binary content mode), plus e.g. the W3C trace context headers."""
+    headers: dict[str, Any] = {**envelope.amqp_headers(), **(extra_headers or {})}
+    return aio_pika.Message(
+        body=_json_bytes(envelope.data),
+        content_type="application/json",
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        message_id=str(envelope.id),
+        correlation_id=envelope.subject,
+        type=envelope.type,
+        app_id=envelope.source,
+        timestamp=envelope.time,
+        headers=headers,
+    )
 
 
 def _json_bytes(data: Any) -> bytes:

@@ -360,33 +360,49 @@ class Cluster:
 
 
 @pytest.fixture
-async def cluster(
+async def cluster_factory(
     database_url: str, amqp_url: str, broker_namespace: str, smtp_sink: SmtpSink, tmp_path: Path
-) -> AsyncIterator[Cluster]:
-    """The five services as real OS processes on this test's database, names and SMTP sink."""
+) -> AsyncIterator[Callable[..., Cluster]]:
+    """Builds clusters of real service processes on this test's database, names and SMTP sink:
+    `c = cluster_factory("intake", "routing"); await c.start()`. Stopped at teardown."""
     ports = {name: free_port() for name in SERVICE_NAMES}
-    services = {}
-    for name in SERVICE_NAMES:
-        env = {
-            **os.environ,
-            "ATIENDE_DATABASE_URL": database_url,
-            "ATIENDE_AMQP_URL": amqp_url,
-            "ATIENDE_BROKER_NAMESPACE": broker_namespace,
-            "ATIENDE_HTTP_PORT": str(ports[name]),
-            "ATIENDE_SMTP_HOST": smtp_sink.host,
-            "ATIENDE_SMTP_PORT": str(smtp_sink.port),
-            "ATIENDE_SURVEY_BASE_URL": f"http://127.0.0.1:{ports['surveys']}",
-            "ATIENDE_RELAY_POLL_INTERVAL": "0.2",
-            "OTEL_SERVICE_NAME": f"atiende-{name}",
-        }
-        env.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
-        services[name] = ServiceProcess(name, ports[name], env, tmp_path / f"{name}.log")
-    cluster = Cluster(services)
+    made: list[Cluster] = []
+
+    def factory(*names: str, **extra_env: str) -> Cluster:
+        services = {}
+        for name in names or SERVICE_NAMES:
+            env = {
+                **os.environ,
+                "ATIENDE_DATABASE_URL": database_url,
+                "ATIENDE_AMQP_URL": amqp_url,
+                "ATIENDE_BROKER_NAMESPACE": broker_namespace,
+                "ATIENDE_HTTP_PORT": str(ports[name]),
+                "ATIENDE_SMTP_HOST": smtp_sink.host,
+                "ATIENDE_SMTP_PORT": str(smtp_sink.port),
+                "ATIENDE_SURVEY_BASE_URL": f"http://127.0.0.1:{ports['surveys']}",
+                "ATIENDE_RELAY_POLL_INTERVAL": "0.2",
+                "ATIENDE_DISPATCH_POLL_INTERVAL": "0.2",
+                "OTEL_SERVICE_NAME": f"atiende-{name}",
+                **extra_env,
+            }
+            env.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
+            services[name] = ServiceProcess(name, ports[name], env, tmp_path / f"{name}.log")
+        made.append(Cluster(services))
+        return made[-1]
+
     try:
-        await cluster.start()
-        yield cluster
+        yield factory
     finally:
-        cluster.stop()
+        for c in made:
+            c.stop()
+
+
+@pytest.fixture
+async def cluster(cluster_factory: Callable[..., Cluster]) -> Cluster:
+    """The five services as real OS processes, started and ready."""
+    c = cluster_factory()
+    await c.start()
+    return c
 
 
 __all__ = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -19,6 +20,7 @@ from .domain import Case, OpenCase, case_number
 from .repository import IntakeRepository
 
 router = APIRouter(tags=["cases"])
+log = logging.getLogger(__name__)
 
 
 class CaseOut(BaseModel):
@@ -79,6 +81,7 @@ async def open_case(
         current_case_id.set(str(case.id))
         await repo.insert_case(case)
         await uow.emit(case.opened_event(), subject=case.id)
+    log.info("case opened", extra={"case_number": case.number, "case_type": case.type.value})
     response.headers["Location"] = f"/cases/{case.id}"
     return CaseOut(**case.__dict__)
 

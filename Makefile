@@ -1,0 +1,49 @@
+# Atiende — the two commands that matter: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
+export ATIENDE_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/atiende
+export ATIENDE_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/
+
+.PHONY: help uv sync run migrate test test-fast lint typecheck fmt browser clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+uv: ## install uv if missing
+	@command -v uv >/dev/null 2>&1 || [ -x "$(HOME)/.local/bin/uv" ] || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+
+sync: uv ## install the workspace (all services, libs and dev tools) into .venv
+	@$(UV) sync --frozen --quiet 2>/dev/null || $(UV) sync --quiet
+
+migrate: sync ## create the database if missing and apply every service's migrations
+	@$(UV) run atiende migrate all
+
+run: migrate ## run all five services (honcho) on 127.0.0.1:8001-8005
+	@echo "intake        http://127.0.0.1:8001/docs"
+	@echo "routing       http://127.0.0.1:8002/docs"
+	@echo "surveys       http://127.0.0.1:8003/docs   (survey pages at /s/<token>)"
+	@echo "notifications http://127.0.0.1:8004/docs   (SMTP: $${ATIENDE_SMTP_HOST:-127.0.0.1}:$${ATIENDE_SMTP_PORT:-1025})"
+	@echo "indicators    http://127.0.0.1:8005/indicators"
+	@$(UV) run honcho -d . -f deploy/Procfile start
+
+browser: ## install Debian's chromium for the browser tests (needs root)
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: sync browser ## run every test: unit, integration, end-to-end, reliability
+	@$(UV) run pytest
+
+test-fast: sync ## unit tests only
+	@$(UV) run pytest -m "not e2e and not reliability" libs services/*/tests/unit
+
+lint: sync ## ruff and mypy
+	@$(UV) run ruff check .
+	@$(UV) run ruff format --check .
+	@$(UV) run mypy libs/contracts/src libs/runtime/src services/*/src
+
+fmt: sync ## format the code
+	@$(UV) run ruff format .
+	@$(UV) run ruff check --fix .
+
+clean: ## remove caches and the virtualenv
+	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache
