@@ -4,6 +4,7 @@ a malformed message is parked after the delivery limit while the rest keeps flow
 
 import asyncio
 import contextlib
+import json
 
 import aio_pika
 import asyncpg
@@ -12,6 +13,7 @@ import pytest
 
 from atiende_contracts import Names
 from atiende_runtime.outbox import envelope_of, to_amqp_message
+from atiende_runtime.parking import list_parked
 from atiende_runtime.testing import eventually
 
 pytestmark = pytest.mark.reliability
@@ -148,5 +150,8 @@ async def test_a_malformed_message_is_parked_after_the_delivery_limit_while_othe
         assert await eventually(parked_count, timeout=30, message="poison message never parked") == 1
         main = await channel.declare_queue(queue, passive=True)
         assert main.declaration_result.message_count == 0
+        [parked] = [json.loads(item) for item in await list_parked(amqp_url, queue, 10)]
+        assert parked["reason"] == "delivery_limit"
+        assert parked["body"] == "{not json"
         with contextlib.suppress(Exception):
             await channel.close()

@@ -61,7 +61,9 @@ def test_snapshot_is_up_to_date(model: type[EventData]) -> None:
 
 def test_snapshot_files_are_well_formed() -> None:
     """Old versions' files stay, but each must name its event and version correctly."""
-    current = {model.event_type: model.version for model in ALL_EVENTS}
+    current: dict[str, int] = {}
+    for model in ALL_EVENTS:
+        current[model.event_type] = max(model.version, current.get(model.event_type, 0))
     files = sorted(SCHEMAS_DIR.glob("*.json"))
     assert files
     for path in files:
@@ -140,6 +142,23 @@ def test_every_event_has_a_producer_and_consumers() -> None:
     for model in ALL_EVENTS:
         assert model.event_type in PRODUCER
         assert CONSUMERS.get(model.event_type)
+
+
+EVENTS_MD = ASYNCAPI_PATH.parent / "events.md"
+
+
+@pytest.mark.parametrize("model", ALL_EVENTS, ids=EVENT_IDS)
+def test_events_doc_lists_the_event_and_its_fields(model: type[EventData]) -> None:
+    text = EVENTS_MD.read_text(encoding="utf-8")
+    key = model.routing_key()
+    producer = PRODUCER[model.event_type]
+    consumers = ", ".join(CONSUMERS[model.event_type])
+    assert f"| `{key}` | {producer} | {consumers} |" in text, f"docs/events.md: table row for {key}"
+    heading = f"### `{key}`"
+    assert heading in text, f"docs/events.md lacks a section {heading}"
+    section = text.split(heading, 1)[1].split("\n### ", 1)[0]
+    documented = set(re.findall(r"^\| `([a-z_]+)` \|", section, flags=re.MULTILINE))
+    assert documented == set(model.model_fields), f"docs/events.md: fields of {key}"
 
 
 # --- the command ----------------------------------------------------------------------------

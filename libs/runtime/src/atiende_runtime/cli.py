@@ -22,7 +22,24 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("service", choices=SERVICES)
     migrate = sub.add_parser("migrate", help="create the database if missing and apply migrations")
     migrate.add_argument("service", choices=[*SERVICES, "all"])
+    parked = sub.add_parser("parked", help="inspect or replay a consumer queue's parked messages")
+    parked.add_argument("action", choices=["list", "replay"])
+    parked.add_argument("queue", help="the consumer queue, e.g. atiende.routing.assign-case")
+    parked.add_argument("--limit", type=int, default=100)
     args = parser.parse_args(argv)
+
+    if args.command == "parked":
+        from .parking import list_parked, replay_parked
+        from .settings import Settings
+
+        amqp_url = Settings().amqp_url
+        if args.action == "list":
+            for item in asyncio.run(list_parked(amqp_url, args.queue, args.limit)):
+                print(item)
+        else:
+            count = asyncio.run(replay_parked(amqp_url, args.queue, args.limit))
+            print(f"{count} message(s) moved back to {args.queue}")
+        return 0
 
     if args.command == "migrate":
         from . import db

@@ -1,0 +1,105 @@
+"""All of indicators' SQL."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import asyncpg
+
+from .domain import CaseFacts, DayRange, Metric, Projection
+
+# A NULL in the new row means "this event does not know", so it never overwrites. Every rule is
+# order-independent, because events of one case come from different services in any order:
+# the earliest opening and first assignment, the latest resolution (a reopened case resolved
+# again), the latest answer together with its satisfaction.
+_MERGE_CASE_FACTS = """
+INSERT INTO case_facts AS f (case_id, case_number, type, channel, opened_at, assigned_at,
+                             resolved_at, satisfaction, answered_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT (case_id) DO UPDATE SET
+    case_number  = COALESCE(EXCLUDED.case_number, f.case_number),
+    type         = COALESCE(EXCLUDED.type, f.type),
+    channel      = COALESCE(EXCLUDED.channel, f.channel),
+    opened_at    = LEAST(f.opened_at, EXCLUDED.opened_at),        -- LEAST/GREATEST skip NULLs
+    assigned_at  = LEAST(f.assigned_at, EXCLUDED.assigned_at),
+    resolved_at  = GREATEST(f.resolved_at, EXCLUDED.resolved_at),
+    satisfaction = CASE WHEN f.answered_at IS NULL OR EXCLUDED.answered_at >= f.answered_at
+                        THEN COALESCE(EXCLUDED.satisfaction, f.satisfaction)
+                        ELSE f.satisfaction END,
+    answered_at  = GREATEST(f.answered_at, EXCLUDED.answered_at)
+"""
+
+_INCREMENT = """
+INSERT INTO daily_counts (day, metric, value)
+SELECT $1, metric, value FROM unnest($2::text[], $3::bigint[]) AS i (metric, value)
+ON CONFLICT (day, metric) DO UPDATE SET value = daily_counts.value + EXCLUDED.value
+"""
+
+# A day range on a `date` column; NULL bounds are open.
+_IN_RANGE = "($1::date IS NULL OR day >= $1) AND ($2::date IS NULL OR day <= $2)"
+
+
+class IndicatorsRepository:
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+
+    async def apply(self, projection: Projection) -> None:
+        """Add one event's projection; call once per event (the inbox guarantees it)."""
+        if projection.increments:
+            await self.conn.execute(
+                _INCREMENT,
+                projection.day,
+                [metric.value for metric, _ in projection.increments],
+                [value for _, value in projection.increments],
+            )
+        if projection.facts is not None:
+            await self._merge_case_facts(projection.facts)
+
+    async def _merge_case_facts(self, facts: CaseFacts) -> None:
+        await self.conn.execute(
+            _MERGE_CASE_FACTS,
+            facts.case_id,
+            facts.case_number,
+            facts.type,
+            facts.channel,
+            facts.opened_at,
+            facts.assigned_at,
+            facts.resolved_at,
+            facts.satisfaction,
+            facts.answered_at,
+        )
+
+    async def totals(self, days: DayRange) -> dict[Metric, int]:
+        # only the metrics this version knows: a newer replica may already store others
+        rows = await self.conn.fetch(
+            f"""SELECT metric, sum(value) AS total FROM daily_counts
+                WHERE {_IN_RANGE} AND metric = ANY($3::text[]) GROUP BY metric""",
+            days.start,
+            days.end,
+            [m.value for m in Metric],
+        )
+        return {Metric(r["metric"]): int(r["total"]) for r in rows}
+
+    async def daily(self, metric: Metric, days: DayRange) -> dict[date, int]:
+        rows = await self.conn.fetch(
+            f"SELECT day, value FROM daily_counts WHERE metric = $3 AND {_IN_RANGE}",
+            days.start,
+            days.end,
+            metric.value,
+        )
+        return {r["day"]: r["value"] for r in rows}
+
+    async def median_minutes_to_resolution(self, days: DayRange) -> float | None:
+        """Median minutes from opening to resolution of the cases resolved on those days."""
+        median: float | None = await self.conn.fetchval(
+            """SELECT percentile_cont(0.5) WITHIN GROUP (
+                          ORDER BY extract(epoch FROM resolved_at - opened_at)::float8 / 60)
+               FROM case_facts
+               WHERE opened_at IS NOT NULL AND resolved_at IS NOT NULL
+                 AND ($1::date IS NULL OR resolved_at >= ($1::date::timestamp AT TIME ZONE 'UTC'))
+                 AND ($2::date IS NULL
+                      OR resolved_at < (($2::date + 1)::timestamp AT TIME ZONE 'UTC'))""",
+            days.start,
+            days.end,
+        )
+        return median

@@ -1,0 +1,87 @@
+"""All of surveys' SQL."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+
+from .domain import Answer, Invitation, InvitationStatus
+
+_SELECT = """
+SELECT i.*, r.satisfaction, r.comment, r.answered_at
+FROM invitations i LEFT JOIN responses r ON r.invitation_id = i.id
+"""
+
+
+def _invitation(row: asyncpg.Record) -> Invitation:
+    answered = row["answered_at"] is not None
+    return Invitation(
+        id=row["id"],
+        case_id=row["case_id"],
+        case_number=row["case_number"],
+        token_hash=row["token_hash"],
+        status=InvitationStatus(row["status"]),
+        invited_at=row["invited_at"],
+        expires_at=row["expires_at"],
+        answer=Answer(row["satisfaction"], row["comment"]) if answered else None,
+        answered_at=row["answered_at"],
+    )
+
+
+class SurveysRepository:
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+
+    async def add(self, invitation: Invitation) -> bool:
+        """Store a new pending invitation; False if the case already has a pending one."""
+        inserted = await self.conn.fetchval(
+            """INSERT INTO invitations
+                   (id, case_id, case_number, token_hash, status, invited_at, expires_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7)
+               ON CONFLICT (case_id) WHERE status = 'pending' DO NOTHING
+               RETURNING true""",
+            invitation.id,
+            invitation.case_id,
+            invitation.case_number,
+            invitation.token_hash,
+            invitation.status.value,
+            invitation.invited_at,
+            invitation.expires_at,
+        )
+        return bool(inserted)
+
+    async def pending_for_case_for_update(self, case_id: uuid.UUID) -> Invitation | None:
+        row = await self.conn.fetchrow(
+            f"{_SELECT} WHERE i.case_id = $1 AND i.status = 'pending' FOR UPDATE OF i", case_id
+        )
+        return _invitation(row) if row else None
+
+    async def by_token_hash(self, token_hash: str, *, for_update: bool = False) -> Invitation | None:
+        # FOR UPDATE OF i: the invitation row is the lock that serialises two answers to it
+        lock = " FOR UPDATE OF i" if for_update else ""
+        row = await self.conn.fetchrow(f"{_SELECT} WHERE i.token_hash = $1{lock}", token_hash)
+        return _invitation(row) if row else None
+
+    async def for_case(self, case_id: uuid.UUID) -> list[Invitation]:
+        rows = await self.conn.fetch(f"{_SELECT} WHERE i.case_id = $1 ORDER BY i.invited_at", case_id)
+        return [_invitation(row) for row in rows]
+
+    async def save_status(self, invitation: Invitation) -> None:
+        await self.conn.execute(
+            "UPDATE invitations SET status = $2 WHERE id = $1", invitation.id, invitation.status.value
+        )
+
+    async def save_response(self, invitation: Invitation) -> None:
+        """Store an answered invitation's answer; the responses primary key refuses a second."""
+        if invitation.answer is None:
+            raise ValueError(f"invitation {invitation.id} has no answer to save")
+        await self.save_status(invitation)
+        await self.conn.execute(
+            """INSERT INTO responses (invitation_id, satisfaction, comment, answered_at)
+               VALUES ($1, $2, $3, $4)""",
+            invitation.id,
+            invitation.answer.satisfaction,
+            invitation.answer.comment,
+            invitation.answered_at,
+        )
