@@ -79,7 +79,8 @@ async def test_a_case_flows_through_every_service(cluster, smtp_sink):
         await eventually(assigned, message="case was not assigned")
 
         resolved = await http.post(
-            f"{routing.url}/cases/{case['id']}/resolve", json={"resolution": "Enviamos lo que faltaba"}
+            f"{routing.url}/cases/{case['id']}/resolve",
+            json={"resolution": "Enviamos lo que faltaba"},
         )
         assert resolved.status_code == 200, resolved.text
 
@@ -121,7 +122,8 @@ async def test_a_case_flows_through_every_service(cluster, smtp_sink):
 
     # one trace: the id of the request that opened the case is in every service's log for it
     [opened] = [
-        line for line in json_lines(intake)
+        line
+        for line in json_lines(intake)
         if line.get("message") == "case opened" and line.get("case_id") == case["id"]
     ]
     trace_id = opened["trace_id"]

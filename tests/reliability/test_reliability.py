@@ -54,12 +54,16 @@ async def test_kill_9_of_routing_while_cases_flow_assigns_every_case_exactly_onc
 
     conn = await asyncpg.connect(database_url)
     try:
-        async def all_assigned():
-            return await conn.fetchval(
-                "SELECT count(*) FROM routing.cases WHERE status = 'assigned'"
-            ) == total
 
-        await eventually(all_assigned, timeout=60, message="not every case was assigned after restart")
+        async def all_assigned():
+            return (
+                await conn.fetchval("SELECT count(*) FROM routing.cases WHERE status = 'assigned'")
+                == total
+            )
+
+        await eventually(
+            all_assigned, timeout=60, message="not every case was assigned after restart"
+        )
         rows = await conn.fetch("SELECT id, assignments FROM routing.cases")
         assert sorted(str(r["id"]) for r in rows) == sorted(created)  # nothing lost, nothing extra
         assert {r["assignments"] for r in rows} == {1}  # nothing assigned twice
@@ -96,7 +100,9 @@ async def test_a_redelivered_event_has_one_effect_in_every_consumer(
                 channel = await connection.channel(publisher_confirms=True)
                 exchange = await channel.get_exchange(Names(broker_namespace).events_exchange)
                 # the very same event again, as a redelivery after a lost ack would bring it
-                await exchange.publish(to_amqp_message(envelope_of(row)), routing_key=row["routing_key"])
+                await exchange.publish(
+                    to_amqp_message(envelope_of(row)), routing_key=row["routing_key"]
+                )
 
             def all_saw_the_duplicate():
                 return all(
@@ -105,9 +111,12 @@ async def test_a_redelivered_event_has_one_effect_in_every_consumer(
                 )
 
             await eventually(all_saw_the_duplicate, timeout=30, message="a consumer never saw it")
-            assert await conn.fetchval(
-                "SELECT assignments FROM routing.cases WHERE id = $1", row["subject"]
-            ) == 1
+            assert (
+                await conn.fetchval(
+                    "SELECT assignments FROM routing.cases WHERE id = $1", row["subject"]
+                )
+                == 1
+            )
         finally:
             await conn.close()
 
@@ -141,13 +150,17 @@ async def test_a_malformed_message_is_parked_after_the_delivery_limit_while_othe
                 got = await http.get(f"{cluster['routing'].url}/cases/{case_id}")
                 return got.status_code == 200 and got.json()["status"] == "assigned"
 
-            await eventually(assigned, message="a good message stopped flowing behind the poison one")
+            await eventually(
+                assigned, message="a good message stopped flowing behind the poison one"
+            )
 
         async def parked_count():
             q = await channel.declare_queue(names.parking_queue(queue), passive=True)
             return q.declaration_result.message_count
 
-        assert await eventually(parked_count, timeout=30, message="poison message never parked") == 1
+        assert (
+            await eventually(parked_count, timeout=30, message="poison message never parked") == 1
+        )
         main = await channel.declare_queue(queue, passive=True)
         assert main.declaration_result.message_count == 0
         [parked] = [json.loads(item) for item in await list_parked(amqp_url, queue, 10)]

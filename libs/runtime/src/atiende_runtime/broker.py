@@ -55,7 +55,9 @@ class Topology:
             self.amqp_url, client_properties={"connection_name": f"{self.names.namespace}-topology"}
         )
         # publisher confirms on: publish() returns only after the broker took the message
-        self._channel = await self._connection.channel(publisher_confirms=True, on_return_raises=True)
+        self._channel = await self._connection.channel(
+            publisher_confirms=True, on_return_raises=True
+        )
         await self.declare_shared()
 
     @property

@@ -48,7 +48,9 @@ def main(argv: list[str] | None = None) -> int:
             module = _service_module(service)
             settings = module.settings()
             asyncio.run(db.ensure_database(settings.database_url))
-            applied = asyncio.run(db.migrate(settings.database_url, settings.schema, f"atiende_{service}"))
+            applied = asyncio.run(
+                db.migrate(settings.database_url, settings.db_schema, f"atiende_{service}")
+            )
             print(f"{service}: {len(applied)} migration(s) applied")
         return 0
 

@@ -11,13 +11,16 @@ import json
 import logging
 from importlib import resources
 from importlib.abc import Traversable
-from typing import Any
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 log = logging.getLogger(__name__)
 
 RUNTIME_MIGRATIONS = "atiende_runtime"
+
+Connection = asyncpg.Connection | PoolConnectionProxy
+"""A connection, or a pool's proxy for one: what repositories take."""
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -25,13 +28,18 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
-async def create_pool(url: str, schema: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+async def create_pool(
+    url: str, schema: str, *, min_size: int = 2, max_size: int = 10
+) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
         url,
         min_size=min_size,
         max_size=max_size,
         init=_init_connection,
-        server_settings={"search_path": f"{schema},public", "application_name": f"atiende-{schema}"},
+        server_settings={
+            "search_path": f"{schema},public",
+            "application_name": f"atiende-{schema}",
+        },
     )
     assert pool is not None
     return pool
@@ -39,7 +47,11 @@ async def create_pool(url: str, schema: str, *, min_size: int = 2, max_size: int
 
 async def connect(url: str, schema: str) -> asyncpg.Connection:
     conn = await asyncpg.connect(
-        url, server_settings={"search_path": f"{schema},public", "application_name": f"atiende-{schema}"}
+        url,
+        server_settings={
+            "search_path": f"{schema},public",
+            "application_name": f"atiende-{schema}",
+        },
     )
     await _init_connection(conn)
     return conn
@@ -63,7 +75,9 @@ async def ensure_database(url: str) -> None:
             try:
                 await conn.execute(f'CREATE DATABASE "{name}"')
                 log.info("database created", extra={"database": name})
-            except asyncpg.DuplicateDatabaseError:
+            # a concurrent CREATE DATABASE usually loses on pg_database's unique index rather
+            # than with "already exists"
+            except (asyncpg.DuplicateDatabaseError, asyncpg.UniqueViolationError):
                 pass
     finally:
         await conn.close()
@@ -84,7 +98,9 @@ async def migrate(url: str, schema: str, package: str) -> list[str]:
     conn = await asyncpg.connect(url)
     try:
         async with conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"atiende.migrate.{schema}")
+            await conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtext($1))", f"atiende.migrate.{schema}"
+            )
             await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
             await conn.execute(
                 f"""CREATE TABLE IF NOT EXISTS "{schema}".schema_migrations (
@@ -94,7 +110,9 @@ async def migrate(url: str, schema: str, package: str) -> list[str]:
             )
             done: dict[str, str] = {
                 r["name"]: r["checksum"]
-                for r in await conn.fetch(f'SELECT name, checksum FROM "{schema}".schema_migrations')
+                for r in await conn.fetch(
+                    f'SELECT name, checksum FROM "{schema}".schema_migrations'
+                )
             }
             await conn.execute(f'SET LOCAL search_path TO "{schema}", public')
             for pkg in dict.fromkeys([RUNTIME_MIGRATIONS, package]):
@@ -118,6 +136,3 @@ async def migrate(url: str, schema: str, package: str) -> list[str]:
     if applied_now:
         log.info("migrations applied", extra={"schema": schema, "migrations": applied_now})
     return applied_now
-
-
-Record = dict[str, Any]

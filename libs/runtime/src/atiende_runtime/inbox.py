@@ -16,6 +16,7 @@ from prometheus_client import Counter
 
 from atiende_contracts import Envelope, EventData, parse_data
 
+from .db import Connection
 from .logs import current_case_id
 from .uow import UnitOfWork
 
@@ -35,7 +36,7 @@ class HandlerContext:
     settings: Any
 
     @property
-    def conn(self) -> asyncpg.Connection:
+    def conn(self) -> Connection:
         return self.uow.conn
 
     async def emit(self, data: EventData, *, subject: Any = None) -> Envelope:
@@ -108,7 +109,11 @@ async def handle_delivery(
                 EVENTS_HANDLED.labels(consumer, "duplicate").inc()
                 log.info(
                     "duplicate event ignored",
-                    extra={"consumer": consumer, "event_id": str(envelope.id), "event_type": envelope.type},
+                    extra={
+                        "consumer": consumer,
+                        "event_id": str(envelope.id),
+                        "event_type": envelope.type,
+                    },
                 )
                 return False
             ctx = HandlerContext(UnitOfWork(conn, source), envelope, settings)

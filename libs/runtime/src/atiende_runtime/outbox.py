@@ -29,13 +29,14 @@ from opentelemetry.trace import SpanKind
 from atiende_contracts import Envelope, EventData
 
 from .broker import Topology
+from .db import Connection
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("atiende.outbox")
 
 
 async def enqueue(
-    conn: asyncpg.Connection,
+    conn: Connection,
     data: EventData,
     *,
     source: str,
@@ -144,7 +145,7 @@ class OutboxRelay:
                 await conn.add_listener(channel, lambda *_: self._wake.set())
                 self._wake.set()  # catch up on anything written while not listening
                 while not self._stopping.is_set() and not conn.is_closed():
-                    await asyncio.sleep(self._poll_interval)
+                    await asyncio.sleep(self._poll_interval)  # noqa: ASYNC110 - watching the connection
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -246,7 +247,9 @@ class OutboxRelay:
             otel_context.detach(token)
 
 
-def to_amqp_message(envelope: Envelope, extra_headers: dict[str, str] | None = None) -> aio_pika.Message:
+def to_amqp_message(
+    envelope: Envelope, extra_headers: dict[str, str] | None = None
+) -> aio_pika.Message:
     """The AMQP message of an event: JSON data as the body, CloudEvents attributes as properties
     and `ce-` headers (binary content mode), plus e.g. the W3C trace context headers."""
     headers: dict[str, Any] = {**envelope.amqp_headers(), **(extra_headers or {})}

@@ -18,7 +18,9 @@ from atiende_contracts import Names
 def _describe(message: aio_pika.abc.AbstractIncomingMessage) -> dict[str, Any]:
     headers = message.headers or {}
     deaths = headers.get("x-death") or []
-    first = deaths[0] if deaths and isinstance(deaths[0], dict) else {}
+    first: Any = (
+        deaths[0] if isinstance(deaths, list) and deaths and isinstance(deaths[0], dict) else {}
+    )
     return {
         "event_id": headers.get("ce-id") or message.message_id,
         "type": headers.get("ce-type") or message.type,
@@ -60,9 +62,7 @@ async def replay_parked(amqp_url: str, queue: str, limit: int) -> int:
             message = await parked.get(fail=False, no_ack=False)
             if message is None:
                 break
-            headers = {
-                k: v for k, v in (message.headers or {}).items() if not k.startswith("x-")
-            }
+            headers = {k: v for k, v in (message.headers or {}).items() if not k.startswith("x-")}
             await channel.default_exchange.publish(
                 aio_pika.Message(
                     body=message.body,

@@ -47,7 +47,12 @@ def problem_response(
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    body: dict[str, Any] = {"type": type_, "title": title, "status": status, "instance": request.url.path}
+    body: dict[str, Any] = {
+        "type": type_,
+        "title": title,
+        "status": status,
+        "instance": request.url.path,
+    }
     if detail:
         body["detail"] = detail
     if errors is not None:
@@ -82,7 +87,13 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         return problem_response(
-            request, exc.status, exc.title, exc.detail, type_=exc.type, errors=exc.errors, headers=exc.headers
+            request,
+            exc.status,
+            exc.title,
+            exc.detail,
+            type_=exc.type,
+            errors=exc.errors,
+            headers=exc.headers,
         )
 
     @app.exception_handler(RequestValidationError)
@@ -111,7 +122,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", extra={"path": request.url.path})
-        return problem_response(request, 500, "Internal Server Error", "An unexpected error occurred")
+        return problem_response(
+            request, 500, "Internal Server Error", "An unexpected error occurred"
+        )
 
 
 def _reason(status: int) -> str:

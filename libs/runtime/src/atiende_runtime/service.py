@@ -44,14 +44,18 @@ class Worker(Protocol):
 class ServiceRuntime:
     """Everything a service's routes and handlers need at run time, built in one place."""
 
-    def __init__(self, settings: Settings, package: str, consumers: Consumers | None = None) -> None:
+    def __init__(
+        self, settings: Settings, package: str, consumers: Consumers | None = None
+    ) -> None:
         self.settings = settings
         self.package = package
         self.consumers = consumers or Consumers()
         self.names = Names(settings.broker_namespace)
         self.source = f"/atiende/{settings.service_name}"
         self._pool: asyncpg.Pool | None = None
-        self.topology = Topology(settings.amqp_url, self.names, delivery_limit=settings.delivery_limit)
+        self.topology = Topology(
+            settings.amqp_url, self.names, delivery_limit=settings.delivery_limit
+        )
         provider = setup_tracing(settings.service_name)
         self.broker = RabbitBroker(
             settings.amqp_url,
@@ -107,9 +111,9 @@ class ServiceRuntime:
     async def start(self) -> None:
         s = self.settings
         await db.ensure_database(s.database_url)
-        await db.migrate(s.database_url, s.schema, self.package)
+        await db.migrate(s.database_url, s.db_schema, self.package)
         self._pool = await db.create_pool(
-            s.database_url, s.schema, min_size=s.database_pool_min, max_size=s.database_pool_max
+            s.database_url, s.db_schema, min_size=s.database_pool_min, max_size=s.database_pool_max
         )
         await self.topology.connect()
         for sub in self.consumers.subscriptions:
@@ -118,7 +122,7 @@ class ServiceRuntime:
             self.pool,
             self.topology,
             database_url=s.database_url,
-            schema=s.schema,
+            schema=s.db_schema,
             batch_size=s.relay_batch_size,
             poll_interval=s.relay_poll_interval,
         )
@@ -126,7 +130,10 @@ class ServiceRuntime:
         for worker in self.workers:
             await worker.start()
         await self.broker.start()
-        log.info("service started", extra={"queues": [self.queue_name(x) for x in self.consumers.subscriptions]})
+        log.info(
+            "service started",
+            extra={"queues": [self.queue_name(x) for x in self.consumers.subscriptions]},
+        )
         if not s.jwt_secret:
             log.warning("authentication is OFF: set ATIENDE_JWT_SECRET to require bearer tokens")
 
@@ -233,7 +240,9 @@ def build_app(
     if configure is not None:
         configure(app, runtime)
     FastAPIInstrumentor.instrument_app(
-        app, tracer_provider=setup_tracing(settings.service_name), excluded_urls="healthz,readyz,metrics"
+        app,
+        tracer_provider=setup_tracing(settings.service_name),
+        excluded_urls="healthz,readyz,metrics",
     )
     return app
 

@@ -7,7 +7,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from atiende_contracts.topology import DEFAULT_NAMESPACE
 
-DEFAULT_PORTS = {"intake": 8001, "routing": 8002, "surveys": 8003, "notifications": 8004, "indicators": 8005}
+DEFAULT_PORTS = {
+    "intake": 8001,
+    "routing": 8002,
+    "surveys": 8003,
+    "notifications": 8004,
+    "indicators": 8005,
+}
 
 
 class Settings(BaseSettings):
@@ -23,7 +29,9 @@ class Settings(BaseSettings):
         pattern=r"^[a-z][a-z0-9_-]*$",
         description="Prefix of every exchange and queue; tests use their own to stay isolated.",
     )
-    delivery_limit: int = Field(default=5, ge=1, description="Deliveries before a message is parked")
+    delivery_limit: int = Field(
+        default=5, ge=1, description="Deliveries before a message is parked"
+    )
     prefetch: int = Field(default=32, ge=1)
     http_host: str = "127.0.0.1"
     http_port: int | None = None
@@ -39,7 +47,7 @@ class Settings(BaseSettings):
     shutdown_timeout: float = 15.0
 
     @property
-    def schema(self) -> str:
+    def db_schema(self) -> str:
         """Each service owns one PostgreSQL schema, named after it."""
         return self.service_name
 

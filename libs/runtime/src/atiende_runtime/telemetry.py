@@ -22,7 +22,9 @@ def setup_tracing(service: str) -> TracerProvider:
     global _provider
     if _provider is not None:
         return _provider
-    resource = Resource.create({SERVICE_NAME: os.environ.get("OTEL_SERVICE_NAME", f"atiende-{service}")})
+    resource = Resource.create(
+        {SERVICE_NAME: os.environ.get("OTEL_SERVICE_NAME", f"atiende-{service}")}
+    )
     provider = TracerProvider(resource=resource)
     if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get(
         "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
@@ -31,7 +33,9 @@ def setup_tracing(service: str) -> TracerProvider:
 
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
-    AsyncPGInstrumentor().instrument(tracer_provider=provider)
+    AsyncPGInstrumentor().instrument(  # type: ignore[no-untyped-call]
+        tracer_provider=provider
+    )
     _provider = provider
     return provider
 

@@ -143,7 +143,10 @@ async def _delete_test_topology(url: str, namespaces: tuple[str, ...]) -> None:
 
     def names(kind: str) -> list[str]:
         out = subprocess.run(
-            ["rabbitmqctl", "-q", f"list_{kind}", "name"], capture_output=True, text=True, timeout=60
+            ["rabbitmqctl", "-q", f"list_{kind}", "name"],
+            capture_output=True,
+            text=True,
+            timeout=60,
         ).stdout.split()
         return [n for n in out if n.split(".", 1)[0] in namespaces]
 
@@ -202,7 +205,7 @@ def smtp_sink() -> Iterator[SmtpSink]:
     sink = SmtpSink("127.0.0.1", free_port())
 
     class Handler:
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
             sink.messages.append(message_from_bytes(envelope.original_content or envelope.content))
             return "250 Message accepted"
 
@@ -249,7 +252,9 @@ def service_factory(
 ) -> Callable[..., contextlib.AbstractAsyncContextManager[RunningService]]:
     """`async with service_factory("routing") as svc:` runs it on this test's database and names."""
 
-    def factory(service: str, **overrides: Any) -> contextlib.AbstractAsyncContextManager[RunningService]:
+    def factory(
+        service: str, **overrides: Any
+    ) -> contextlib.AbstractAsyncContextManager[RunningService]:
         params: dict[str, Any] = {
             "database_url": database_url,
             "amqp_url": amqp_url,
@@ -333,7 +338,9 @@ class ServiceProcess:
         raise AssertionError(f"{self.service} not ready in {timeout}s; log:\n{self.log_tail()}")
 
     def log_lines(self) -> list[str]:
-        return self.log_path.read_text(errors="replace").splitlines() if self.log_path.exists() else []
+        return (
+            self.log_path.read_text(errors="replace").splitlines() if self.log_path.exists() else []
+        )
 
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log_lines()[-lines:])

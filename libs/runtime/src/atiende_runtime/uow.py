@@ -11,12 +11,13 @@ import asyncpg
 
 from atiende_contracts import Envelope, EventData
 
+from .db import Connection
 from .outbox import enqueue
 
 
 @dataclass
 class UnitOfWork:
-    conn: asyncpg.Connection
+    conn: Connection
     source: str
     emitted: list[Envelope] = field(default_factory=list)
 

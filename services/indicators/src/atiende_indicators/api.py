@@ -6,12 +6,11 @@ from dataclasses import asdict
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
-
 from atiende_runtime.auth import Principal, require
 from atiende_runtime.problems import Problem
 from atiende_runtime.service import runtime_of
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel
 
 from .domain import DayRange, InvalidRange, Metric, daily_series, indicators
 from .repository import IndicatorsRepository
@@ -75,12 +74,14 @@ Days = Annotated[DayRange, Depends(day_range)]
     responses={422: {"description": "Invalid field (problem+json)"}},
 )
 async def get_indicators(request: Request, days: Days, _: ReadIndicators) -> IndicatorsOut:
-    async with runtime_of(request).pool.acquire() as conn:
-        # one snapshot for both reads, so counts and median describe the same moment
-        async with conn.transaction(isolation="repeatable_read", readonly=True):
-            repo = IndicatorsRepository(conn)
-            totals = await repo.totals(days)
-            median = await repo.median_minutes_to_resolution(days)
+    # one snapshot for both reads, so the counts and the median describe the same moment
+    async with (
+        runtime_of(request).pool.acquire() as conn,
+        conn.transaction(isolation="repeatable_read", readonly=True),
+    ):
+        repo = IndicatorsRepository(conn)
+        totals = await repo.totals(days)
+        median = await repo.median_minutes_to_resolution(days)
     return IndicatorsOut(**asdict(indicators(totals, median)))
 
 

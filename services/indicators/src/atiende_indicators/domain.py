@@ -219,7 +219,8 @@ class DayRange:
             days = (self.end - self.start).days + 1
             if days > MAX_SERIES_DAYS:
                 raise InvalidRange(
-                    "to", f"the range spans {days} days; a daily series spans {MAX_SERIES_DAYS} at most"
+                    "to",
+                    f"a daily series spans at most {MAX_SERIES_DAYS} days, not {days}",
                 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from .domain import CaseFacts, DayRange, Metric, Projection
 
@@ -40,18 +41,20 @@ _IN_RANGE = "($1::date IS NULL OR day >= $1) AND ($2::date IS NULL OR day <= $2)
 
 
 class IndicatorsRepository:
-    def __init__(self, conn: asyncpg.Connection) -> None:
+    def __init__(self, conn: asyncpg.Connection | PoolConnectionProxy) -> None:
         self.conn = conn
 
     async def apply(self, projection: Projection) -> None:
-        """Add one event's projection; call once per event (the inbox guarantees it)."""
-        if projection.increments:
-            await self.conn.execute(
-                _INCREMENT,
-                projection.day,
-                [metric.value for metric, _ in projection.increments],
-                [value for _, value in projection.increments],
-            )
+        """Add one event's projection; call once per event (the inbox guarantees it).
+
+        Daily rows first, then the case row: with one lock order in every transaction,
+        concurrent handlers wait for each other but never deadlock."""
+        await self.conn.execute(
+            _INCREMENT,
+            projection.day,
+            [metric.value for metric, _ in projection.increments],
+            [value for _, value in projection.increments],
+        )
         if projection.facts is not None:
             await self._merge_case_facts(projection.facts)
 

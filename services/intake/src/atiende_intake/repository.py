@@ -7,9 +7,11 @@ from typing import Any
 
 import asyncpg
 
+from atiende_runtime.db import Connection
+
 
 class IntakeRepository:
-    def __init__(self, conn: asyncpg.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def upsert_customer(self, name: str, email: str) -> uuid.UUID:

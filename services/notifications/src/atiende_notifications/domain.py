@@ -34,11 +34,33 @@ SUBJECTS: dict[tuple[Template, str], str] = {
 
 _MONTHS = {
     "es": (
-        "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre"
-    ).split(),
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ),
     "en": (
-        "January February March April May June July August September October November December"
-    ).split(),
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
 }
 
 
@@ -136,11 +158,11 @@ class RetryPolicy:
     max_delay: timedelta
 
     def delay_after(self, attempts: int) -> timedelta:
-        """Exponential backoff: base, 2×base, 4×base… after the 1st, 2nd, 3rd failed attempt,
+        """Exponential backoff: base, 2*base, 4*base... after the 1st, 2nd, 3rd failed attempt,
         capped at max_delay."""
         if attempts < 1:
             raise ValueError("a delay follows at least one attempt")
-        return min(self.base_delay * 2 ** (attempts - 1), self.max_delay)
+        return min(self.base_delay * (1 << (attempts - 1)), self.max_delay)
 
 
 # --- deliveries -----------------------------------------------------------------------------
@@ -177,7 +199,9 @@ class Delivery:
     sent_at: datetime | None = None
 
     @classmethod
-    def pending(cls, notice: Notice, body_text: str, body_html: str | None, at: datetime) -> Delivery:
+    def pending(
+        cls, notice: Notice, body_text: str, body_html: str | None, at: datetime
+    ) -> Delivery:
         return cls(
             id=delivery_id_for(notice.key),
             idempotency_key=notice.key,
@@ -203,7 +227,11 @@ class Delivery:
     def mark_sent(self, at: datetime) -> tuple[Delivery, NotificationSent]:
         self._require_pending()
         sent = replace(
-            self, status=DeliveryStatus.SENT, attempts=self.attempts + 1, sent_at=at, last_error=None
+            self,
+            status=DeliveryStatus.SENT,
+            attempts=self.attempts + 1,
+            sent_at=at,
+            last_error=None,
         )
         return sent, NotificationSent(
             delivery_id=self.id,
@@ -222,7 +250,9 @@ class Delivery:
         self._require_pending()
         attempts = self.attempts + 1
         if permanent or attempts >= policy.max_attempts:
-            failed = replace(self, status=DeliveryStatus.FAILED, attempts=attempts, last_error=error)
+            failed = replace(
+                self, status=DeliveryStatus.FAILED, attempts=attempts, last_error=error
+            )
             return failed, NotificationFailed(
                 delivery_id=self.id,
                 case_id=self.case_id,

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, TypeAlias
 
 import asyncpg
-
+import asyncpg.pool
 from atiende_contracts import NotificationChannel
 
 from .domain import Delivery, DeliveryStatus, Recipient, Template
+
+Connection: TypeAlias = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
+"""A connection of its own or one borrowed from the pool: the repository works with either."""
 
 _DELIVERY_COLUMNS = """id, idempotency_key, case_id, case_number, template, channel, recipient,
     recipient_name, subject, body_text, body_html, status, attempts, next_attempt_at, last_error,
@@ -39,7 +42,7 @@ def _delivery(row: asyncpg.Record) -> Delivery:
 
 
 class NotificationsRepository:
-    def __init__(self, conn: asyncpg.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     # --- recipients ---
@@ -47,7 +50,8 @@ class NotificationsRepository:
     async def save_recipient(self, recipient: Recipient) -> None:
         """Remember (or refresh) where a case's emails go."""
         await self.conn.execute(
-            """INSERT INTO recipients (case_id, case_number, customer_name, customer_email, language)
+            """INSERT INTO recipients
+                   (case_id, case_number, customer_name, customer_email, language)
                VALUES ($1, $2, $3, $4, $5)
                ON CONFLICT (case_id) DO UPDATE SET
                    case_number = EXCLUDED.case_number, customer_name = EXCLUDED.customer_name,

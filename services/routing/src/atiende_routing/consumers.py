@@ -25,6 +25,8 @@ async def assign_case(ctx: HandlerContext, event: CaseOpened) -> None:
     )
     if not await repo.add(case):
         return  # already known (a different event id for the same case): nothing to do
-    assigned, assigned_event = case.assign(choose_team(case.type, ctx.settings.default_team), datetime.now(UTC))
+    assigned, assigned_event = case.assign(
+        choose_team(case.type, ctx.settings.default_team), datetime.now(UTC)
+    )
     await repo.save_assignment(assigned)
     await ctx.emit(assigned_event, subject=case.id)

@@ -36,7 +36,9 @@ class RoutedCase:
         if self.status is not CaseStatus.NEW:
             raise LifecycleError(f"case {self.number} is {self.status}, not new")
         case = replace(self, status=CaseStatus.ASSIGNED, team=team, assigned_at=at)
-        return case, CaseAssigned(case_id=self.id, case_number=self.number, team=team, assigned_at=at)
+        return case, CaseAssigned(
+            case_id=self.id, case_number=self.number, team=team, assigned_at=at
+        )
 
     def resolve(self, resolution: str, at: datetime) -> tuple[RoutedCase, CaseResolved]:
         if self.status is CaseStatus.RESOLVED:

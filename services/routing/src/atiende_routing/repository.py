@@ -6,6 +6,8 @@ import uuid
 
 import asyncpg
 
+from atiende_runtime.db import Connection
+
 from .domain import CaseStatus, RoutedCase
 
 
@@ -24,7 +26,7 @@ def _case(row: asyncpg.Record) -> RoutedCase:
 
 
 class RoutingRepository:
-    def __init__(self, conn: asyncpg.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def add(self, case: RoutedCase) -> bool:

@@ -22,7 +22,9 @@ async def test_opened_case_is_assigned_once_and_can_be_resolved(service_factory)
         routed = await eventually(assigned, message="case never assigned")
         assert routed["team"] == "general"
 
-        resolved = await routing.client.post(f"/cases/{case['id']}/resolve", json={"resolution": "refund"})
+        resolved = await routing.client.post(
+            f"/cases/{case['id']}/resolve", json={"resolution": "refund"}
+        )
         assert resolved.status_code == 200, resolved.text
         assert resolved.json()["status"] == "resolved"
         again = await routing.client.post(f"/cases/{case['id']}/resolve", json={})

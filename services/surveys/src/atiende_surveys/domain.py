@@ -186,6 +186,7 @@ class PageText:
     """Every string of the survey pages in one language. `{number}` is the case number."""
 
     language_name: str  # how the language names itself, for the language switch
+    other_languages: str
     title: str
     optional_note: str
     question: str
@@ -214,6 +215,7 @@ class PageText:
 
 SPANISH = PageText(
     language_name="Español",
+    other_languages="Otros idiomas",
     title="Encuesta de satisfacción",
     optional_note="Responder es opcional y le tomará menos de un minuto.",
     question="¿Cómo valora la forma en que atendimos su caso {number}?",
@@ -235,7 +237,8 @@ SPANISH = PageText(
     thanks_title="¡Muchas gracias!",
     thanks_body="Hemos recibido su respuesta sobre el caso {number}. Nos ayuda a atenderle mejor.",
     already_answered_title="Encuesta ya respondida",
-    already_answered_body="Ya recibimos su respuesta sobre el caso {number}. Gracias por su tiempo.",
+    already_answered_body="Ya recibimos su respuesta sobre el caso {number}. "
+    "Gracias por su tiempo.",
     expired_title="Encuesta vencida",
     expired_body="El plazo para responder la encuesta del caso {number} ha terminado. "
     "Gracias de todos modos.",
@@ -245,6 +248,7 @@ SPANISH = PageText(
 
 ENGLISH = PageText(
     language_name="English",
+    other_languages="Other languages",
     title="Satisfaction survey",
     optional_note="Answering is optional and takes less than a minute.",
     question="How satisfied are you with how we handled your case {number}?",
@@ -266,7 +270,8 @@ ENGLISH = PageText(
     thanks_title="Thank you!",
     thanks_body="We have received your answer about case {number}. It helps us serve you better.",
     already_answered_title="Survey already answered",
-    already_answered_body="We already have your answer about case {number}. Thank you for your time.",
+    already_answered_body="We already have your answer about case {number}. "
+    "Thank you for your time.",
     expired_title="Survey expired",
     expired_body="The time to answer the survey about case {number} is over. Thank you anyway.",
     not_found_title="Survey not found",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from .domain import Answer, Invitation, InvitationStatus
 
@@ -29,8 +30,12 @@ def _invitation(row: asyncpg.Record) -> Invitation:
     )
 
 
+# a route's connection comes from the pool (a proxy), a handler's is a plain connection
+Connection = asyncpg.Connection | PoolConnectionProxy
+
+
 class SurveysRepository:
-    def __init__(self, conn: asyncpg.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def add(self, invitation: Invitation) -> bool:
@@ -57,19 +62,25 @@ class SurveysRepository:
         )
         return _invitation(row) if row else None
 
-    async def by_token_hash(self, token_hash: str, *, for_update: bool = False) -> Invitation | None:
+    async def by_token_hash(
+        self, token_hash: str, *, for_update: bool = False
+    ) -> Invitation | None:
         # FOR UPDATE OF i: the invitation row is the lock that serialises two answers to it
         lock = " FOR UPDATE OF i" if for_update else ""
         row = await self.conn.fetchrow(f"{_SELECT} WHERE i.token_hash = $1{lock}", token_hash)
         return _invitation(row) if row else None
 
     async def for_case(self, case_id: uuid.UUID) -> list[Invitation]:
-        rows = await self.conn.fetch(f"{_SELECT} WHERE i.case_id = $1 ORDER BY i.invited_at", case_id)
+        rows = await self.conn.fetch(
+            f"{_SELECT} WHERE i.case_id = $1 ORDER BY i.invited_at", case_id
+        )
         return [_invitation(row) for row in rows]
 
     async def save_status(self, invitation: Invitation) -> None:
         await self.conn.execute(
-            "UPDATE invitations SET status = $2 WHERE id = $1", invitation.id, invitation.status.value
+            "UPDATE invitations SET status = $2 WHERE id = $1",
+            invitation.id,
+            invitation.status.value,
         )
 
     async def save_response(self, invitation: Invitation) -> None:

@@ -1,0 +1,223 @@
+import uuid
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+from atiende_contracts import (
+    CaseAssigned,
+    CaseOpened,
+    CaseResolved,
+    CaseType,
+    Channel,
+    EventData,
+    NotificationChannel,
+    NotificationFailed,
+    NotificationSent,
+    SurveyAnswered,
+    SurveyInvited,
+)
+from atiende_indicators.domain import (
+    MAX_SERIES_DAYS,
+    CaseFacts,
+    DayRange,
+    InvalidRange,
+    Metric,
+    daily_series,
+    indicators,
+    project,
+    ratio,
+    reporting_day,
+)
+
+CASE = uuid.uuid4()
+AT = datetime(2026, 3, 10, 15, 30, tzinfo=UTC)
+ENVELOPE_TIME = datetime(2026, 3, 11, 9, 0, tzinfo=UTC)
+
+
+def opened(at=AT):
+    return CaseOpened(
+        case_id=CASE,
+        case_number="AT-2026-000001",
+        customer_id=uuid.uuid4(),
+        customer_name="Ana",
+        customer_email="ana@example.com",
+        type=CaseType.COMPLAINT,
+        channel=Channel.PHONE,
+        description="wrong invoice",
+        opened_at=at,
+    )
+
+
+def answered(satisfaction):
+    return SurveyAnswered(
+        invitation_id=uuid.uuid4(), case_id=CASE, satisfaction=satisfaction, answered_at=AT
+    )
+
+
+def test_case_opened_counts_and_tells_the_case_origin():
+    projection = project(opened(), ENVELOPE_TIME)
+    assert projection.day == date(2026, 3, 10)
+    assert projection.increments == ((Metric.CASES_OPENED, 1),)
+    assert projection.facts == CaseFacts(
+        CASE, case_number="AT-2026-000001", type="complaint", channel="phone", opened_at=AT
+    )
+
+
+def test_case_assigned_and_resolved_set_only_their_own_time():
+    assigned = project(
+        CaseAssigned(case_id=CASE, case_number="AT-1", team="general", assigned_at=AT),
+        ENVELOPE_TIME,
+    )
+    resolved = project(
+        CaseResolved(case_id=CASE, case_number="AT-1", resolution="refund", resolved_at=AT),
+        ENVELOPE_TIME,
+    )
+    assert assigned.increments == ((Metric.CASES_ASSIGNED, 1),)
+    assert assigned.facts == CaseFacts(CASE, case_number="AT-1", assigned_at=AT)
+    assert resolved.increments == ((Metric.CASES_RESOLVED, 1),)
+    assert resolved.facts == CaseFacts(CASE, case_number="AT-1", resolved_at=AT)
+
+
+def test_survey_invited_counts_on_the_envelope_day_as_its_data_has_no_time():
+    invited = SurveyInvited(
+        invitation_id=uuid.uuid4(),
+        case_id=CASE,
+        case_number="AT-1",
+        survey_url="http://surveys/s/x",
+        expires_at=AT + timedelta(days=30),
+    )
+    projection = project(invited, ENVELOPE_TIME)
+    assert projection.day == date(2026, 3, 11)
+    assert projection.increments == ((Metric.SURVEYS_INVITED, 1),)
+
+
+@pytest.mark.parametrize(("satisfaction", "satisfied"), [(5, 1), (4, 1), (3, 0), (1, 0)])
+def test_survey_answered_adds_to_the_satisfaction_sums(satisfaction, satisfied):
+    projection = project(answered(satisfaction), ENVELOPE_TIME)
+    assert dict(projection.increments) == {
+        Metric.SURVEYS_ANSWERED: 1,
+        Metric.SATISFACTION_SUM: satisfaction,
+        Metric.SURVEYS_SATISFIED: satisfied,
+    }
+    assert projection.facts == CaseFacts(CASE, satisfaction=satisfaction, answered_at=AT)
+
+
+def test_increments_are_sorted_so_daily_rows_are_locked_in_one_order():
+    metrics = [metric for metric, _ in project(answered(5), ENVELOPE_TIME).increments]
+    assert metrics == sorted(metrics)
+
+
+def test_notifications_count_without_touching_any_case():
+    sent = NotificationSent(
+        delivery_id=uuid.uuid4(),
+        case_id=None,
+        template="case_opened",
+        channel=NotificationChannel.EMAIL,
+        recipient="ana@example.com",
+        sent_at=AT,
+    )
+    failed = NotificationFailed(
+        delivery_id=uuid.uuid4(),
+        case_id=CASE,
+        template="case_opened",
+        channel=NotificationChannel.SMS,
+        attempts=5,
+        error="unreachable",
+        failed_at=AT,
+    )
+    assert project(sent, ENVELOPE_TIME).increments == ((Metric.NOTIFICATIONS_SENT, 1),)
+    assert project(failed, ENVELOPE_TIME).increments == ((Metric.NOTIFICATIONS_FAILED, 1),)
+    assert project(sent, ENVELOPE_TIME).facts is None
+    assert project(failed, ENVELOPE_TIME).facts is None
+
+
+def test_an_event_no_indicator_uses_projects_to_nothing():
+    class CaseEscalated(EventData):
+        event_type = "case.escalated"
+
+        case_id: uuid.UUID
+
+    assert project(CaseEscalated(case_id=CASE), ENVELOPE_TIME) is None
+
+
+def test_the_reporting_day_is_the_utc_date():
+    late_evening_in_lima = datetime(2026, 3, 10, 22, 0, tzinfo=timezone(timedelta(hours=-5)))
+    assert reporting_day(late_evening_in_lima) == date(2026, 3, 11)
+    assert reporting_day(datetime(2026, 3, 10, 23, 59)) == date(2026, 3, 10)  # naive: UTC
+
+
+def test_indicators_from_the_sums():
+    result = indicators(
+        {
+            Metric.CASES_OPENED: 10,
+            Metric.CASES_ASSIGNED: 9,
+            Metric.CASES_RESOLVED: 7,
+            Metric.SURVEYS_INVITED: 6,
+            Metric.SURVEYS_ANSWERED: 4,
+            Metric.SATISFACTION_SUM: 14,
+            Metric.SURVEYS_SATISFIED: 3,
+            Metric.NOTIFICATIONS_SENT: 20,
+            Metric.NOTIFICATIONS_FAILED: 1,
+        },
+        median_minutes_to_resolution=42.5,
+    )
+    assert (result.cases_opened, result.cases_assigned, result.cases_resolved) == (10, 9, 7)
+    assert (result.surveys_invited, result.surveys_answered) == (6, 4)
+    assert result.average_satisfaction == 3.5
+    assert result.satisfied_share == 0.75
+    assert (result.notifications_sent, result.notifications_failed) == (20, 1)
+    assert result.median_minutes_to_resolution == 42.5
+
+
+def test_no_answers_means_no_average_rather_than_zero():
+    result = indicators({Metric.CASES_OPENED: 3}, median_minutes_to_resolution=None)
+    assert result.cases_opened == 3
+    assert result.surveys_answered == 0
+    assert result.average_satisfaction is None
+    assert result.satisfied_share is None
+    assert result.median_minutes_to_resolution is None
+
+
+def test_ratio():
+    assert ratio(1, 4) == 0.25
+    assert ratio(0, 4) == 0.0
+    assert ratio(0, 0) is None
+
+
+def test_from_after_to_names_from():
+    with pytest.raises(InvalidRange) as error:
+        DayRange(date(2026, 3, 2), date(2026, 3, 1))
+    assert error.value.field == "from"
+    assert DayRange(date(2026, 3, 1), date(2026, 3, 1)).start == date(2026, 3, 1)
+
+
+def test_a_series_longer_than_the_limit_names_to():
+    start = date(2020, 1, 1)
+    DayRange(start, start + timedelta(days=MAX_SERIES_DAYS - 1)).check_series_span()
+    with pytest.raises(InvalidRange) as error:
+        DayRange(start, start + timedelta(days=MAX_SERIES_DAYS)).check_series_span()
+    assert error.value.field == "to"
+
+
+def test_daily_series_fills_the_requested_days_with_zeros():
+    values = {date(2026, 3, 2): 4, date(2026, 3, 4): 1}
+    assert daily_series(values, DayRange(date(2026, 3, 1), date(2026, 3, 5))) == [
+        (date(2026, 3, 1), 0),
+        (date(2026, 3, 2), 4),
+        (date(2026, 3, 3), 0),
+        (date(2026, 3, 4), 1),
+        (date(2026, 3, 5), 0),
+    ]
+
+
+def test_daily_series_with_open_ends_spans_the_days_with_data():
+    values = {date(2026, 3, 2): 4, date(2026, 3, 4): 1}
+    assert daily_series(values, DayRange()) == [
+        (date(2026, 3, 2), 4),
+        (date(2026, 3, 3), 0),
+        (date(2026, 3, 4), 1),
+    ]
+    assert daily_series({}, DayRange(start=date(2026, 3, 1))) == []
+    assert daily_series({}, DayRange(date(2026, 3, 1), date(2026, 3, 2))) == [
+        (date(2026, 3, 1), 0),
+        (date(2026, 3, 2), 0),
+    ]

@@ -1,0 +1,120 @@
+"""How a decided email becomes text and HTML (Jinja2 templates shipped in the package), how a
+delivery becomes a MIME message, and how that message goes out over SMTP (aiosmtplib).
+"""
+
+from __future__ import annotations
+
+import email.errors
+from dataclasses import dataclass
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+import aiosmtplib
+import jinja2
+
+from .domain import Delivery, Notice
+
+_templates = jinja2.Environment(
+    loader=jinja2.PackageLoader("atiende_notifications", "templates"),
+    autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),
+    undefined=jinja2.StrictUndefined,  # a missing variable is a bug, not a blank in an email
+    keep_trailing_newline=True,
+)
+
+
+@dataclass(frozen=True)
+class Body:
+    text: str
+    html: str
+
+
+def render(notice: Notice) -> Body:
+    """The notice's template in its language: `templates/<template>.<language>.{txt,html}`."""
+    name = f"{notice.template.value}.{notice.language}"
+    context = {**notice.context, "subject": notice.subject, "language": notice.language}
+    return Body(
+        text=_templates.get_template(f"{name}.txt").render(context),
+        html=_templates.get_template(f"{name}.html").render(context),
+    )
+
+
+def message_id(delivery: Delivery) -> str:
+    return f"<{delivery.id}@atiende>"
+
+
+def build_message(delivery: Delivery, sender: str) -> EmailMessage:
+    """A delivery as an email. The Message-ID and X-Atiende-Delivery come from the delivery id
+    (itself derived from the idempotency key), so every resend of it is recognisably the same.
+
+    Raises ValueError or email.errors.MessageError if the recipient address cannot be used.
+    """
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = Address(
+        display_name=delivery.recipient_name or "", addr_spec=delivery.recipient
+    )
+    message["Subject"] = delivery.subject
+    message["Date"] = format_datetime(delivery.created_at)
+    message["Message-ID"] = message_id(delivery)
+    message["X-Atiende-Delivery"] = str(delivery.id)
+    if delivery.case_number:
+        message["X-Atiende-Case"] = delivery.case_number
+    # No auto-replies ("out of office") back to a no-reply sender (RFC 3834).
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(delivery.body_text)
+    if delivery.body_html:
+        message.add_alternative(delivery.body_html, subtype="html")
+    return message
+
+
+class SendFailure(Exception):
+    """An email was not accepted. `permanent`: the server refused it for good (5xx), so trying
+    again would only get the same answer."""
+
+    def __init__(self, error: str, *, permanent: bool) -> None:
+        super().__init__(error)
+        self.error = error
+        self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class Mailer:
+    host: str
+    port: int
+    sender: str
+    timeout: float
+    username: str | None = None
+    password: str | None = None
+    start_tls: bool | None = None  # None: use STARTTLS when the server offers it
+
+    async def send(self, delivery: Delivery) -> None:
+        """Hand the delivery's email to the SMTP server; raises SendFailure if not accepted."""
+        try:
+            message = build_message(delivery, self.sender)
+        except (ValueError, email.errors.MessageError) as exc:
+            error = f"unusable recipient {delivery.recipient!r}: {exc}"
+            raise SendFailure(error, permanent=True) from exc
+        try:
+            await aiosmtplib.send(
+                message,
+                hostname=self.host,
+                port=self.port,
+                timeout=self.timeout,
+                username=self.username,
+                password=self.password,
+                start_tls=self.start_tls,
+            )
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            refusals = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.recipients)
+            raise SendFailure(
+                f"recipient refused: {refusals}",
+                permanent=all(r.code >= 500 for r in exc.recipients),
+            ) from exc
+        except aiosmtplib.SMTPDataError as exc:
+            error = f"message refused: {exc.code} {exc.message}"
+            raise SendFailure(error, permanent=exc.code >= 500) from exc
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            # connection refused or lost, timeouts, sender or authentication refused: the server
+            # or our configuration may be fixed meanwhile, so these are retried
+            raise SendFailure(f"{type(exc).__name__}: {exc}", permanent=False) from exc
