@@ -56,7 +56,7 @@ PRODUCER: dict[str, str] = {
 """The one service that publishes each event type (documentation: docs/events.md, AsyncAPI)."""
 
 CONSUMERS: dict[str, tuple[str, ...]] = {
-    "case.opened": ("routing", "notifications", "indicators"),
+    "case.opened": ("routing", "notifications", "surveys", "indicators"),
     "case.assigned": ("indicators",),
     "case.resolved": ("surveys", "indicators"),
     "survey.invited": ("notifications", "indicators"),

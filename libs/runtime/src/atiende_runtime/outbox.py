@@ -159,6 +159,9 @@ class OutboxRelay:
     async def _run(self) -> None:
         backoff = self._poll_interval
         while not self._stopping.is_set():
+            # cleared before the claim, not after: a NOTIFY for a row committed while this batch
+            # is in flight must still wake the next iteration
+            self._wake.clear()
             try:
                 count = await self.publish_batch()
                 backoff = self._poll_interval
@@ -171,7 +174,6 @@ class OutboxRelay:
                 backoff = min(backoff * 2, 30.0)
             if count >= self._batch_size:
                 continue  # more may be waiting
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._poll_interval)
 

@@ -6,12 +6,13 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel
+
 from atiende_contracts import NotificationChannel
 from atiende_runtime.auth import Principal, require
 from atiende_runtime.logs import current_case_id
 from atiende_runtime.service import runtime_of
-from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
 
 from .domain import DeliveryStatus, Template
 from .repository import NotificationsRepository

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from atiende_runtime.service import build_app
-from atiende_runtime.settings import Settings
 from fastapi import FastAPI
 from pydantic import Field, SecretStr
+
+from atiende_runtime.service import build_app
+from atiende_runtime.settings import Settings
 
 from .api import router
 from .consumers import consumers

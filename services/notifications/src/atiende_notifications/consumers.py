@@ -7,9 +7,10 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
+from opentelemetry import propagate
+
 from atiende_contracts import CaseOpened, SurveyInvited
 from atiende_runtime.inbox import Consumers, HandlerContext
-from opentelemetry import propagate
 
 from . import domain
 from .domain import Delivery, Notice, Recipient

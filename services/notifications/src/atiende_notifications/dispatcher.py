@@ -22,13 +22,14 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 import asyncpg
-from atiende_runtime.logs import current_case_id
-from atiende_runtime.service import ServiceRuntime
-from atiende_runtime.uow import UnitOfWork
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from prometheus_client import Counter
+
+from atiende_runtime.logs import current_case_id
+from atiende_runtime.service import ServiceRuntime
+from atiende_runtime.uow import UnitOfWork
 
 from .domain import Delivery, RetryPolicy
 from .mail import Mailer, SendFailure, message_id

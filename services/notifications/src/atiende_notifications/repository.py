@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, TypeAlias
+from typing import Any
 
 import asyncpg
-import asyncpg.pool
+
 from atiende_contracts import NotificationChannel
+from atiende_runtime.db import Connection
 
 from .domain import Delivery, DeliveryStatus, Recipient, Template
-
-Connection: TypeAlias = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
-"""A connection of its own or one borrowed from the pool: the repository works with either."""
 
 _DELIVERY_COLUMNS = """id, idempotency_key, case_id, case_number, template, channel, recipient,
     recipient_name, subject, body_text, body_html, status, attempts, next_attempt_at, last_error,

@@ -21,7 +21,9 @@ from atiende_notifications.domain import (
 )
 
 NOW = datetime(2026, 3, 12, 9, 30, tzinfo=UTC)
-POLICY = RetryPolicy(max_attempts=3, base_delay=timedelta(seconds=30), max_delay=timedelta(minutes=5))
+POLICY = RetryPolicy(
+    max_attempts=3, base_delay=timedelta(seconds=30), max_delay=timedelta(minutes=5)
+)
 
 
 def recipient(language: str = "es") -> Recipient:
@@ -154,7 +156,9 @@ def test_a_failed_attempt_is_retried_with_backoff_until_the_last_attempt():
 
 
 def test_a_permanent_refusal_fails_the_delivery_at_once():
-    failed, event = pending_delivery().record_failure("550 no such user", NOW, POLICY, permanent=True)
+    failed, event = pending_delivery().record_failure(
+        "550 no such user", NOW, POLICY, permanent=True
+    )
     assert failed.status is DeliveryStatus.FAILED
     assert event is not None
     assert event.attempts == 1

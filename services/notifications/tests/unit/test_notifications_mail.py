@@ -76,8 +76,10 @@ def test_an_email_carries_its_idempotency_headers_and_both_bodies():
     assert message.get_content_type() == "multipart/alternative"
     text = message.get_body(("plain",))
     html = message.get_body(("html",))
-    assert text is not None and "AT-2026-000123" in text.get_content()
-    assert html is not None and "<strong>AT-2026-000123</strong>" in html.get_content()
+    assert text is not None
+    assert html is not None
+    assert "AT-2026-000123" in text.get_content()
+    assert "<strong>AT-2026-000123</strong>" in html.get_content()
 
 
 def test_an_unusable_address_is_refused_when_building_the_email():

@@ -12,14 +12,15 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from atiende_runtime.auth import Principal, require
-from atiende_runtime.logs import current_case_id
-from atiende_runtime.service import runtime_of
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from pydantic import BaseModel
 from starlette.datastructures import FormData
+
+from atiende_runtime.auth import Principal, require
+from atiende_runtime.logs import current_case_id
+from atiende_runtime.service import runtime_of
 
 from .domain import (
     COMMENT_MAX_LENGTH,

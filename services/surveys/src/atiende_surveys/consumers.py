@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from atiende_contracts import CaseResolved
+from atiende_contracts import CaseOpened, CaseResolved
 from atiende_runtime.inbox import Consumers, HandlerContext
 
 from .domain import Invitation, InvitationStatus, survey_url
 from .repository import SurveysRepository
 
 consumers = Consumers()
+
+
+@consumers.on(CaseOpened, name="remember-case")
+async def remember_case(ctx: HandlerContext, event: CaseOpened) -> None:
+    await SurveysRepository(ctx.conn).remember_case(
+        event.case_id, event.case_number, event.customer_id, event.language, event.opened_at
+    )
 
 
 @consumers.on(CaseResolved, name="invite-after-resolution")
@@ -31,5 +38,6 @@ async def invite_after_resolution(ctx: HandlerContext, event: CaseResolved) -> N
     if not await repo.add(invitation):
         return  # a concurrent handler invited for this case first
     # the token leaves this handler only inside the link in the event; the table keeps its hash
-    url = survey_url(ctx.settings.survey_base_url, token)
+    language = await repo.case_language(event.case_id)
+    url = survey_url(ctx.settings.survey_base_url, token, language)
     await ctx.emit(invitation.invited_event(url), subject=event.case_id)

@@ -2,7 +2,8 @@
 of the survey page. Pure: decisions only, no I/O.
 
 An invitation's link carries a random token; only the token's SHA-256 is stored, so a copy of the
-database does not open anyone's survey. The link exists once, in the survey.invited event.
+database does not open anyone's survey. The link exists only in the survey.invited event (and
+the outbox row that carries it).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from enum import StrEnum
 
 from atiende_contracts import SurveyAnswered, SurveyInvited
 
-SATISFACTION_VALUES = range(1, 6)
 COMMENT_MAX_LENGTH = 1000
 
 
@@ -35,8 +35,12 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def survey_url(base_url: str, token: str) -> str:
-    return f"{base_url.rstrip('/')}/s/{token}"
+def survey_url(base_url: str, token: str, language: str | None = None) -> str:
+    """The link sent to the customer; it opens in the customer's language when we know it."""
+    url = f"{base_url.rstrip('/')}/s/{token}"
+    if language and language != DEFAULT_LANGUAGE and language in PAGE_TEXTS:
+        url += f"?lang={language}"
+    return url
 
 
 # --- invitations --------------------------------------------------------------------------------

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 import asyncpg
-from asyncpg.pool import PoolConnectionProxy
+
+from atiende_runtime.db import Connection
 
 from .domain import Answer, Invitation, InvitationStatus
 
@@ -30,13 +32,33 @@ def _invitation(row: asyncpg.Record) -> Invitation:
     )
 
 
-# a route's connection comes from the pool (a proxy), a handler's is a plain connection
-Connection = asyncpg.Connection | PoolConnectionProxy
-
-
 class SurveysRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+
+    async def remember_case(
+        self,
+        case_id: uuid.UUID,
+        case_number: str,
+        customer_id: uuid.UUID,
+        language: str,
+        opened_at: datetime,
+    ) -> None:
+        await self.conn.execute(
+            """INSERT INTO cases (case_id, case_number, customer_id, language, opened_at)
+               VALUES ($1, $2, $3, $4, $5) ON CONFLICT (case_id) DO NOTHING""",
+            case_id,
+            case_number,
+            customer_id,
+            language,
+            opened_at,
+        )
+
+    async def case_language(self, case_id: uuid.UUID) -> str | None:
+        language: str | None = await self.conn.fetchval(
+            "SELECT language FROM cases WHERE case_id = $1", case_id
+        )
+        return language
 
     async def add(self, invitation: Invitation) -> bool:
         """Store a new pending invitation; False if the case already has a pending one."""

@@ -4,6 +4,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from atiende_surveys.domain import (
     COMMENT_MAX_LENGTH,
     ENGLISH,
