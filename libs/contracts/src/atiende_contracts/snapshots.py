@@ -46,6 +46,13 @@ REGENERATE = "python -m atiende_contracts.snapshots"
 
 PRODUCER: dict[str, str] = {
     "case.opened": "intake",
+    "contact.received": "intake",
+    "case.contact_linked": "intake",
+    "customer.profile_changed": "intake",
+    "customer.merged": "intake",
+    "customer.merge_undone": "intake",
+    "customer.erased": "intake",
+    "catalogue.entry_changed": "intake",
     "case.assigned": "routing",
     "case.resolved": "routing",
     "survey.invited": "surveys",
@@ -57,6 +64,13 @@ PRODUCER: dict[str, str] = {
 
 CONSUMERS: dict[str, tuple[str, ...]] = {
     "case.opened": ("routing", "notifications", "surveys", "indicators"),
+    "contact.received": ("indicators",),
+    "case.contact_linked": ("indicators",),
+    "customer.profile_changed": ("indicators",),
+    "customer.merged": ("indicators",),
+    "customer.merge_undone": ("indicators",),
+    "customer.erased": ("indicators",),
+    "catalogue.entry_changed": ("indicators",),
     "case.assigned": ("indicators",),
     "case.resolved": ("surveys", "indicators"),
     "survey.invited": ("notifications", "indicators"),

@@ -92,8 +92,17 @@ async def handle_delivery(
 
     Raises on a malformed message or a failing handler, so the caller does not acknowledge it.
     """
-    envelope = Envelope.from_amqp(headers, body)
-    data = parse_data(envelope)
+    try:
+        envelope = Envelope.from_amqp(headers, body)
+        data = parse_data(envelope)
+    except ValueError:
+        # a poison message is the failure an operator most needs to see: count and log it too
+        EVENTS_HANDLED.labels(consumer, "failed").inc()
+        log.exception(
+            "malformed event; it will be redelivered until the delivery limit, then parked",
+            extra={"consumer": consumer, "ce_id": str(headers.get("ce-id"))},
+        )
+        raise
     token = current_case_id.set(envelope.subject)
     try:
         async with pool.acquire() as conn, conn.transaction():

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import uuid
 from collections import defaultdict
@@ -82,6 +83,8 @@ ORDER BY o.position
 
 
 def envelope_of(row: asyncpg.Record) -> Envelope:
+    """Rebuild the envelope of an outbox row (also from a connection without the jsonb codec)."""
+    data = row["data"]
     return Envelope(
         id=row["event_id"],
         source=row["source"],
@@ -90,7 +93,7 @@ def envelope_of(row: asyncpg.Record) -> Envelope:
         subject=row["subject"],
         dataschema=row["dataschema"],
         dataversion=row["dataversion"],
-        data=row["data"],
+        data=json.loads(data) if isinstance(data, str) else data,
     )
 
 
@@ -106,6 +109,7 @@ class OutboxRelay:
         schema: str,
         batch_size: int = 200,
         poll_interval: float = 1.0,
+        retention_hours: float = 168,
     ) -> None:
         self._pool = pool
         self._topology = topology
@@ -113,6 +117,8 @@ class OutboxRelay:
         self._schema = schema
         self._batch_size = batch_size
         self._poll_interval = poll_interval
+        self._retention_hours = retention_hours
+        self._next_prune = 0.0
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -174,8 +180,25 @@ class OutboxRelay:
                 backoff = min(backoff * 2, 30.0)
             if count >= self._batch_size:
                 continue  # more may be waiting
+            await self._prune_if_due()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._poll_interval)
+
+    async def _prune_if_due(self) -> None:
+        """Delete published rows past retention (at most once a minute): the outbox is a queue,
+        not an archive, and its rows may carry personal data such as a survey link."""
+        now = asyncio.get_running_loop().time()
+        if now < self._next_prune:
+            return
+        self._next_prune = now + 60
+        try:
+            async with self._pool.acquire() as conn:
+                await conn.execute(
+                    "DELETE FROM outbox WHERE published_at < now() - make_interval(secs => $1)",
+                    self._retention_hours * 3600,
+                )
+        except Exception as exc:
+            log.warning("outbox prune failed", extra={"error": repr(exc)})
 
     async def publish_batch(self) -> int:
         """Claim, publish and mark one batch; returns how many rows were published."""
@@ -269,6 +292,4 @@ def to_amqp_message(
 
 
 def _json_bytes(data: Any) -> bytes:
-    import json
-
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()

@@ -125,6 +125,7 @@ class ServiceRuntime:
             schema=s.db_schema,
             batch_size=s.relay_batch_size,
             poll_interval=s.relay_poll_interval,
+            retention_hours=s.outbox_retention_hours,
         )
         await self.relay.start()
         for worker in self.workers:

@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     relay_poll_interval: float = Field(
         default=1.0, gt=0, description="Seconds between outbox polls when no NOTIFY arrives"
     )
+    outbox_retention_hours: float = Field(
+        default=168,
+        gt=0,
+        description="Published outbox rows are deleted after this long (they may hold personal data)",
+    )
     jwt_secret: str | None = Field(
         default=None, description="HS256 secret; when unset, authentication is disabled (dev only)"
     )

@@ -349,6 +349,34 @@ class ServiceProcess:
 SERVICE_NAMES = ("intake", "routing", "surveys", "notifications", "indicators")
 
 
+def service_env(
+    name: str,
+    ports: dict[str, int],
+    *,
+    database_url: str,
+    amqp_url: str,
+    namespace: str,
+    smtp: tuple[str, int],
+    **extra_env: str,
+) -> dict[str, str]:
+    """The environment of one service process of a private cluster: its database, broker
+    namespace, port and SMTP server (the load harness starts its clusters with it too)."""
+    env = {
+        **os.environ,
+        "ATIENDE_DATABASE_URL": database_url,
+        "ATIENDE_AMQP_URL": amqp_url,
+        "ATIENDE_BROKER_NAMESPACE": namespace,
+        "ATIENDE_HTTP_PORT": str(ports[name]),
+        "ATIENDE_SMTP_HOST": smtp[0],
+        "ATIENDE_SMTP_PORT": str(smtp[1]),
+        "ATIENDE_SURVEY_BASE_URL": f"http://127.0.0.1:{ports['surveys']}",
+        "OTEL_SERVICE_NAME": f"atiende-{name}",
+        **extra_env,
+    }
+    env.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
+    return env
+
+
 @dataclass
 class Cluster:
     services: dict[str, ServiceProcess]
@@ -378,21 +406,19 @@ async def cluster_factory(
     def factory(*names: str, **extra_env: str) -> Cluster:
         services = {}
         for name in names or SERVICE_NAMES:
-            env = {
-                **os.environ,
-                "ATIENDE_DATABASE_URL": database_url,
-                "ATIENDE_AMQP_URL": amqp_url,
-                "ATIENDE_BROKER_NAMESPACE": broker_namespace,
-                "ATIENDE_HTTP_PORT": str(ports[name]),
-                "ATIENDE_SMTP_HOST": smtp_sink.host,
-                "ATIENDE_SMTP_PORT": str(smtp_sink.port),
-                "ATIENDE_SURVEY_BASE_URL": f"http://127.0.0.1:{ports['surveys']}",
-                "ATIENDE_RELAY_POLL_INTERVAL": "0.2",
-                "ATIENDE_DISPATCH_POLL_INTERVAL": "0.2",
-                "OTEL_SERVICE_NAME": f"atiende-{name}",
-                **extra_env,
-            }
-            env.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
+            env = service_env(
+                name,
+                ports,
+                database_url=database_url,
+                amqp_url=amqp_url,
+                namespace=broker_namespace,
+                smtp=(smtp_sink.host, smtp_sink.port),
+                **{
+                    "ATIENDE_RELAY_POLL_INTERVAL": "0.2",
+                    "ATIENDE_DISPATCH_POLL_INTERVAL": "0.2",
+                    **extra_env,
+                },
+            )
             services[name] = ServiceProcess(name, ports[name], env, tmp_path / f"{name}.log")
         made.append(Cluster(services))
         return made[-1]
@@ -421,4 +447,5 @@ __all__ = [
     "eventually",
     "free_port",
     "run_service",
+    "service_env",
 ]

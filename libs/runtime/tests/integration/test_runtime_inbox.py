@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+from prometheus_client import REGISTRY
 
 from atiende_contracts import CaseAssigned, CaseResolved, Envelope
 from atiende_runtime.inbox import HandlerContext, Subscription, handle_delivery
@@ -29,11 +30,16 @@ class RecordResolution:
     async def __call__(self, ctx: HandlerContext, event: CaseResolved) -> None:
         self.runs.append((event, current_case_id.get()))
         await ctx.conn.execute(
-            "INSERT INTO resolutions (case_id, resolution) VALUES ($1, $2)", event.case_id, event.resolution
+            "INSERT INTO resolutions (case_id, resolution) VALUES ($1, $2)",
+            event.case_id,
+            event.resolution,
         )
         await ctx.emit(
             CaseAssigned(
-                case_id=event.case_id, case_number=event.case_number, team="closed", assigned_at=datetime.now(UTC)
+                case_id=event.case_id,
+                case_number=event.case_number,
+                team="closed",
+                assigned_at=datetime.now(UTC),
             ),
             subject=event.case_id,
         )
@@ -43,23 +49,39 @@ class RecordResolution:
 
 @pytest.fixture
 async def resolutions(pool: asyncpg.Pool) -> asyncpg.Pool:
-    await pool.execute("CREATE TABLE resolutions (case_id uuid PRIMARY KEY, resolution text NOT NULL)")
+    await pool.execute(
+        "CREATE TABLE resolutions (case_id uuid PRIMARY KEY, resolution text NOT NULL)"
+    )
     return pool
 
 
 def case_resolved(case_id: uuid.UUID) -> Envelope:
     data = CaseResolved(
-        case_id=case_id, case_number="AT-2026-000007", resolution="refund", resolved_at=datetime.now(UTC)
+        case_id=case_id,
+        case_number="AT-2026-000007",
+        resolution="refund",
+        resolved_at=datetime.now(UTC),
     )
     return Envelope.wrap(data, source="/atiende/routing", subject=str(case_id))
 
 
 async def deliver(
-    pool: asyncpg.Pool, handler: Any, headers: dict[str, Any], body: bytes, *, consumer: str = CONSUMER
+    pool: asyncpg.Pool,
+    handler: Any,
+    headers: dict[str, Any],
+    body: bytes,
+    *,
+    consumer: str = CONSUMER,
 ) -> bool:
     subscription = Subscription("record-resolution", ("case.resolved.v1",), handler, CaseResolved)
     return await handle_delivery(
-        pool, consumer=consumer, source=SOURCE, subscription=subscription, headers=headers, body=body, settings=None
+        pool,
+        consumer=consumer,
+        source=SOURCE,
+        subscription=subscription,
+        headers=headers,
+        body=body,
+        settings=None,
     )
 
 
@@ -98,12 +120,17 @@ async def test_same_event_is_handled_once_per_consumer(resolutions: asyncpg.Pool
 
     assert await deliver(resolutions, RecordResolution(), *as_amqp(envelope)) is True
     await resolutions.execute("DELETE FROM resolutions")  # both handlers write the same row
-    assert await deliver(resolutions, RecordResolution(), *as_amqp(envelope), consumer="other.record") is True
+    assert (
+        await deliver(resolutions, RecordResolution(), *as_amqp(envelope), consumer="other.record")
+        is True
+    )
 
     assert await resolutions.fetchval("SELECT count(*) FROM inbox") == 2
 
 
-async def test_failed_handler_leaves_nothing_and_runs_again_on_redelivery(resolutions: asyncpg.Pool) -> None:
+async def test_failed_handler_leaves_nothing_and_runs_again_on_redelivery(
+    resolutions: asyncpg.Pool,
+) -> None:
     envelope = case_resolved(uuid.uuid4())
     handler = RecordResolution(failures=1)
 
@@ -116,6 +143,11 @@ async def test_failed_handler_leaves_nothing_and_runs_again_on_redelivery(resolu
     assert await deliver(resolutions, handler, *as_amqp(envelope)) is True
     assert len(handler.runs) == 2
     assert await counts(resolutions) == (1, 1, 1)
+
+
+def failed_count() -> float:
+    labels = {"consumer": CONSUMER, "outcome": "failed"}
+    return REGISTRY.get_sample_value("atiende_events_handled_total", labels) or 0.0
 
 
 def drop(headers: dict[str, Any], name: str) -> dict[str, Any]:
@@ -138,9 +170,11 @@ async def test_malformed_message_raises_value_error_and_changes_nothing(
     resolutions: asyncpg.Pool, mangle: Any
 ) -> None:
     handler = RecordResolution()
+    failed_before = failed_count()
 
     with pytest.raises(ValueError):
         await deliver(resolutions, handler, *mangle(*as_amqp(case_resolved(uuid.uuid4()))))
 
     assert handler.runs == []
     assert await counts(resolutions) == (0, 0, 0)
+    assert failed_count() == failed_before + 1  # visible in the metrics, not only in the logs

@@ -43,11 +43,14 @@ async def test_event_of_a_rolled_back_transaction_is_never_written(pool: asyncpg
     await pool.execute("CREATE TABLE resolutions (case_id uuid PRIMARY KEY)")
     case_id = uuid.uuid4()
 
-    with pytest.raises(RuntimeError, match="after the event"):
+    async def resolve_then_fail() -> None:
         async with pool.acquire() as conn, conn.transaction():
             await conn.execute("INSERT INTO resolutions VALUES ($1)", case_id)
             await enqueue(conn, resolved(case_id), source=SOURCE, subject=case_id)
             raise RuntimeError("failure after the event was enqueued")
+
+    with pytest.raises(RuntimeError, match="after the event"):
+        await resolve_then_fail()
 
     assert await pool.fetchval("SELECT count(*) FROM resolutions") == 0
     assert await pool.fetchval("SELECT count(*) FROM outbox") == 0
@@ -93,7 +96,9 @@ async def test_relay_publishes_cloudevents_headers_and_the_writers_trace(
     assert message.content_type == "application/json"
     assert json.loads(message.body) == envelope.data
     # the publish span is a child of the span that wrote the row: one trace end to end
-    match = re.fullmatch(r"00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}", str(headers["traceparent"]))
+    match = re.fullmatch(
+        r"00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}", str(headers["traceparent"])
+    )
     assert match is not None
     assert match[1] == format(request_span.get_span_context().trace_id, "032x")
     assert match[2] != format(request_span.get_span_context().span_id, "016x")

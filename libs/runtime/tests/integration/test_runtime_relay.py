@@ -62,7 +62,9 @@ async def test_two_relays_keep_each_cases_order_and_publish_every_row_once(
     await other_topology.connect()
     relays = [
         relay_for(batch_size=7),
-        OutboxRelay(other_pool, other_topology, database_url=database_url, schema=SCHEMA, batch_size=7),
+        OutboxRelay(
+            other_pool, other_topology, database_url=database_url, schema=SCHEMA, batch_size=7
+        ),
     ]
 
     async def drain(relay: OutboxRelay) -> None:
@@ -105,7 +107,9 @@ async def test_relay_waits_for_an_earlier_row_of_the_case_held_by_another_relay(
         # what another relay's open batch looks like: the case's first row claimed, not yet marked
         other_batch = other_relay.transaction()
         await other_batch.start()
-        await other_relay.execute("SELECT 1 FROM svc.outbox WHERE event_id = $1 FOR UPDATE", uuid.UUID(first))
+        await other_relay.execute(
+            "SELECT 1 FROM svc.outbox WHERE event_id = $1 FOR UPDATE", uuid.UUID(first)
+        )
 
         assert await relay.publish_batch() == 1
 
@@ -172,7 +176,9 @@ class RelayWithAHook(OutboxRelay):
 async def test_notify_arriving_while_a_batch_is_published_is_not_lost(
     database_url: str, pool: asyncpg.Pool, topology: Topology, event_tap: Any
 ) -> None:
-    relay = RelayWithAHook(pool, topology, database_url=database_url, schema=SCHEMA, poll_interval=30)
+    relay = RelayWithAHook(
+        pool, topology, database_url=database_url, schema=SCHEMA, poll_interval=30
+    )
     late: list[str] = []
 
     async def commit_a_row_meanwhile() -> None:
@@ -188,3 +194,26 @@ async def test_notify_arriving_while_a_batch_is_published_is_not_lost(
         assert messages[1].message_id == late[0]
     finally:
         await relay.stop()
+
+
+async def test_running_relay_deletes_published_rows_past_retention(
+    pool: asyncpg.Pool, relay_for: Callable[..., OutboxRelay], event_tap: Any
+) -> None:
+    expired = uuid.UUID(await emit(pool, uuid.uuid4()))
+    await pool.execute(
+        "UPDATE outbox SET published_at = now() - interval '2 days' WHERE event_id = $1", expired
+    )
+    fresh = uuid.UUID(await emit(pool, uuid.uuid4()))
+    relay = relay_for(retention_hours=24)
+
+    async def expired_is_gone() -> bool:
+        return await pool.fetchval("SELECT count(*) FROM outbox WHERE event_id = $1", expired) == 0
+
+    await relay.start()
+    try:
+        await event_tap.wait_for(1)
+        await eventually(expired_is_gone, timeout=5, message="the expired row was never pruned")
+    finally:
+        await relay.stop()
+    # the row published just now stays: retention counts from publication
+    assert await pool.fetchval("SELECT array_agg(event_id) FROM outbox") == [fresh]

@@ -23,7 +23,8 @@ def json_logs() -> Iterator[Any]:
     handlers, level = root.handlers[:], root.level
     configure_logging("intake", "INFO")
     [handler] = root.handlers
-    assert isinstance(handler, logging.StreamHandler) and handler.stream is sys.stdout
+    assert isinstance(handler, logging.StreamHandler)
+    assert handler.stream is sys.stdout
     written = io.StringIO()
     handler.setStream(written)
 

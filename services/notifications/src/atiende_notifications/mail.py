@@ -5,7 +5,7 @@ delivery becomes a MIME message, and how that message goes out over SMTP (aiosmt
 from __future__ import annotations
 
 import email.errors
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -85,7 +85,7 @@ class Mailer:
     sender: str
     timeout: float
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
     start_tls: bool | None = None  # None: use STARTTLS when the server offers it
 
     async def send(self, delivery: Delivery) -> None:
