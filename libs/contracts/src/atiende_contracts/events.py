@@ -113,7 +113,9 @@ class CaseOpened(EventData):
     case_number: str = Field(description="Human case number, e.g. AT-2026-000123")
     customer_id: uuid.UUID
     customer_name: str
-    customer_email: str
+    customer_email: str | None = Field(
+        description="Where to write to the customer; null when only a phone or a handle is known"
+    )
     type: CaseType
     channel: Channel
     description: str

@@ -43,17 +43,18 @@ class Attempt:
         )
 
 
-def new_case(run_id: str, index: int) -> dict[str, object]:
-    """A case whose customer email names the run and the request, so every effect (an event, an
-    email) maps back to its request even when the response was lost."""
+def customer_email(run_id: str, index: int) -> str:
+    """One customer per request, named after the run and the request, so every effect (an event,
+    an email) maps back to its request even when the response was lost."""
+    return f"h-{run_id}-{index}@example.com"
+
+
+def new_case(index: int, email: str) -> dict[str, object]:
     return {
-        "customer": {
-            "name": f"Cliente {index}",
-            "email": f"h-{run_id}-{index}@example.com",
-        },
+        "customer": {"name": f"Cliente {index}", "email": email},
         "type": "complaint",
         "channel": "phone",
-        "description": f"Caso de carga {index} de la corrida {run_id}",
+        "description": f"Caso de carga número {index}",
     }
 
 
@@ -81,7 +82,7 @@ class OpenLoopLoad:
         count = round(rate * seconds)
         first = len(self.attempts)
         batch = [
-            Attempt(first + i, f"h-{self.run_id}-{first + i}@example.com", 0.0)
+            Attempt(first + i, customer_email(self.run_id, first + i), 0.0)
             for i in range(count)
         ]
         self.attempts.extend(batch)
@@ -101,7 +102,7 @@ class OpenLoopLoad:
         attempt.sent = time.monotonic()
         self.max_lag = max(self.max_lag, attempt.sent - attempt.scheduled)
         try:
-            response = await self._client.post("/cases", json=new_case(self.run_id, attempt.index))
+            response = await self._client.post("/cases", json=new_case(attempt.index, attempt.email))
         except _NOT_SENT as exc:
             attempt.outcome, attempt.detail = Outcome.FAILED, f"{type(exc).__name__}: {exc}"
         except httpx.HTTPError as exc:

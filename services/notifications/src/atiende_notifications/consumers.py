@@ -27,6 +27,12 @@ class UnknownRecipient(Exception):
 
 
 async def _add_delivery(repo: NotificationsRepository, notice: Notice) -> None:
+    if notice.recipient.customer_email is None:
+        log.info(
+            "no email address for this case; email notice skipped",
+            extra={"template": notice.template.value, "case_number": notice.recipient.case_number},
+        )
+        return
     body = render(notice)
     delivery = Delivery.pending(notice, body.text, body.html, datetime.now(UTC))
     trace_headers: dict[str, str] = {}

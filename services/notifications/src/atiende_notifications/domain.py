@@ -101,7 +101,7 @@ class Recipient:
     case_id: uuid.UUID
     case_number: str
     customer_name: str
-    customer_email: str
+    customer_email: str | None
     language: str
 
 
@@ -202,6 +202,8 @@ class Delivery:
     def pending(
         cls, notice: Notice, body_text: str, body_html: str | None, at: datetime
     ) -> Delivery:
+        if notice.recipient.customer_email is None:
+            raise ValueError(f"case {notice.recipient.case_number} has no email address")
         return cls(
             id=delivery_id_for(notice.key),
             idempotency_key=notice.key,
