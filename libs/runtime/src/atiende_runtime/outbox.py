@@ -150,8 +150,12 @@ class OutboxRelay:
                 conn = await asyncpg.connect(self._database_url)
                 await conn.add_listener(channel, lambda *_: self._wake.set())
                 self._wake.set()  # catch up on anything written while not listening
-                while not self._stopping.is_set() and not conn.is_closed():
-                    await asyncio.sleep(self._poll_interval)  # noqa: ASYNC110 - watching the connection
+                # notifications arrive through the listener; here we only watch the connection
+                while not conn.is_closed():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stopping.wait(), timeout=self._poll_interval)
+                    if self._stopping.is_set():
+                        break
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

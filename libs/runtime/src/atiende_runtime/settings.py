@@ -30,7 +30,7 @@ class Settings(BaseSettings):
         description="Prefix of every exchange and queue; tests use their own to stay isolated.",
     )
     delivery_limit: int = Field(
-        default=5, ge=1, description="Deliveries before a message is parked"
+        default=5, ge=1, description="Redeliveries before a message is parked (limit + 1 deliveries)"
     )
     prefetch: int = Field(default=32, ge=1)
     http_host: str = "127.0.0.1"

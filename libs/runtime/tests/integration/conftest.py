@@ -8,6 +8,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import aio_pika
 import asyncpg
@@ -47,8 +48,8 @@ def relay_for(
 ) -> Callable[..., OutboxRelay]:
     """`relay_for(batch_size=7)`: an outbox relay of `svc` on this test's pool and topology."""
 
-    def make(**options: object) -> OutboxRelay:
-        return OutboxRelay(pool, topology, database_url=database_url, schema=SCHEMA, **options)  # type: ignore[arg-type]
+    def make(**options: Any) -> OutboxRelay:
+        return OutboxRelay(pool, topology, database_url=database_url, schema=SCHEMA, **options)
 
     return make
 

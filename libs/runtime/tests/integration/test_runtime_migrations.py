@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from importlib import resources
 
 import asyncpg
 import pytest
@@ -12,6 +13,11 @@ import pytest
 from atiende_runtime import db
 
 RUNTIME_FILE = "atiende_runtime/001_runtime.sql"
+RUNTIME_FILES = sorted(
+    f"atiende_runtime/{f.name}"
+    for f in resources.files("atiende_runtime").joinpath("migrations").iterdir()
+    if f.name.endswith(".sql")
+)
 
 
 async def applied_rows(database_url: str, schema: str) -> list[str]:
@@ -27,9 +33,9 @@ async def test_second_run_applies_nothing(database_url: str) -> None:
     first = await db.migrate(database_url, "svc", "atiende_runtime")
     second = await db.migrate(database_url, "svc", "atiende_runtime")
 
-    assert first == [RUNTIME_FILE]
+    assert first == RUNTIME_FILES
     assert second == []
-    assert await applied_rows(database_url, "svc") == [RUNTIME_FILE]
+    assert await applied_rows(database_url, "svc") == RUNTIME_FILES
 
 
 async def test_service_migrations_run_after_the_runtimes_in_the_service_schema(
@@ -59,8 +65,8 @@ async def test_concurrent_replicas_apply_each_file_once(database_url: str) -> No
     )
 
     # the advisory lock lets one replica apply; the others wait, then find everything applied
-    assert sorted(results, key=len) == [[], [], [], [RUNTIME_FILE]]
-    assert await applied_rows(database_url, "svc") == [RUNTIME_FILE]
+    assert sorted(results, key=len) == [[], [], [], RUNTIME_FILES]
+    assert await applied_rows(database_url, "svc") == RUNTIME_FILES
 
 
 async def test_schemas_migrate_concurrently_without_interfering(database_url: str) -> None:
@@ -68,7 +74,7 @@ async def test_schemas_migrate_concurrently_without_interfering(database_url: st
         *(db.migrate(database_url, schema, "atiende_runtime") for schema in ("one", "two", "three"))
     )
 
-    assert results == [[RUNTIME_FILE]] * 3
+    assert results == [RUNTIME_FILES] * 3
 
 
 async def test_applied_migration_that_changed_is_refused(database_url: str) -> None:

@@ -1,9 +1,11 @@
 """The outbox relay under concurrency: two relays keep each case's order and publish every row
-once; a running relay wakes on NOTIFY instead of waiting for its next poll."""
+once; a running relay wakes on NOTIFY instead of waiting for its next poll, and prunes what it
+published long ago."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -123,8 +125,6 @@ async def test_relay_waits_for_an_earlier_row_of_the_case_held_by_another_relay(
 
 
 def sequences_by_case(messages: list[AbstractIncomingMessage]) -> dict[str, list[str]]:
-    import json
-
     out: dict[str, list[str]] = defaultdict(list)
     for message in messages:
         out[str(message.headers["ce-subject"])].append(json.loads(message.body)["resolution"])

@@ -1,0 +1,67 @@
+"""Cases' SQL."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import asyncpg
+
+from atiende_runtime.db import Connection
+
+from ..domain.cases import Case
+
+
+class CasesRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    async def next_case_sequence(self, year: int) -> int:
+        """Next number of the year; the row lock serialises concurrent openings, so no gaps or
+        repeats (a rolled-back transaction gives its number back)."""
+        sequence: int = await self.conn.fetchval(
+            """INSERT INTO case_number_counters (year, last) VALUES ($1, 1)
+               ON CONFLICT (year) DO UPDATE SET last = case_number_counters.last + 1
+               RETURNING last""",
+            year,
+        )
+        return sequence
+
+    async def add(self, case: Case) -> None:
+        await self.conn.execute(
+            """INSERT INTO cases (id, number, customer_id, type, channel, description, opened_at,
+                   motive, cause, touchpoint, product, severity, upset, expectation, reply_email)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)""",
+            case.id,
+            case.number,
+            case.customer_id,
+            case.type.value,
+            case.channel.value,
+            case.description,
+            case.opened_at,
+            case.motive,
+            case.cause,
+            case.touchpoint,
+            case.product,
+            case.severity.value if case.severity else None,
+            case.upset,
+            case.expectation,
+            case.customer_email,
+        )
+
+    async def get(self, case_id: uuid.UUID) -> asyncpg.Record | None:
+        return await self.conn.fetchrow(
+            """SELECT c.*, cu.name AS customer_name, c.reply_email AS customer_email
+               FROM cases c JOIN customers cu ON cu.id = c.customer_id WHERE c.id = $1""",
+            case_id,
+        )
+
+    async def set_status(self, case_id: uuid.UUID, status: str, at: datetime) -> None:
+        """Intake's copy of the lifecycle routing owns; an older event never overrides a newer one."""
+        await self.conn.execute(
+            """UPDATE cases SET status = $2, status_changed_at = $3
+               WHERE id = $1 AND (status_changed_at IS NULL OR status_changed_at <= $3)""",
+            case_id,
+            status,
+            at,
+        )
