@@ -47,3 +47,17 @@ fmt: sync ## format the code
 
 clean: ## remove caches and the virtualenv
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache
+
+# Measuring harness (docs/benchmarks.md, docs/reliability.md): `make bench RATE=50,100 DURATION=60`,
+# `make chaos CASES=2000 RATE=20 FAULTS=kill=10,rabbitmq=2,postgres=2,poison=1`. A variable left
+# unset takes the command's own default (`uv run atiende-bench --help`); ARGS passes anything else.
+# Each run makes its own database and broker namespace, so it never disturbs `make run`.
+.PHONY: bench chaos
+
+bench: sync ## measure speed and memory (RATE, DURATION, WARMUP, PRELOAD; results/bench-*.json)
+	@$(UV) run atiende-bench $(if $(RATE),--rate $(RATE)) $(if $(DURATION),--duration $(DURATION)) \
+		$(if $(WARMUP),--warmup $(WARMUP)) $(if $(PRELOAD),--preload $(PRELOAD)) $(ARGS)
+
+chaos: sync ## inject faults, account for every case (CASES, RATE, FAULTS; results/chaos-*.json)
+	@$(UV) run atiende-chaos $(if $(CASES),--cases $(CASES)) $(if $(RATE),--rate $(RATE)) \
+		$(if $(FAULTS),--faults $(FAULTS)) $(ARGS)

@@ -167,12 +167,12 @@ def account(
     for event in distinct.values():
         if event.routing_key != OPENED:
             continue
-        email = str(event.data.get("customer_email", "")).lower()
-        request = by_email.get(email)
+        customer = str(event.data.get("customer_email") or "").lower()
+        request = by_email.get(customer)
         case_id = str(event.data.get("case_id") or event.subject)
         if request is None:
             findings.append(
-                Finding(Anomaly.UNEXPECTED, "case.opened", f"case {case_id} for {email}")
+                Finding(Anomaly.UNEXPECTED, "case.opened", f"case {case_id} for {customer}")
             )
             continue
         if request.outcome is Outcome.FAILED:
@@ -230,9 +230,7 @@ def account(
         count = len(assigned.get(case_id, ()))
         if count == 0:
             findings.append(
-                Finding(
-                    Anomaly.LOST, "case.assigned", f"case {case_id} (request {request.index})"
-                )
+                Finding(Anomaly.LOST, "case.assigned", f"case {case_id} (request {request.index})")
             )
         elif count > 1:
             findings.append(
@@ -272,11 +270,11 @@ def account(
             )
 
     if indicators is not None:
-        cases = len(case_owner)
+        existing = len(case_owner)
         deliveries = sum(len(ids) for ids in mail.values())
         for name, counted, expected in (
-            ("indicator cases_opened", indicators.cases_opened, cases),
-            ("indicator cases_assigned", indicators.cases_assigned, cases),
+            ("indicator cases_opened", indicators.cases_opened, existing),
+            ("indicator cases_assigned", indicators.cases_assigned, existing),
             ("indicator notifications_sent", indicators.notifications_sent, deliveries),
         ):
             if counted < expected:

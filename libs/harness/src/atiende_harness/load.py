@@ -82,8 +82,7 @@ class OpenLoopLoad:
         count = round(rate * seconds)
         first = len(self.attempts)
         batch = [
-            Attempt(first + i, customer_email(self.run_id, first + i), 0.0)
-            for i in range(count)
+            Attempt(first + i, customer_email(self.run_id, first + i), 0.0) for i in range(count)
         ]
         self.attempts.extend(batch)
         start = time.monotonic()
@@ -102,7 +101,9 @@ class OpenLoopLoad:
         attempt.sent = time.monotonic()
         self.max_lag = max(self.max_lag, attempt.sent - attempt.scheduled)
         try:
-            response = await self._client.post("/cases", json=new_case(attempt.index, attempt.email))
+            response = await self._client.post(
+                "/cases", json=new_case(attempt.index, attempt.email)
+            )
         except _NOT_SENT as exc:
             attempt.outcome, attempt.detail = Outcome.FAILED, f"{type(exc).__name__}: {exc}"
         except httpx.HTTPError as exc:

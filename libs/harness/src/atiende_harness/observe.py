@@ -20,7 +20,7 @@ from typing import Any
 
 import aio_pika
 import httpx
-from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
+from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, AbstractRobustConnection
 from aiosmtpd.smtp import SMTP
 
 from atiende_contracts import Names
@@ -51,7 +51,9 @@ class MailSink:
                     (
                         time.monotonic(),
                         ObservedEmail(
-                            to=to, message_id=headers.get("Message-ID", ""), subject=headers.get("Subject", "")
+                            to=to,
+                            message_id=headers.get("Message-ID", ""),
+                            subject=headers.get("Subject", ""),
                         ),
                     )
                 )
@@ -89,6 +91,7 @@ class EventTap:
         self.queue_name = f"{namespace}.harness.tap"
         self.received: list[tuple[float, ObservedEvent]] = []
         self._connection: AbstractRobustConnection | None = None
+        self._consumer: tuple[AbstractQueue, str] | None = None
 
     async def start(self) -> None:
         self._connection = await aio_pika.connect_robust(
@@ -104,7 +107,7 @@ class EventTap:
         else:
             queue = await channel.declare_queue(self.queue_name, exclusive=True)
         await queue.bind(exchange, routing_key="#")
-        await queue.consume(self._on_message)
+        self._consumer = (queue, await queue.consume(self._on_message))
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         headers = message.headers or {}
@@ -128,9 +131,12 @@ class EventTap:
     async def stop(self) -> None:
         if self._connection is None:
             return
-        if self.durable:
-            with contextlib.suppress(Exception):
-                channel = await self._connection.channel()
+        with contextlib.suppress(Exception):
+            if self._consumer is not None:
+                queue, tag = self._consumer
+                await queue.cancel(tag)  # before the delete, which would cancel it noisily
+            channel = await self._connection.channel()
+            if self.durable:
                 await channel.queue_delete(self.queue_name)
         with contextlib.suppress(Exception):
             await self._connection.close()
@@ -143,7 +149,7 @@ class EventTap:
 class IndicatorsPoller:
     """Readings of GET /indicators; a failed poll (service down) is skipped."""
 
-    def __init__(self, url: str, interval: float = 0.2) -> None:
+    def __init__(self, url: str, interval: float = 0.1) -> None:
         self.url = f"{url}/indicators"
         self.interval = interval
         self.readings: list[tuple[float, IndicatorCounts]] = []

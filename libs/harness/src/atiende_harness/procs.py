@@ -66,14 +66,15 @@ class Stack:
         self.namespace = f"h{self.run_id}"
         self.names = Names(self.namespace)
         ports = {name: free_port() for name in SERVICE_NAMES}
-        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.logs = self.workdir / self.database
+        self.logs.mkdir(parents=True, exist_ok=True)
         self.cluster = Cluster(
             {
                 name: ServiceProcess(
                     name,
                     ports[name],
                     self._env(name, ports),
-                    self.workdir / f"{name}.log",
+                    self.logs / f"{name}.log",
                 )
                 for name in SERVICE_NAMES
             }
@@ -195,6 +196,7 @@ class ResourceSampler:
         self.interval = interval
         self.usage: dict[str, Usage] = {}
         self._procs: dict[str, psutil.Process] = {}
+        self._servers_seen: dict[int, psutil.Process] = {}
         self._task: asyncio.Task[None] | None = None
         self.recording = False
 
@@ -226,9 +228,33 @@ class ResourceSampler:
                     usage = self.usage.setdefault(name, Usage())
                     usage.peak_rss_mb = max(usage.peak_rss_mb, rss)
                     usage.cpu_samples.append(cpu)
+        for server, cpu in self._servers().items():
+            if self.recording:
+                self.usage.setdefault(server, Usage()).cpu_samples.append(cpu)
         machine = psutil.cpu_percent(None)
         if self.recording:
             self.usage.setdefault("machine (all cores)", Usage()).cpu_samples.append(machine)
+
+    def _servers(self) -> dict[str, float]:
+        """CPU of the database and broker servers, all their processes summed (whoever they
+        serve: on a shared machine, other clients' work is in it too)."""
+        totals = {"postgresql (all processes)": 0.0, "rabbitmq (all nodes)": 0.0}
+        seen = set()
+        for process in psutil.process_iter(["name", "username"]):
+            name = process.info["name"]
+            if name == "postgres":
+                key = "postgresql (all processes)"
+            elif name == "beam.smp" and process.info["username"] == "rabbitmq":
+                key = "rabbitmq (all nodes)"
+            else:
+                continue
+            seen.add(process.pid)
+            known = self._servers_seen.setdefault(process.pid, process)
+            with contextlib.suppress(psutil.Error):
+                totals[key] += known.cpu_percent(None)
+        for pid in set(self._servers_seen) - seen:
+            del self._servers_seen[pid]
+        return totals
 
     async def _run(self) -> None:
         while True:

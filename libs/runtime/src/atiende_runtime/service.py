@@ -35,6 +35,20 @@ from .uow import UnitOfWork, unit_of_work
 
 log = logging.getLogger(__name__)
 
+DATABASE_UNAVAILABLE = (
+    OSError,  # refused or reset while PostgreSQL restarts
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,  # a connection that broke mid-operation
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+)
+"""Errors that say the database is unreachable, not that the message or the handler is wrong."""
+
+DATABASE_RETRY_SECONDS = 60.0
+"""How long a delivery is retried in place while the database is unreachable."""
+
 
 class Worker(Protocol):
     async def start(self) -> None: ...
@@ -90,15 +104,28 @@ class ServiceRuntime:
 
         async def on_message(message: RabbitMessage) -> None:
             raw = message.raw_message
-            await handle_delivery(
-                self.pool,
-                consumer=consumer,
-                source=self.source,
-                subscription=sub,
-                headers=dict(raw.headers or {}),
-                body=raw.body,
-                settings=self.settings,
-            )
+            delay, waited = 0.5, 0.0
+            while True:
+                try:
+                    await handle_delivery(
+                        self.pool,
+                        consumer=consumer,
+                        source=self.source,
+                        subscription=sub,
+                        headers=dict(raw.headers or {}),
+                        body=raw.body,
+                        settings=self.settings,
+                    )
+                    return
+                except DATABASE_UNAVAILABLE:
+                    # Not the message's fault: retried here, still unacknowledged, so a database
+                    # restart does not use up its delivery limit and park a good event. (A commit
+                    # cut off mid-way is safe to retry: the inbox drops the repeat.)
+                    if waited >= DATABASE_RETRY_SECONDS:
+                        raise
+                    await asyncio.sleep(delay)
+                    waited += delay
+                    delay = min(delay * 2, 5.0)
 
         on_message.__name__ = f"handle_{sub.name.replace('-', '_')}"
         self.broker.subscriber(

@@ -20,15 +20,17 @@ from .domain.contacts import (
     OPENS_CASE,
     CaseDecision,
     CaseRef,
+    CaseStatus,
     Contact,
     Outcome,
     RecordContact,
     decide_case,
+    serialisation_key,
 )
 from .domain.customers import CustomerRef, IdentityKind, choose_customer
 from .repository.cases import CasesRepository
 from .repository.catalogue import CatalogueRepository
-from .repository.contacts import ContactsRepository
+from .repository.contacts import ContactsRepository, hold_advisory_locks
 from .repository.customers import CustomersRepository, profile_of
 
 VALIDATION = "https://atiende.dev/problems/validation"
@@ -60,6 +62,17 @@ async def resolve_customer(
     New identities given with the contact are attached. The customer row is locked until commit."""
     repo = CustomersRepository(uow.conn)
     identities = ref.identities()
+    # Two first contacts of one new customer may arrive at once (a double-clicked form, an email
+    # and a call). Both would find no owner for the identity and create a customer each; the
+    # identities' unique constraint only makes the loser's attach a silent no-op, leaving a
+    # duplicate customer with its own case. So the whole find-or-create-and-attach is serialised
+    # per identity with transaction-level advisory locks: the second contact waits for the first
+    # to commit, then finds the customer it created. A lock (rather than catching the unique
+    # violation and retrying) keeps record_contact a single straight pass whose effects all
+    # commit together, and costs nothing when the identities are not contended.
+    await hold_advisory_locks(
+        uow.conn, [serialisation_key("identity", i.kind, i.scope, i.value) for i in identities]
+    )
     customer_id = ref.id
     if customer_id is None:
         customer_id = choose_customer(await repo.owners(identities))
@@ -115,15 +128,25 @@ async def record_contact(
     always_open: bool = False,
 ) -> ContactRecorded:
     """Record a contact; open a case for it, or join the customer's case for the same problem.
-    `always_open` is an agent's explicit "open a new case" (POST /cases): it never joins."""
+    `always_open` is an agent's explicit "open a new case" (POST /cases): it never joins.
+
+    Bad input raises a 422 Problem before anything is written; the caller's unit of work makes
+    everything else one transaction, so nothing is ever half-saved."""
     now = datetime.now(UTC)
+    received_at = command.received_at or now
     contacts = ContactsRepository(uow.conn)
     if command.external_ref:
+        # the same email delivered twice, even to two replicas at once, is one contact: the lock
+        # makes the second delivery wait until the first commits, then find it
+        await hold_advisory_locks(
+            uow.conn, [serialisation_key("external_ref", command.channel, command.external_ref)]
+        )
         seen = await contacts.by_external_ref(command.channel.value, command.external_ref)
-        if seen is not None:  # the same email delivered twice is one contact
+        if seen is not None:
             case = await contacts.case_by_id(seen["case_id"]) if seen["case_id"] else None
-            outcome = Outcome.RECORDED if case is None else Outcome.JOINED
-            return ContactRecorded(seen["id"], seen["customer_id"], outcome, case, replayed=True)
+            return ContactRecorded(
+                seen["id"], seen["customer_id"], Outcome(seen["outcome"]), case, replayed=True
+            )
 
     named_case = None
     if command.case_number:
@@ -155,31 +178,38 @@ async def record_contact(
         same_problem = []
         if opens and classification.motive:
             same_problem = await contacts.open_cases_with_motive(
-                customer.id, classification.motive, now - join_window
+                customer.id, classification.motive, received_at - join_window
             )
-        decision = decide_case(command.kind, named_case, same_problem, now, join_window)
+        decision = decide_case(command.kind, named_case, same_problem, received_at, join_window)
 
     contact_id = uuid.uuid4()
     case_ref = decision.case
     if decision.outcome is Outcome.OPENED:
+        assert classification.motive is not None  # opening required a valid motive above
         case_ref = await _open_case(
-            uow, command, customer, classification.motive or default_motive, contact_id, now
+            uow, command, customer, classification.motive, contact_id, received_at, now
         )
+    motive = classification.motive
+    if motive is None and case_ref is not None:
+        motive = case_ref.motive  # a contact about a named case is about that case's problem
     contact = Contact(
         id=contact_id,
         customer_id=customer.id,
         case_id=case_ref.id if case_ref else None,
         command=command,
-        motive=classification.motive,
-        received_at=command.received_at or now,
+        motive=motive,
+        received_at=received_at,
+        outcome=decision.outcome,
+        link_reason=decision.reason,
     )
     await contacts.add(contact)
-    subject = case_ref.id if case_ref else None
     if case_ref is not None:
         current_case_id.set(str(case_ref.id))
     if decision.outcome is Outcome.JOINED and case_ref is not None and decision.reason is not None:
-        await uow.emit(contact.linked_event(case_ref, decision.reason, now), subject=subject)
-    await uow.emit(contact.received_event(customer.returning), subject=subject)
+        await uow.emit(contact.linked_event(case_ref, decision.reason, now), subject=case_ref.id)
+    await uow.emit(
+        contact.received_event(customer.returning), subject=case_ref.id if case_ref else None
+    )
     return ContactRecorded(contact_id, customer.id, decision.outcome, case_ref)
 
 
@@ -188,22 +218,26 @@ async def _open_case(
     command: RecordContact,
     customer: ResolvedCustomer,
     motive: str,
-    contact_id: uuid.UUID | None,
+    contact_id: uuid.UUID,
+    opened_at: datetime,
     now: datetime,
 ) -> CaseRef:
+    """Open a case for the contact `contact_id`. It is numbered in the year it is registered
+    (`now`), even when the contact was received earlier (`opened_at`)."""
     cases = CasesRepository(uow.conn)
+    year = now.year
     emails = [i.value for i in command.customer.identities() if i.kind is IdentityKind.EMAIL]
     reply_email = emails[0] if emails else customer.row["primary_email"]
     case = Case(
         id=uuid.uuid4(),
-        number=case_number(now.year, await cases.next_case_sequence(now.year)),
+        number=case_number(year, await cases.next_case_sequence(year)),
         customer_id=customer.id,
         customer_name=command.customer.name or customer.row["name"],
         customer_email=reply_email,
         type=CaseType(command.kind.value),
         channel=command.channel,
         description=command.text,
-        opened_at=command.received_at or now,
+        opened_at=opened_at,
         motive=motive,
         cause=command.cause,
         touchpoint=command.touchpoint,
@@ -225,4 +259,4 @@ async def _open_case(
         ),
         subject=case.id,
     )
-    return CaseRef(case.id, case.number, customer.id, motive, "open", case.opened_at)
+    return CaseRef(case.id, case.number, customer.id, motive, CaseStatus.OPEN, case.opened_at)

@@ -2,6 +2,13 @@
 
 from fastapi import APIRouter
 
-from . import cases, contacts
+from . import cases, catalogue, contacts, customers, email, webform
 
-routers: list[APIRouter] = [cases.router, contacts.router]
+routers: list[APIRouter] = [
+    cases.router,
+    contacts.router,
+    customers.router,
+    catalogue.router,
+    email.router,
+    webform.router,
+]

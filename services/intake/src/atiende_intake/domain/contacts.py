@@ -3,14 +3,14 @@ never has to tell the same complaint twice. Pure: the decision, not the lookups.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from atiende_contracts import (
     CaseContactLinked,
@@ -29,9 +29,20 @@ from .customers import CustomerRef
 CASE_NUMBER_PATTERN = r"AT-\d{4}-\d{6}"
 CASE_NUMBER_RE = re.compile(CASE_NUMBER_PATTERN)
 CATALOGUE_CODE = r"^[A-Z0-9][A-Z0-9_-]{0,39}$"
+TEXT_MAX_LENGTH = 10_000
+EXPECTATION_MAX_LENGTH = 2000
+AGENT_ID_MAX_LENGTH = 100
 
 OPENS_CASE = frozenset({ContactKind.COMPLAINT, ContactKind.CLAIM, ContactKind.INFORMATION_REQUEST})
 """Complaints, claims and requests need someone to act; suggestions and compliments are counted."""
+
+
+def cause_needs_motive(cause: str | None, info: ValidationInfo) -> str | None:
+    """Field validator for a `cause` declared after its `motive`: a cause only refines a motive.
+    (A motive that failed its own validation is reported already, so it is not checked here.)"""
+    if cause is not None and "motive" in info.data and info.data["motive"] is None:
+        raise ValueError("a cause is given only together with its motive")
+    return cause
 
 
 class Attachment(BaseModel):
@@ -53,9 +64,13 @@ class RecordContact(BaseModel):
     kind: ContactKind
     channel: Channel
     direction: Direction = Direction.INBOUND
-    text: str = Field(min_length=1, max_length=10_000, description="What the customer said")
+    text: str = Field(
+        min_length=1, max_length=TEXT_MAX_LENGTH, description="What the customer said"
+    )
     expectation: str | None = Field(
-        default=None, max_length=2000, description='"What would solve this for you?"'
+        default=None,
+        max_length=EXPECTATION_MAX_LENGTH,
+        description='"What would solve this for you?"',
     )
     moment_of_truth: MomentOfTruth | None = None
     severity: Severity | None = None
@@ -64,7 +79,9 @@ class RecordContact(BaseModel):
     cause: str | None = Field(default=None, pattern=CATALOGUE_CODE)
     touchpoint: str | None = Field(default=None, pattern=CATALOGUE_CODE)
     product: str | None = Field(default=None, pattern=CATALOGUE_CODE)
-    agent_id: str | None = Field(default=None, max_length=100, description="Who recorded it")
+    agent_id: str | None = Field(
+        default=None, max_length=AGENT_ID_MAX_LENGTH, description="Who recorded it"
+    )
     case_number: str | None = Field(
         default=None,
         pattern=f"^{CASE_NUMBER_PATTERN}$",
@@ -87,15 +104,23 @@ class RecordContact(BaseModel):
             raise ValueError("a contact cannot be received in the future")
         return value
 
-    @model_validator(mode="after")
-    def _cause_needs_motive(self) -> Self:
-        if self.cause is not None and self.motive is None:
-            raise ValueError("a cause is given only together with its motive")
-        return self
+    @field_validator("cause")
+    @classmethod
+    def _cause_needs_motive(cls, cause: str | None, info: ValidationInfo) -> str | None:
+        return cause_needs_motive(cause, info)
 
     @property
     def classification(self) -> Classification:
         return Classification(self.motive, self.cause, self.touchpoint, self.product)
+
+
+class CaseStatus(StrEnum):
+    """Intake's copy of a case's lifecycle, learnt from routing's events. Only an open case is
+    joined by a repeat contact about the same problem."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
 
 
 @dataclass(frozen=True)
@@ -106,7 +131,7 @@ class CaseRef:
     number: str
     customer_id: uuid.UUID
     motive: str
-    status: str
+    status: CaseStatus
     opened_at: datetime
 
 
@@ -127,14 +152,16 @@ def decide_case(
     kind: ContactKind,
     named_case: CaseRef | None,
     same_problem_cases: list[CaseRef],
-    now: datetime,
+    received_at: datetime,
     window: timedelta,
 ) -> CaseDecision:
     """Join, open, or only record.
 
     - a contact naming a case always joins it (whatever its kind and the case's status);
     - a complaint, claim or request joins the customer's newest open case with the same motive
-      opened within `window`; otherwise it opens a new case;
+      opened at most `window` before the contact was received (a contact received before the
+      case opened, e.g. a letter recorded late, is about the same open problem and joins too);
+      otherwise it opens a new case;
     - a suggestion or compliment is recorded and counted, and opens nothing.
     """
     if named_case is not None:
@@ -142,12 +169,21 @@ def decide_case(
     if kind not in OPENS_CASE:
         return CaseDecision(Outcome.RECORDED)
     candidates = [
-        c for c in same_problem_cases if c.status == "open" and now - c.opened_at <= window
+        c
+        for c in same_problem_cases
+        if c.status == CaseStatus.OPEN and received_at - c.opened_at <= window
     ]
     if candidates:
-        newest = max(candidates, key=lambda c: c.opened_at)
+        newest = max(candidates, key=lambda c: (c.opened_at, c.number))
         return CaseDecision(Outcome.JOINED, newest, LinkReason.SAME_PROBLEM)
     return CaseDecision(Outcome.OPENED)
+
+
+def serialisation_key(*parts: str) -> int:
+    """A PostgreSQL advisory-lock key (signed 64-bit) for a natural key such as an identity.
+    Two different natural keys sharing a lock key only wait for each other needlessly."""
+    digest = hashlib.sha256("\x1f".join(("atiende.intake", *parts)).encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 @dataclass(frozen=True)
@@ -158,7 +194,8 @@ class Contact:
     command: RecordContact
     motive: str | None
     received_at: datetime
-    attachments: list[dict[str, Any]] = field(default_factory=list)
+    outcome: Outcome
+    link_reason: LinkReason | None = None
 
     def received_event(self, returning_customer: bool) -> ContactReceived:
         c = self.command

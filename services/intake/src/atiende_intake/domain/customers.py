@@ -8,14 +8,22 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Self
+from typing import Any, Literal, Self
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from atiende_contracts import CustomerProfileChanged, Formality, Tier
 
@@ -91,12 +99,13 @@ class CustomerIdentitiesIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     email: str | None = Field(default=None, max_length=320)
-    phone: str | None = Field(default=None, max_length=40, description="E.164, or national")
+    # before `phone`: the phone's validator reads it
     phone_region: str = Field(
         default=DEFAULT_PHONE_REGION,
         pattern=r"^[A-Z]{2}$",
         description="Country (ISO 3166-1 alpha-2) of a phone number written without +code",
     )
+    phone: str | None = Field(default=None, max_length=40, description="E.164, or national")
     document_id: str | None = Field(default=None, max_length=40)
     document_type: str = Field(default="national_id", max_length=30, pattern=r"^[a-z0-9_]+$")
     external_ids: list[ExternalId] = Field(default_factory=list, max_length=10)
@@ -112,22 +121,34 @@ class CustomerIdentitiesIn(BaseModel):
     def _document(cls, value: str | None) -> str | None:
         return normalise_document(value) if value else None
 
-    @model_validator(mode="after")
-    def _phone(self) -> Self:
-        if self.phone:
-            self.phone = normalise_phone(self.phone, self.phone_region)
-        return self
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if not value or "phone_region" not in info.data:  # a bad region is reported already
+            return value
+        return normalise_phone(value, info.data["phone_region"])
 
     def identities(self) -> list[Identity]:
-        found: list[Identity] = []
+        return [identity for _, identity in self.identity_fields()]
+
+    def identity_fields(self) -> list[tuple[str, Identity]]:
+        """Each identity with the request field it came from, so an error can name the field."""
+        found: list[tuple[str, Identity]] = []
         if self.document_id:
-            found.append(Identity(IdentityKind.DOCUMENT, self.document_id, self.document_type))
+            document = Identity(IdentityKind.DOCUMENT, self.document_id, self.document_type)
+            found.append(("document_id", document))
         if self.email:
-            found.append(Identity(IdentityKind.EMAIL, self.email))
+            found.append(("email", Identity(IdentityKind.EMAIL, self.email)))
         if self.phone:
-            found.append(Identity(IdentityKind.PHONE, self.phone))
-        found += [Identity(IdentityKind.EXTERNAL, e.id, e.system) for e in self.external_ids]
-        found += [Identity(IdentityKind.CHAT, c.handle, c.platform) for c in self.chat_handles]
+            found.append(("phone", Identity(IdentityKind.PHONE, self.phone)))
+        found += [
+            (f"external_ids.{n}", Identity(IdentityKind.EXTERNAL, e.id, e.system))
+            for n, e in enumerate(self.external_ids)
+        ]
+        found += [
+            (f"chat_handles.{n}", Identity(IdentityKind.CHAT, c.handle, c.platform))
+            for n, c in enumerate(self.chat_handles)
+        ]
         return found
 
 
@@ -193,3 +214,219 @@ def pseudonym(customer_id: uuid.UUID, field: str) -> str:
     counts and joins survive erasure but nothing identifies the person."""
     digest = hashlib.sha256(f"{customer_id}:{field}".encode()).hexdigest()[:16]
     return f"erased-{digest}"
+
+
+# --- managing customers over the API -------------------------------------------------------
+
+Language = Literal["es", "en"]
+"""The languages intake's templates and pages exist in (SUPPORTED_LANGUAGES)."""
+
+
+def refuse_null(value: Any) -> Any:
+    """Fields a PATCH may leave out but never set to null (null would mean "unknown", and these
+    always have a value)."""
+    if value is None:
+        raise PydanticCustomError("not_null", "may be left out, but not null")
+    return value
+
+
+class NewCustomer(CustomerIdentitiesIn):
+    """A customer created by an agent or another system, with any identities known so far."""
+
+    name: str = Field(min_length=1, max_length=200)
+    tier: Tier = Tier.STANDARD
+    language: Language = "es"
+    formality: Formality = Formality.FORMAL
+    consent_surveys: bool = True
+    consent_marketing: bool = False
+
+
+class CustomerChanges(BaseModel):
+    """A PATCH of a customer: only the fields sent change."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    tier: Tier | None = None
+    language: Language | None = None
+    formality: Formality | None = None
+    consent_surveys: bool | None = None
+    consent_marketing: bool | None = None
+
+    @field_validator(
+        "name", "tier", "language", "formality", "consent_surveys", "consent_marketing"
+    )
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        return refuse_null(value)
+
+    def applied_to(self, profile: Profile) -> Profile:
+        """The profile after these changes (the name is not part of the profile)."""
+        return replace(profile, **self.model_dump(exclude_unset=True, exclude={"name"}))
+
+
+IDENTITY_QUERY_FIELDS = ("email", "phone", "document_id", "external", "chat")
+
+
+class IdentityQuery(BaseModel):
+    """GET /customers?…: find a customer by exactly one identity, normalised the way identities
+    are stored, so `ANA@Example.com` finds `ana@example.com` and `600 123 456` finds +34600123456."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    email: str | None = Field(default=None, max_length=320)
+    phone_region: str = Field(
+        default=DEFAULT_PHONE_REGION,
+        pattern=r"^[A-Z]{2}$",
+        description="Country of a phone number written without +code",
+    )
+    phone: str | None = Field(default=None, max_length=40)
+    document_type: str = Field(default="national_id", max_length=30, pattern=r"^[a-z0-9_]+$")
+    document_id: str | None = Field(default=None, max_length=40)
+    external: str | None = Field(
+        default=None,
+        max_length=251,
+        pattern=r"^[a-z0-9][a-z0-9_.-]{0,49}:.*\S",
+        description="system:id, e.g. crm:C-1001",
+    )
+    chat: str | None = Field(
+        default=None,
+        max_length=251,
+        pattern=r"^[a-z0-9][a-z0-9_.-]{0,49}:.*\S",
+        description="platform:handle, e.g. whatsapp:+34600123456",
+    )
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return normalise_email(value) if value else None
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if not value or "phone_region" not in info.data:  # a bad region is reported already
+            return value
+        return normalise_phone(value, info.data["phone_region"])
+
+    @field_validator("document_id")
+    @classmethod
+    def _document(cls, value: str | None) -> str | None:
+        return normalise_document(value) if value else None
+
+    def given(self) -> list[str]:
+        return [name for name in IDENTITY_QUERY_FIELDS if getattr(self, name)]
+
+    def identity(self) -> Identity:
+        """The one identity asked for (call after checking exactly one was given)."""
+        if self.email:
+            return Identity(IdentityKind.EMAIL, self.email)
+        if self.phone:
+            return Identity(IdentityKind.PHONE, self.phone)
+        if self.document_id:
+            return Identity(IdentityKind.DOCUMENT, self.document_id, self.document_type)
+        kind, scoped = (
+            (IdentityKind.EXTERNAL, self.external)
+            if self.external
+            else (IdentityKind.CHAT, self.chat or "")
+        )
+        scope, _, value = scoped.partition(":")
+        return Identity(kind, value.strip(), scope)
+
+
+def identity_conflicts(
+    fields: list[tuple[str, Identity]],
+    owners: dict[Identity, uuid.UUID],
+    customer_id: uuid.UUID,
+) -> list[dict[str, str]]:
+    """One error per identity that belongs to a customer other than `customer_id`, naming the
+    request field and the owner, so the client can offer to merge the two."""
+    return [
+        {
+            "field": field,
+            "rule": "identity_taken",
+            "message": f"{identity.kind.value} already belongs to customer {owner}",
+            "owner_id": str(owner),
+        }
+        for field, identity in fields
+        if (owner := owners.get(identity)) is not None and owner != customer_id
+    ]
+
+
+@dataclass(frozen=True)
+class CustomerState:
+    """What merges and erasure decide on."""
+
+    id: uuid.UUID
+    merged_into: uuid.UUID | None
+    erased: bool
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why an operation cannot happen now (answered as a 409 problem)."""
+
+    title: str
+    detail: str
+
+
+def unchangeable(customer: CustomerState) -> Refusal | None:
+    """A merged-away or erased customer no longer changes: edits go to the survivor, and an
+    erased person stays erased."""
+    if customer.erased:
+        return Refusal("Customer erased", f"Customer {customer.id} was erased")
+    if customer.merged_into is not None:
+        return Refusal(
+            "Customer merged",
+            f"Customer {customer.id} was merged into {customer.merged_into}; change that one",
+        )
+    return None
+
+
+def merge_refusal(target: CustomerState, source: CustomerState) -> Refusal | None:
+    if target.id == source.id:
+        return Refusal("Same customer", "A customer cannot be merged into itself")
+    for customer in (target, source):
+        if customer.erased:
+            return Refusal("Customer erased", f"Customer {customer.id} was erased")
+    if source.merged_into is not None:
+        return Refusal(
+            "Already merged",
+            f"Customer {source.id} was already merged into {source.merged_into}",
+        )
+    if target.merged_into is not None:
+        return Refusal(
+            "Target merged",
+            f"Customer {target.id} was merged into {target.merged_into}; merge into that one",
+        )
+    return None
+
+
+def undo_refusal(
+    undone_at: datetime | None,
+    target: CustomerState,
+    source: CustomerState,
+    later_merge_id: uuid.UUID | None,
+) -> Refusal | None:
+    """An undo puts back exactly what moved; it needs the target to still hold it."""
+    if undone_at is not None:
+        return Refusal("Merge already undone", f"This merge was undone at {undone_at}")
+    for customer in (target, source):
+        if customer.erased:
+            return Refusal("Customer erased", f"Customer {customer.id} was erased since")
+    if target.merged_into is not None:
+        return Refusal(
+            "Target merged since",
+            f"Customer {target.id} was merged into {target.merged_into} since"
+            + (f"; undo merge {later_merge_id} first" if later_merge_id else ""),
+        )
+    return None
+
+
+ERASED_TEXT = "[erased]"
+"""What free text written by or about an erased customer reads afterwards."""
+
+
+def identity_pseudonym(customer_id: uuid.UUID, identity_id: uuid.UUID) -> str:
+    """An erased identity's value: unique per identity (the column is unique), derived from ids
+    only — never from the value, which a hash of a phone number would not hide."""
+    return pseudonym(customer_id, f"identity:{identity_id}")

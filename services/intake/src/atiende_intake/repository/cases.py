@@ -3,13 +3,34 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
 
+from atiende_contracts import CaseType, Channel
 from atiende_runtime.db import Connection
 
 from ..domain.cases import Case
+from ..domain.contacts import CaseStatus
+from .contacts import Conditions, Position
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """GET /cases' filters; None means any. `opened_from` inclusive, `opened_to` exclusive."""
+
+    customer_id: uuid.UUID | None = None
+    motive: str | None = None
+    channel: Channel | None = None
+    status: CaseStatus | None = None
+    type: CaseType | None = None
+    opened_from: datetime | None = None
+    opened_to: datetime | None = None
+
+
+CASE_COLUMNS = "c.*, cu.name AS customer_name, c.reply_email AS customer_email"
+CASE_FROM = "cases c JOIN customers cu ON cu.id = c.customer_id"
 
 
 class CasesRepository:
@@ -51,9 +72,34 @@ class CasesRepository:
 
     async def get(self, case_id: uuid.UUID) -> asyncpg.Record | None:
         return await self.conn.fetchrow(
-            """SELECT c.*, cu.name AS customer_name, c.reply_email AS customer_email
-               FROM cases c JOIN customers cu ON cu.id = c.customer_id WHERE c.id = $1""",
-            case_id,
+            f"SELECT {CASE_COLUMNS} FROM {CASE_FROM} WHERE c.id = $1", case_id
+        )
+
+    async def exists(self, case_id: uuid.UUID) -> bool:
+        return bool(
+            await self.conn.fetchval("SELECT EXISTS (SELECT 1 FROM cases WHERE id = $1)", case_id)
+        )
+
+    async def search(
+        self, where: CaseFilter, after: Position | None, limit: int
+    ) -> list[asyncpg.Record]:
+        """Cases matching `where`, newest first, starting after `after`."""
+        sql = Conditions()
+        sql.add("c.customer_id = {}", where.customer_id)
+        sql.add("c.motive = {}", where.motive)
+        sql.add("c.channel = {}", where.channel)
+        sql.add("c.status = {}", where.status)
+        sql.add("c.type = {}", where.type)
+        sql.add("c.opened_at >= {}", where.opened_from)
+        sql.add("c.opened_at < {}", where.opened_to)
+        if after is not None:
+            sql.add("(c.opened_at, c.id) < ({}, {})", *after)
+        return list(
+            await self.conn.fetch(
+                f"""SELECT {CASE_COLUMNS} FROM {CASE_FROM} WHERE {sql.where}
+                    ORDER BY c.opened_at DESC, c.id DESC LIMIT {sql.param(limit)}""",
+                *sql.args,
+            )
         )
 
     async def set_status(self, case_id: uuid.UUID, status: str, at: datetime) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 
 import asyncpg
 
@@ -54,3 +55,82 @@ class CatalogueRepository:
             (CatalogueKind.PRODUCT, wanted.product),
         ]
         return await self.lookup((kind, code) for kind, code in pairs if code is not None)
+
+    # --- managing the catalogue over the API --------------------------------------------
+
+    async def get(self, kind: CatalogueKind, code: str) -> CatalogueEntry | None:
+        row = await self.conn.fetchrow(
+            "SELECT * FROM catalogue_entries WHERE kind = $1 AND code = $2", kind.value, code
+        )
+        return entry_of(row) if row else None
+
+    async def lock(self, kind: CatalogueKind, code: str) -> CatalogueEntry | None:
+        row = await self.conn.fetchrow(
+            "SELECT * FROM catalogue_entries WHERE kind = $1 AND code = $2 FOR UPDATE",
+            kind.value,
+            code,
+        )
+        return entry_of(row) if row else None
+
+    async def add(self, entry: CatalogueEntry) -> bool:
+        """Insert a new entry; False if its code is taken within its kind."""
+        return bool(
+            await self.conn.fetchval(
+                """INSERT INTO catalogue_entries (kind, code, parent_code, name_es, name_en,
+                       active, valid_from, valid_to)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                   ON CONFLICT (kind, code) DO NOTHING RETURNING true""",
+                entry.kind.value,
+                entry.code,
+                entry.parent_code,
+                entry.name_es,
+                entry.name_en,
+                entry.active,
+                entry.valid_from,
+                entry.valid_to,
+            )
+        )
+
+    async def update(self, entry: CatalogueEntry) -> None:
+        await self.conn.execute(
+            """UPDATE catalogue_entries SET name_es = $3, name_en = $4, active = $5,
+                   valid_from = $6, valid_to = $7, updated_at = now()
+               WHERE kind = $1 AND code = $2""",
+            entry.kind.value,
+            entry.code,
+            entry.name_es,
+            entry.name_en,
+            entry.active,
+            entry.valid_from,
+            entry.valid_to,
+        )
+
+    async def entries(
+        self,
+        kind: CatalogueKind,
+        *,
+        active: bool | None,
+        on: date | None,
+        parent: str | None,
+        after_code: str | None,
+        limit: int,
+    ) -> list[CatalogueEntry]:
+        """Entries of a kind in code order, filtered: by the active flag, by being valid `on` a
+        day (within valid_from..valid_to), by parent; the page after `after_code`."""
+        rows = await self.conn.fetch(
+            """SELECT * FROM catalogue_entries
+               WHERE kind = $1
+                 AND ($2::boolean IS NULL OR active = $2)
+                 AND ($3::date IS NULL OR ((valid_from IS NULL OR valid_from <= $3)
+                                           AND (valid_to IS NULL OR $3 <= valid_to)))
+                 AND ($4::text IS NULL OR parent_code = $4)
+                 AND ($5::text IS NULL OR code COLLATE "C" > $5)
+               ORDER BY code COLLATE "C" LIMIT $6""",
+            kind.value,
+            active,
+            on,
+            parent,
+            after_code,
+            limit,
+        )
+        return [entry_of(r) for r in rows]

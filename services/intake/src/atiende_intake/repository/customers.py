@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
 import asyncpg
 
 from atiende_contracts import Formality, Tier
 from atiende_runtime.db import Connection
 
-from ..domain.customers import Identity, IdentityKind, Profile
+from ..domain.customers import (
+    ERASED_TEXT,
+    Identity,
+    IdentityKind,
+    NewCustomer,
+    Profile,
+    identity_pseudonym,
+    pseudonym,
+)
 
 
 class CustomersRepository:
@@ -99,6 +108,233 @@ class CustomersRepository:
                 customer_id,
             )
         )
+
+    # --- managing customers over the API ------------------------------------------------
+
+    async def get(self, customer_id: uuid.UUID) -> asyncpg.Record | None:
+        return await self.conn.fetchrow("SELECT * FROM customers WHERE id = $1", customer_id)
+
+    async def lock_in_order(self, *customer_ids: uuid.UUID) -> dict[uuid.UUID, asyncpg.Record]:
+        """Several customer rows, locked in id order: two merges of the same pair in opposite
+        directions then wait for each other instead of deadlocking."""
+        rows = await self.conn.fetch(
+            "SELECT * FROM customers WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE",
+            list(customer_ids),
+        )
+        return {r["id"]: r for r in rows}
+
+    async def create_with_profile(self, customer_id: uuid.UUID, new: NewCustomer) -> None:
+        await self.conn.execute(
+            """INSERT INTO customers (id, name, primary_email, tier, language, formality,
+                   consent_surveys, consent_marketing)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
+            customer_id,
+            new.name,
+            new.email,
+            new.tier.value,
+            new.language,
+            new.formality.value,
+            new.consent_surveys,
+            new.consent_marketing,
+        )
+
+    async def update_profile(self, customer_id: uuid.UUID, name: str, profile: Profile) -> None:
+        await self.conn.execute(
+            """UPDATE customers SET name = $2, tier = $3, language = $4, formality = $5,
+                   consent_surveys = $6, consent_marketing = $7, updated_at = now()
+               WHERE id = $1""",
+            customer_id,
+            name,
+            profile.tier.value,
+            profile.language,
+            profile.formality.value,
+            profile.consent_surveys,
+            profile.consent_marketing,
+        )
+
+    async def merge(
+        self, merge_id: uuid.UUID, source_id: uuid.UUID, target_id: uuid.UUID
+    ) -> asyncpg.Record:
+        """Move the source's identities, contacts and cases to the target and record exactly
+        which rows moved. Customers merged into the source earlier are re-pointed at the target
+        (and recorded too), so `merged_into` always names a customer that was not merged away."""
+        moved = await self.conn.fetchrow(
+            """WITH identities AS (
+                   UPDATE customer_identities SET customer_id = $3 WHERE customer_id = $2
+                   RETURNING id),
+               contacts AS (
+                   UPDATE contacts SET customer_id = $3 WHERE customer_id = $2 RETURNING id),
+               cases AS (
+                   UPDATE cases SET customer_id = $3 WHERE customer_id = $2 RETURNING id),
+               repointed AS (
+                   UPDATE customers SET merged_into = $3, updated_at = now()
+                   WHERE merged_into = $2 RETURNING id)
+               INSERT INTO customer_merges (id, source_id, target_id, identity_ids, contact_ids,
+                   case_ids, repointed_ids, merged_at)
+               SELECT $1, $2, $3,
+                   ARRAY(SELECT id FROM identities ORDER BY id),
+                   ARRAY(SELECT id FROM contacts ORDER BY id),
+                   ARRAY(SELECT id FROM cases ORDER BY id),
+                   ARRAY(SELECT id FROM repointed ORDER BY id),
+                   now()
+               RETURNING *""",
+            merge_id,
+            source_id,
+            target_id,
+        )
+        await self.conn.execute(
+            "UPDATE customers SET merged_into = $2, updated_at = now() WHERE id = $1",
+            source_id,
+            target_id,
+        )
+        assert moved is not None
+        return moved
+
+    async def get_merge(self, merge_id: uuid.UUID) -> asyncpg.Record | None:
+        return await self.conn.fetchrow("SELECT * FROM customer_merges WHERE id = $1", merge_id)
+
+    async def lock_merge(self, merge_id: uuid.UUID) -> asyncpg.Record | None:
+        return await self.conn.fetchrow(
+            "SELECT * FROM customer_merges WHERE id = $1 FOR UPDATE", merge_id
+        )
+
+    async def active_merge_of(self, source_id: uuid.UUID) -> uuid.UUID | None:
+        """The merge, not undone, that took `source_id` away."""
+        merge_id: uuid.UUID | None = await self.conn.fetchval(
+            """SELECT id FROM customer_merges WHERE source_id = $1 AND undone_at IS NULL
+               ORDER BY merged_at DESC LIMIT 1""",
+            source_id,
+        )
+        return merge_id
+
+    async def undo_merge(self, merge: asyncpg.Record) -> asyncpg.Record:
+        """Move back exactly the rows the merge moved; anything the target gained since stays."""
+        source_id, target_id = merge["source_id"], merge["target_id"]
+        for table, ids in (
+            ("customer_identities", merge["identity_ids"]),
+            ("contacts", merge["contact_ids"]),
+            ("cases", merge["case_ids"]),
+        ):
+            await self.conn.execute(
+                f"UPDATE {table} SET customer_id = $1 WHERE id = ANY($3::uuid[]) AND customer_id = $2",
+                source_id,
+                target_id,
+                ids,
+            )
+        await self.conn.execute(
+            """UPDATE customers SET merged_into = $1, updated_at = now()
+               WHERE id = ANY($3::uuid[]) AND merged_into = $2""",
+            source_id,
+            target_id,
+            merge["repointed_ids"],
+        )
+        await self.conn.execute(
+            "UPDATE customers SET merged_into = NULL, updated_at = now() WHERE id = $1", source_id
+        )
+        undone = await self.conn.fetchrow(
+            "UPDATE customer_merges SET undone_at = now() WHERE id = $1 RETURNING *", merge["id"]
+        )
+        assert undone is not None
+        return undone
+
+    async def erase(self, customer_id: uuid.UUID) -> datetime:
+        """Pseudonymise the customer and everything written by or about them; rows stay, so
+        counts and history survive. Customers merged into this one are the same person: their
+        records are erased too. Returns when it was erased."""
+        people = [
+            customer_id,
+            *await self.conn.fetchval(
+                "SELECT coalesce(array_agg(id), '{}') FROM customers WHERE merged_into = $1",
+                customer_id,
+            ),
+        ]
+        for person in people:
+            await self.conn.execute(
+                """UPDATE customers SET name = $2, primary_email = NULL, erased_at = now(),
+                       updated_at = now()
+                   WHERE id = $1""",
+                person,
+                pseudonym(person, "name"),
+            )
+        identities = await self.conn.fetch(
+            "SELECT id, customer_id FROM customer_identities WHERE customer_id = ANY($1::uuid[])",
+            people,
+        )
+        await self.conn.executemany(
+            "UPDATE customer_identities SET value = $2 WHERE id = $1",
+            [(i["id"], identity_pseudonym(i["customer_id"], i["id"])) for i in identities],
+        )
+        await self.conn.execute(
+            """UPDATE contacts SET
+                   body = $2,
+                   expectation = CASE WHEN expectation IS NULL THEN NULL ELSE $2 END,
+                   attachments = (SELECT coalesce(jsonb_agg(a || jsonb_build_object('name', $2::text)), '[]')
+                                  FROM jsonb_array_elements(attachments) AS a)
+               WHERE customer_id = ANY($1::uuid[])""",
+            people,
+            ERASED_TEXT,
+        )
+        await self.conn.execute(
+            """UPDATE cases SET
+                   description = $2,
+                   expectation = CASE WHEN expectation IS NULL THEN NULL ELSE $2 END,
+                   reply_email = NULL
+               WHERE customer_id = ANY($1::uuid[])""",
+            people,
+            ERASED_TEXT,
+        )
+        erased_at: datetime = await self.conn.fetchval(
+            "SELECT erased_at FROM customers WHERE id = $1", customer_id
+        )
+        return erased_at
+
+    async def case_ids(self, customer_id: uuid.UUID) -> list[uuid.UUID]:
+        return list(
+            await self.conn.fetchval(
+                "SELECT coalesce(array_agg(id ORDER BY opened_at, id), '{}') FROM cases"
+                " WHERE customer_id = $1",
+                customer_id,
+            )
+        )
+
+    async def history(
+        self, customer_id: uuid.UUID, after: tuple[datetime, uuid.UUID] | None, limit: int
+    ) -> list[asyncpg.Record]:
+        """The customer's contacts and cases, newest first, in one list: the page after
+        `after` (the (at, id) of the previous page's last item)."""
+        return list(
+            await self.conn.fetch(
+                """SELECT * FROM (
+                       SELECT 'contact' AS type, ct.received_at AS at, ct.id, ct.kind,
+                              ct.channel, ct.direction, ct.motive, ct.touchpoint, ct.case_id,
+                              cs.number AS case_number, NULL AS status, ct.body AS text,
+                              ct.severity, ct.upset
+                       FROM contacts ct LEFT JOIN cases cs ON cs.id = ct.case_id
+                       WHERE ct.customer_id = $1
+                       UNION ALL
+                       SELECT 'case', opened_at, id, type, channel, NULL, motive, touchpoint,
+                              id, number, status, description, severity, upset
+                       FROM cases WHERE customer_id = $1
+                   ) h
+                   WHERE $2::timestamptz IS NULL OR (h.at, h.id) < ($2, $3)
+                   ORDER BY h.at DESC, h.id DESC LIMIT $4""",
+                customer_id,
+                after[0] if after else None,
+                after[1] if after else None,
+                limit,
+            )
+        )
+
+    async def contact_facts(self, customer_id: uuid.UUID) -> asyncpg.Record:
+        """Repeat-customer facts: when the customer first contacted us, and how often since."""
+        row = await self.conn.fetchrow(
+            """SELECT min(received_at) AS first_contact_at, count(*) AS contact_count,
+                      (SELECT count(*) FROM cases WHERE customer_id = $1) AS case_count
+               FROM contacts WHERE customer_id = $1""",
+            customer_id,
+        )
+        assert row is not None
+        return row
 
 
 def profile_of(row: asyncpg.Record) -> Profile:

@@ -1,0 +1,1 @@
+"""Atiende's measuring harness: `atiende-bench` for speed, `atiende-chaos` for faults."""
