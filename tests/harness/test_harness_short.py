@@ -1,8 +1,10 @@
 """Short runs of `make bench` and `make chaos`, so the harness never rots: real processes, the
 machine's PostgreSQL and RabbitMQ, a real SMTP sink. The chaos run restarts RabbitMQ and
-PostgreSQL for everyone on this machine (CI runs the suite serially)."""
+PostgreSQL for everyone on this machine (CI runs the suite serially). With ATIENDE_TEST_AMQP_URL
+pointing at another RabbitMQ node, ATIENDE_TEST_RABBITMQ_NODE names the node to restart."""
 
 import json
+import os
 
 import pytest
 
@@ -51,6 +53,11 @@ def test_a_short_chaos_run_with_one_fault_of_each_kind_loses_and_doubles_nothing
         [
             *("--cases", "150", "--rate", "15", "--seed", "7", "--quiet", "10"),
             *("--faults", "kill=1,rabbitmq=1,postgres=1,poison=1"),
+            *(
+                ("--rabbitmq-node", os.environ["ATIENDE_TEST_RABBITMQ_NODE"])
+                if os.environ.get("ATIENDE_TEST_RABBITMQ_NODE")
+                else ()
+            ),
             *("--database-url", pg_admin_url, "--amqp-url", amqp_url, "--results", str(tmp_path)),
         ]
     )

@@ -122,11 +122,52 @@ _namespaces: list[str] = []
 
 
 @pytest.fixture
-def broker_namespace() -> str:
-    """Exchange and queue names of this test's own (`t<hex>.events`, `t<hex>.<service>.<handler>`)."""
+async def broker_namespace(amqp_url: str) -> AsyncIterator[str]:
+    """Exchange and queue names of this test's own (`t<hex>.events`, `t<hex>.<service>.<handler>`).
+
+    The services' queues are deleted when the test ends: quorum queues are heavy (a Raft group
+    each), and hundreds left behind slow RabbitMQ down for every later test."""
     namespace = f"t{uuid.uuid4().hex[:10]}"
     _namespaces.append(namespace)
-    return namespace
+    yield namespace
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(_delete_known_topology(amqp_url, namespace), timeout=30)
+
+
+def _known_queues(namespace: str) -> list[str]:
+    import importlib
+
+    from atiende_contracts import Names
+
+    names = Names(namespace)
+    queues = [names.unrouted_queue]
+    for service in SERVICE_NAMES:
+        consumers = importlib.import_module(f"atiende_{service}.consumers").consumers
+        for sub in consumers.subscriptions:
+            queue = names.queue(service, sub.name)
+            queues += [queue, names.parking_queue(queue)]
+    return queues
+
+
+async def _delete_known_topology(url: str, namespace: str) -> None:
+    import aio_pika
+
+    from atiende_contracts import Names
+
+    names = Names(namespace)
+    connection = await aio_pika.connect(url)
+    async with connection:
+        channel = await connection.channel()
+        for queue in _known_queues(namespace):
+            if channel.is_closed:
+                channel = await connection.channel()
+            with contextlib.suppress(Exception):
+                await channel.queue_delete(queue)
+        for exchange in (names.events_exchange, names.unrouted_exchange, names.dead_letter_exchange):
+            if channel.is_closed:
+                channel = await connection.channel()
+            with contextlib.suppress(Exception):
+                await channel.exchange_delete(exchange)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
