@@ -8,6 +8,8 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from pydantic import ValidationError
+
 from atiende_contracts import (
     ALL_EVENTS,
     BY_ROUTING_KEY,
@@ -22,7 +24,6 @@ from atiende_contracts import (
     parse_data,
     routing_key_for_type,
 )
-from pydantic import ValidationError
 
 CASE_ID = uuid.UUID("0b8f9a4e-58a2-4f55-9c1e-6f4f3f0a0c11")
 

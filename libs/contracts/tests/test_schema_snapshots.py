@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from atiende_contracts import ALL_EVENTS, EventData, json_schema
 from atiende_contracts.snapshots import (
     ASYNCAPI_PATH,

@@ -6,11 +6,12 @@ from dataclasses import asdict
 from datetime import date
 from typing import Annotated
 
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel
+
 from atiende_runtime.auth import Principal, require
 from atiende_runtime.problems import Problem
 from atiende_runtime.service import runtime_of
-from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
 
 from .domain import DayRange, InvalidRange, Metric, daily_series, indicators
 from .repository import IndicatorsRepository

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi import FastAPI
+
 from atiende_runtime.service import build_app
 from atiende_runtime.settings import Settings
-from fastapi import FastAPI
 
 from .api import router
 from .consumers import consumers

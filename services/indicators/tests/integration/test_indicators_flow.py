@@ -4,6 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import aio_pika
 import jwt
+from prometheus_client import REGISTRY
+
 from atiende_contracts import (
     CaseOpened,
     CaseResolved,
@@ -15,7 +17,6 @@ from atiende_contracts import (
     SurveyAnswered,
 )
 from atiende_runtime.testing import eventually
-from prometheus_client import REGISTRY
 
 CONSUMER = "indicators.project-events"
 

@@ -2,6 +2,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
+
 from atiende_contracts import (
     CaseAssigned,
     CaseOpened,
