@@ -72,10 +72,10 @@ CONSUMERS: dict[str, tuple[str, ...]] = {
     "customer.erased": ("indicators",),
     "catalogue.entry_changed": ("indicators",),
     "case.assigned": ("indicators",),
-    "case.resolved": ("surveys", "indicators"),
+    "case.resolved": ("intake", "surveys", "indicators"),
     "survey.invited": ("notifications", "indicators"),
     "survey.answered": ("indicators",),
-    "notification.sent": ("indicators",),
+    "notification.sent": ("intake", "indicators"),
     "notification.failed": ("indicators",),
 }
 """The services that subscribe to each event type, each with its own consumer-group queue."""
