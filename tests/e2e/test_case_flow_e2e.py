@@ -10,7 +10,7 @@ import httpx
 import pytest
 from playwright.async_api import async_playwright
 
-from atiende_runtime.testing import eventually
+from atiende_testing import eventually
 
 pytestmark = pytest.mark.e2e
 

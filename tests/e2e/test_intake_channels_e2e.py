@@ -14,7 +14,7 @@ import httpx
 import pytest
 from playwright.async_api import async_playwright
 
-from atiende_runtime.testing import eventually, free_port
+from atiende_testing import eventually, free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -14,7 +14,7 @@ import pytest
 from atiende_contracts import Names
 from atiende_runtime.outbox import envelope_of, to_amqp_message
 from atiende_runtime.parking import list_parked
-from atiende_runtime.testing import eventually
+from atiende_testing import eventually
 
 pytestmark = pytest.mark.reliability
 

@@ -26,7 +26,7 @@ import aio_pika
 
 from atiende_contracts import Names
 from atiende_runtime.parking import list_parked
-from atiende_runtime.testing import SERVICE_NAMES
+from .cluster import SERVICE_NAMES
 
 from .accounting import Accounting, IndicatorCounts, Outcome, account
 from .faults import POISON, Fault, FaultResult, inject, parse_faults, schedule

@@ -24,7 +24,7 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, AbstractRobustC
 from aiosmtpd.smtp import SMTP
 
 from atiende_contracts import Names
-from atiende_runtime.testing import free_port
+from .cluster import free_port
 
 from .accounting import ASSIGNED, OPENED, IndicatorCounts, ObservedEmail, ObservedEvent
 

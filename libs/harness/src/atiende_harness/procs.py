@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 import os
 import time
@@ -26,7 +25,8 @@ import httpx
 import psutil
 
 from atiende_contracts import Names
-from atiende_runtime.testing import SERVICE_NAMES, Cluster, ServiceProcess, free_port, service_env
+from atiende_runtime.services import services
+from .cluster import SERVICE_NAMES, Cluster, ServiceProcess, free_port, service_env
 
 from .observe import MailSink
 
@@ -46,7 +46,7 @@ def consumer_queues(namespace: str) -> list[str]:
     return [
         names.queue(service, sub.name)
         for service in SERVICE_NAMES
-        for sub in importlib.import_module(f"atiende_{service}.consumers").consumers.subscriptions
+        for sub in services()[service].consumers.subscriptions
     ]
 
 

@@ -1,27 +1,24 @@
-"""`atiende` command: `atiende serve SERVICE`, `atiende migrate SERVICE`."""
+"""`atiende` command: `atiende serve SERVICE`, `atiende migrate SERVICE`, `atiende parked`.
+
+The services are the installed `atiende.services` entry points (atiende_runtime.services)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import sys
-from typing import Any
 
-SERVICES = ("intake", "routing", "surveys", "notifications", "indicators")
-
-
-def _service_module(service: str) -> Any:
-    return importlib.import_module(f"atiende_{service}.app")
+from .services import service, service_names
 
 
 def main(argv: list[str] | None = None) -> int:
+    services_ = service_names()
     parser = argparse.ArgumentParser(prog="atiende", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="migrate, then run a service (HTTP + consumers + relay)")
-    serve.add_argument("service", choices=SERVICES)
+    serve.add_argument("service", choices=services_)
     migrate = sub.add_parser("migrate", help="create the database if missing and apply migrations")
-    migrate.add_argument("service", choices=[*SERVICES, "all"])
+    migrate.add_argument("service", choices=[*services_, "all"])
     parked = sub.add_parser("parked", help="inspect or replay a consumer queue's parked messages")
     parked.add_argument("action", choices=["list", "replay"])
     parked.add_argument("queue", help="the consumer queue, e.g. atiende.routing.assign-case")
@@ -44,21 +41,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "migrate":
         from . import db
 
-        for service in SERVICES if args.service == "all" else (args.service,):
-            module = _service_module(service)
-            settings = module.settings()
+        for name in services_ if args.service == "all" else (args.service,):
+            definition = service(name)
+            settings = definition.settings()
             asyncio.run(db.ensure_database(settings.database_url))
             applied = asyncio.run(
-                db.migrate(settings.database_url, settings.db_schema, f"atiende_{service}")
+                db.migrate(settings.database_url, settings.db_schema, definition.package)
             )
-            print(f"{service}: {len(applied)} migration(s) applied")
+            print(f"{name}: {len(applied)} migration(s) applied")
         return 0
 
     import uvicorn
 
-    module = _service_module(args.service)
-    settings = module.settings()
-    app = module.create_app(settings)
+    definition = service(args.service)
+    settings = definition.settings()
+    app = definition.create_app(settings)
     host = settings.http_host
     print(f"atiende {args.service} listening on http://{host}:{settings.port}", file=sys.stderr)
     uvicorn.run(

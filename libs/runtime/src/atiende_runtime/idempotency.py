@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from fastapi import Header
+from fastapi import Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
+from starlette.routing import Route
 
 from .db import Connection
 from .problems import Problem
@@ -108,3 +110,50 @@ async def remember(
         jsonable_encoder(body),
         headers or {},
     )
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a create route answers: status, body (a pydantic model or plain JSON) and headers."""
+
+    status_code: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def response(self) -> JSONResponse:
+        return JSONResponse(
+            jsonable_encoder(self.body), status_code=self.status_code, headers=self.headers
+        )
+
+
+def scope_of(request: Request) -> str:
+    """The key's scope: method and route template ("POST /customers/{customer_id}/merge"), so
+    the same key on two routes never collides; path values go into the fingerprint."""
+    route = request.scope.get("route")
+    path = route.path if isinstance(route, Route) else request.url.path
+    return f"{request.method} {path}"
+
+
+async def once(
+    conn: Connection,
+    request: Request,
+    key: str | None,
+    payload: Any,
+    produce: Callable[[], Awaitable[Answer]],
+) -> JSONResponse:
+    """Run `produce` at most once per Idempotency-Key, inside the caller's transaction.
+
+    Without a key it simply runs. With one: a first use runs it and stores its answer in the same
+    transaction as its effects; a retry with the same route, path values and body gets the stored
+    answer (marked `Idempotent-Replayed: true`) and runs nothing; another body is refused (422).
+    """
+    if key is None:
+        return (await produce()).response()
+    scope = scope_of(request)
+    digest = fingerprint({"path": dict(request.path_params), "body": payload})
+    earlier = await claim(conn, scope, key, digest)
+    if earlier is not None:
+        return earlier.response()
+    answer = await produce()
+    await remember(conn, scope, key, answer.status_code, answer.body, answer.headers)
+    return answer.response()

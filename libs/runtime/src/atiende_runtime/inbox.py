@@ -18,6 +18,7 @@ from atiende_contracts import Envelope, EventData, parse_data
 
 from .db import Connection
 from .logs import current_case_id
+from .settings import Settings
 from .uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -27,13 +28,17 @@ EVENTS_HANDLED = Counter(
 )
 
 E = TypeVar("E", bound=EventData)
+S = TypeVar("S", bound=Settings)
 
 
 @dataclass
-class HandlerContext:
+class HandlerContext(Generic[S]):
+    """What a handler gets besides the event: the inbox's transaction (as a unit of work), the
+    envelope, and the service's own settings, typed."""
+
     uow: UnitOfWork
     envelope: Envelope
-    settings: Any
+    settings: S
 
     @property
     def conn(self) -> Connection:
@@ -43,7 +48,7 @@ class HandlerContext:
         return await self.uow.emit(data, subject=subject)
 
 
-Handler = Callable[[HandlerContext, Any], Awaitable[None]]
+Handler = Callable[[HandlerContext[Any], Any], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -56,22 +61,37 @@ class Subscription(Generic[E]):
     model: type[EventData] | None  # None: the handler takes any known event (e.g. indicators)
 
 
-class Consumers:
-    """The event handlers of one service, declared with a decorator in its consumers module."""
+class Consumers(Generic[S]):
+    """The event handlers of one service, declared with a decorator in its consumers module;
+    `Consumers[IntakeSettings]()` types `ctx.settings` in every handler."""
 
     def __init__(self) -> None:
         self.subscriptions: list[Subscription[Any]] = []
 
-    def on(self, model: type[E], *, name: str | None = None) -> Callable[[Handler], Handler]:
-        def register(fn: Handler) -> Handler:
+    def on(
+        self, model: type[E], *, name: str | None = None
+    ) -> Callable[
+        [Callable[[HandlerContext[S], E], Awaitable[None]]],
+        Callable[[HandlerContext[S], E], Awaitable[None]],
+    ]:
+        def register(
+            fn: Callable[[HandlerContext[S], E], Awaitable[None]],
+        ) -> Callable[[HandlerContext[S], E], Awaitable[None]]:
             group = name or model.event_type.replace(".", "-")
             self.subscriptions.append(Subscription(group, (model.routing_key(),), fn, model))
             return fn
 
         return register
 
-    def on_any(self, binding_keys: Sequence[str], *, name: str) -> Callable[[Handler], Handler]:
-        def register(fn: Handler) -> Handler:
+    def on_any(
+        self, binding_keys: Sequence[str], *, name: str
+    ) -> Callable[
+        [Callable[[HandlerContext[S], EventData], Awaitable[None]]],
+        Callable[[HandlerContext[S], EventData], Awaitable[None]],
+    ]:
+        def register(
+            fn: Callable[[HandlerContext[S], EventData], Awaitable[None]],
+        ) -> Callable[[HandlerContext[S], EventData], Awaitable[None]]:
             self.subscriptions.append(Subscription(name, tuple(binding_keys), fn, None))
             return fn
 
@@ -86,7 +106,8 @@ async def handle_delivery(
     subscription: Subscription[Any],
     headers: dict[str, Any],
     body: bytes,
-    settings: Any,
+    settings: Settings,
+    publishes: frozenset[str] | None = None,
 ) -> bool:
     """Parse, deduplicate and handle one delivery; returns False when it was a duplicate.
 
@@ -125,7 +146,7 @@ async def handle_delivery(
                     },
                 )
                 return False
-            ctx = HandlerContext(UnitOfWork(conn, source), envelope, settings)
+            ctx = HandlerContext(UnitOfWork(conn, source, publishes), envelope, settings)
             await subscription.handler(ctx, data)
         EVENTS_HANDLED.labels(consumer, "handled").inc()
         log.info(

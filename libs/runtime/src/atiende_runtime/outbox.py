@@ -13,7 +13,6 @@ Guarantees and limits (docs/architecture.md has the long form):
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import uuid
@@ -31,6 +30,7 @@ from atiende_contracts import Envelope, EventData
 
 from .broker import Topology
 from .db import Connection
+from .worker import PollingWorker
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("atiende.outbox")
@@ -98,7 +98,8 @@ def envelope_of(row: asyncpg.Record) -> Envelope:
 
 
 class OutboxRelay:
-    """Publishes pending outbox rows. Wakes on LISTEN/NOTIFY, polls as a fallback."""
+    """Publishes pending outbox rows, on the shared polling worker (woken by the outbox's
+    NOTIFY, polling as a fallback)."""
 
     def __init__(
         self,
@@ -113,80 +114,28 @@ class OutboxRelay:
     ) -> None:
         self._pool = pool
         self._topology = topology
-        self._database_url = database_url
-        self._schema = schema
         self._batch_size = batch_size
-        self._poll_interval = poll_interval
         self._retention_hours = retention_hours
         self._next_prune = 0.0
-        self._wake = asyncio.Event()
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._listen_task: asyncio.Task[None] | None = None
+        self._worker = PollingWorker(
+            "outbox-relay",
+            self.publish_batch,
+            database_url=database_url,
+            channel=f"{schema}_outbox",
+            batch_size=batch_size,
+            poll_interval=poll_interval,
+            idle=self._prune_if_due,
+        )
         self.published = 0
 
     async def start(self) -> None:
-        self._listen_task = asyncio.create_task(self._listen(), name="outbox-listen")
-        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+        await self._worker.start()
 
     async def stop(self) -> None:
-        self._stopping.set()
-        self._wake.set()
-        for task in (self._task, self._listen_task):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+        await self._worker.stop()
 
     def wake(self) -> None:
-        self._wake.set()
-
-    async def _listen(self) -> None:
-        """Keep a LISTEN connection; on any failure fall back to polling and retry."""
-        channel = f"{self._schema}_outbox"
-        while not self._stopping.is_set():
-            conn: asyncpg.Connection | None = None
-            try:
-                conn = await asyncpg.connect(self._database_url)
-                await conn.add_listener(channel, lambda *_: self._wake.set())
-                self._wake.set()  # catch up on anything written while not listening
-                # notifications arrive through the listener; here we only watch the connection
-                while not conn.is_closed():
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._stopping.wait(), timeout=self._poll_interval)
-                    if self._stopping.is_set():
-                        break
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("outbox listener lost, polling meanwhile", extra={"error": str(exc)})
-                await asyncio.sleep(self._poll_interval)
-            finally:
-                if conn is not None and not conn.is_closed():
-                    with contextlib.suppress(Exception):
-                        await conn.close()
-
-    async def _run(self) -> None:
-        backoff = self._poll_interval
-        while not self._stopping.is_set():
-            # cleared before the claim, not after: a NOTIFY for a row committed while this batch
-            # is in flight must still wake the next iteration
-            self._wake.clear()
-            try:
-                count = await self.publish_batch()
-                backoff = self._poll_interval
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("outbox relay failed; retrying", extra={"error": repr(exc)})
-                count = 0
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 30.0)
-            if count >= self._batch_size:
-                continue  # more may be waiting
-            await self._prune_if_due()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self._poll_interval)
+        self._worker.wake()
 
     async def _prune_if_due(self) -> None:
         """Delete published rows past retention (at most once a minute): the outbox is a queue,
@@ -195,14 +144,11 @@ class OutboxRelay:
         if now < self._next_prune:
             return
         self._next_prune = now + 60
-        try:
-            async with self._pool.acquire() as conn:
-                await conn.execute(
-                    "DELETE FROM outbox WHERE published_at < now() - make_interval(secs => $1)",
-                    self._retention_hours * 3600,
-                )
-        except Exception as exc:
-            log.warning("outbox prune failed", extra={"error": repr(exc)})
+        async with self._pool.acquire() as conn:
+            await conn.execute(
+                "DELETE FROM outbox WHERE published_at < now() - make_interval(secs => $1)",
+                self._retention_hours * 3600,
+            )
 
     async def publish_batch(self) -> int:
         """Claim, publish and mark one batch; returns how many rows were published."""

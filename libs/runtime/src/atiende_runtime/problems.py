@@ -10,9 +10,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from .errors import Conflict, DomainError, FieldError, Gone, Invalid, NotFound
+
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+PROBLEM_TYPES = "https://atiende.dev/problems/"
+VALIDATION = PROBLEM_TYPES + "validation"
+
+STATUS_OF: dict[type[DomainError], int] = {NotFound: 404, Conflict: 409, Gone: 410, Invalid: 422}
+"""Domain errors by HTTP status; any other DomainError is a 400."""
 
 
 class Problem(Exception):
@@ -27,14 +34,52 @@ class Problem(Exception):
         type_: str = "about:blank",
         errors: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
+        extensions: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail or title)
+        self.extensions = extensions
         self.status = status
         self.title = title
         self.detail = detail
         self.type = type_
         self.errors = errors
         self.headers = headers
+
+
+def validation_problem(errors: list[FieldError] | list[dict[str, Any]]) -> Problem:
+    """The one 422 every service answers for a field that breaks a rule."""
+    items = [e.as_dict() if isinstance(e, FieldError) else e for e in errors]
+    fields = ", ".join(sorted({str(e["field"]) for e in items}))
+    return Problem(
+        422,
+        "Request validation failed",
+        f"Invalid field(s): {fields}",
+        type_=VALIDATION,
+        errors=items,
+    )
+
+
+def status_of(error: DomainError) -> int:
+    for kind in type(error).__mro__:
+        if kind in STATUS_OF:
+            return STATUS_OF[kind]
+    return 400
+
+
+def domain_problem(error: DomainError) -> Problem:
+    """The problem+json of a domain error."""
+    if isinstance(error, Invalid):
+        problem = validation_problem(list(error.errors))
+        problem.detail = error.message
+        return problem
+    return Problem(
+        status_of(error),
+        error.title,
+        error.message,
+        type_=PROBLEM_TYPES + error.kind,
+        errors=[e.as_dict() for e in error.errors] or None,
+        extensions=error.extensions or None,
+    )
 
 
 def problem_response(
@@ -46,8 +91,10 @@ def problem_response(
     type_: str = "about:blank",
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {
+        **(extensions or {}),
         "type": type_,
         "title": title,
         "status": status,
@@ -94,20 +141,16 @@ def install_problem_handlers(app: FastAPI) -> None:
             type_=exc.type,
             errors=exc.errors,
             headers=exc.headers,
+            extensions=exc.extensions,
         )
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        return await _problem(request, domain_problem(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = validation_errors(exc)
-        fields = ", ".join(sorted({e["field"] for e in errors}))
-        return problem_response(
-            request,
-            422,
-            "Request validation failed",
-            f"Invalid field(s): {fields}",
-            type_="https://atiende.dev/problems/validation",
-            errors=errors,
-        )
+        return await _problem(request, validation_problem(validation_errors(exc)))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

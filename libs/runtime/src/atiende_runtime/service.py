@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 import asyncpg
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -21,7 +21,7 @@ from faststream.rabbit.opentelemetry import RabbitTelemetryMiddleware
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from atiende_contracts import Names
+from atiende_contracts import EventData, Names
 
 from . import db
 from .broker import Topology
@@ -55,15 +55,26 @@ class Worker(Protocol):
     async def stop(self) -> None: ...
 
 
-class ServiceRuntime:
-    """Everything a service's routes and handlers need at run time, built in one place."""
+S = TypeVar("S", bound=Settings)
+
+
+class ServiceRuntime(Generic[S]):
+    """Everything a service's routes and handlers need at run time, built in one place;
+    `ServiceRuntime[IntakeSettings]` types `runtime.settings`."""
 
     def __init__(
-        self, settings: Settings, package: str, consumers: Consumers | None = None
+        self,
+        settings: S,
+        package: str,
+        consumers: Consumers[S] | None = None,
+        publishes: Sequence[type[EventData]] | None = None,
     ) -> None:
         self.settings = settings
         self.package = package
-        self.consumers = consumers or Consumers()
+        self.consumers: Consumers[S] = consumers or Consumers()
+        self.publishes = (
+            frozenset(model.event_type for model in publishes) if publishes is not None else None
+        )
         self.names = Names(settings.broker_namespace)
         self.source = f"/atiende/{settings.service_name}"
         self._pool: asyncpg.Pool | None = None
@@ -115,6 +126,7 @@ class ServiceRuntime:
                         headers=dict(raw.headers or {}),
                         body=raw.body,
                         settings=self.settings,
+                        publishes=self.publishes,
                     )
                     return
                 except DATABASE_UNAVAILABLE:
@@ -133,7 +145,7 @@ class ServiceRuntime:
         )(on_message)
 
     def unit_of_work(self) -> contextlib.AbstractAsyncContextManager[UnitOfWork]:
-        return unit_of_work(self.pool, self.source)
+        return unit_of_work(self.pool, self.source, self.publishes)
 
     async def start(self) -> None:
         s = self.settings
@@ -205,17 +217,18 @@ async def _raw_body(message: Any) -> bytes:
 
 
 def build_app(
-    settings: Settings,
+    settings: S,
     *,
     package: str,
     title: str,
     routers: Sequence[APIRouter] = (),
-    consumers: Consumers | None = None,
-    workers: Callable[[ServiceRuntime], list[Worker]] | None = None,
-    configure: Callable[[FastAPI, ServiceRuntime], None] | None = None,
+    consumers: Consumers[S] | None = None,
+    publishes: Sequence[type[EventData]] | None = None,
+    workers: Callable[[ServiceRuntime[S]], list[Worker]] | None = None,
+    configure: Callable[[FastAPI, ServiceRuntime[S]], None] | None = None,
 ) -> FastAPI:
     configure_logging(settings.service_name, settings.log_level)
-    runtime = ServiceRuntime(settings, package, consumers)
+    runtime = ServiceRuntime(settings, package, consumers, publishes)
     if workers is not None:
         runtime.workers = workers(runtime)
 
@@ -275,6 +288,8 @@ def build_app(
     return app
 
 
-def runtime_of(request: Request) -> ServiceRuntime:
-    runtime: ServiceRuntime = request.app.state.runtime
+def runtime_of(request: Request) -> ServiceRuntime[Any]:
+    """The runtime of the app serving `request`; a service's entrypoints wrap this in a typed
+    dependency (`ServiceRuntime[IntakeSettings]`)."""
+    runtime: ServiceRuntime[Any] = request.app.state.runtime
     return runtime

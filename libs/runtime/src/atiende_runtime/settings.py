@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from atiende_contracts.topology import DEFAULT_NAMESPACE
 
-DEFAULT_PORTS = {
-    "intake": 8001,
-    "routing": 8002,
-    "surveys": 8003,
-    "notifications": 8004,
-    "indicators": 8005,
-}
-
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ATIENDE_", extra="ignore")
+
+    default_port: ClassVar[int] = 8000
+    """Each service's own HTTP port when ATIENDE_HTTP_PORT is unset (intake 8001 … indicators 8005)."""
 
     service_name: str = "atiende"
     database_url: str = "postgresql://postgres@127.0.0.1:5432/atiende"
@@ -30,7 +27,9 @@ class Settings(BaseSettings):
         description="Prefix of every exchange and queue; tests use their own to stay isolated.",
     )
     delivery_limit: int = Field(
-        default=5, ge=1, description="Redeliveries before a message is parked (limit + 1 deliveries)"
+        default=5,
+        ge=1,
+        description="Redeliveries before a message is parked (limit + 1 deliveries)",
     )
     prefetch: int = Field(default=32, ge=1)
     http_host: str = "127.0.0.1"
@@ -58,4 +57,4 @@ class Settings(BaseSettings):
 
     @property
     def port(self) -> int:
-        return self.http_port or DEFAULT_PORTS.get(self.service_name, 8000)
+        return self.http_port or self.default_port

@@ -15,19 +15,32 @@ from .db import Connection
 from .outbox import enqueue
 
 
+class UndeclaredEvent(TypeError):
+    """A service emitted an event its ServiceDefinition does not list in `publishes`."""
+
+
 @dataclass
 class UnitOfWork:
     conn: Connection
     source: str
+    publishes: frozenset[str] | None = None
+    """The event types this service declares it publishes (None: not checked)."""
     emitted: list[Envelope] = field(default_factory=list)
 
     async def emit(self, data: EventData, *, subject: str | uuid.UUID | None = None) -> Envelope:
+        if self.publishes is not None and data.event_type not in self.publishes:
+            raise UndeclaredEvent(
+                f"{self.source} emitted {data.event_type}, which its ServiceDefinition does not"
+                " list in publishes"
+            )
         envelope = await enqueue(self.conn, data, source=self.source, subject=subject)
         self.emitted.append(envelope)
         return envelope
 
 
 @asynccontextmanager
-async def unit_of_work(pool: asyncpg.Pool, source: str) -> AsyncIterator[UnitOfWork]:
+async def unit_of_work(
+    pool: asyncpg.Pool, source: str, publishes: frozenset[str] | None = None
+) -> AsyncIterator[UnitOfWork]:
     async with pool.acquire() as conn, conn.transaction():
-        yield UnitOfWork(conn=conn, source=source)
+        yield UnitOfWork(conn=conn, source=source, publishes=publishes)

@@ -9,7 +9,7 @@ from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 from aio_pika.exceptions import ChannelPreconditionFailed
 
 from atiende_runtime.broker import Topology, consumer_queue_arguments
-from atiende_runtime.testing import eventually
+from atiende_testing import eventually
 
 
 @pytest.fixture

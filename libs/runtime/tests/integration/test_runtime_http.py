@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from atiende_runtime.testing import eventually
+from atiende_testing import eventually
 
 PROBLEM_JSON = "application/problem+json"
 VALIDATION = "https://atiende.dev/problems/validation"

@@ -14,7 +14,7 @@ from aio_pika.abc import AbstractChannel
 from atiende_contracts import CaseResolved, Envelope
 from atiende_runtime.broker import Topology
 from atiende_runtime.parking import list_parked, replay_parked
-from atiende_runtime.testing import eventually
+from atiende_testing import eventually
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from atiende_contracts import CaseResolved, Names
 from atiende_runtime import db
 from atiende_runtime.broker import Topology
 from atiende_runtime.outbox import OutboxRelay
-from atiende_runtime.testing import eventually
+from atiende_testing import eventually
 from atiende_runtime.uow import unit_of_work
 
 SOURCE = "/atiende/svc"
@@ -137,7 +137,8 @@ async def listening(pool: asyncpg.Pool) -> None:
     async def check() -> bool:
         count: int = await pool.fetchval(
             "SELECT count(*) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND query = 'LISTEN \"svc_outbox\"'"
+            " WHERE datname = current_database() AND application_name = 'atiende-listen-svc_outbox'"
+            " AND (query LIKE 'LISTEN %' OR query = 'SELECT 1')"  # past its LISTEN
         )
         return count == 1
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from atiende_runtime.settings import DEFAULT_PORTS, Settings
+from atiende_runtime.services import services
+from atiende_runtime.settings import Settings
 
 
 @pytest.fixture(autouse=True)
@@ -50,11 +51,15 @@ def test_schema_is_named_after_the_service() -> None:
     ],
 )
 def test_each_service_has_its_own_default_port(service: str, port: int) -> None:
-    assert Settings(service_name=service).port == port
+    assert services()[service].settings().port == port
 
 
-def test_default_ports_do_not_collide() -> None:
-    assert len(set(DEFAULT_PORTS.values())) == len(DEFAULT_PORTS)
+def test_every_service_is_installed_and_default_ports_do_not_collide() -> None:
+    found = services()
+    assert set(found) == {"intake", "routing", "surveys", "notifications", "indicators"}
+    ports = [definition.default_port for definition in found.values()]
+    assert ports == sorted(set(ports)), "ports collide, or the suite's order is not by port"
+    assert ports[0] == 8001
 
 
 def test_unknown_service_falls_back_to_8000_and_http_port_wins(

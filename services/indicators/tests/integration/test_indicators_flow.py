@@ -16,7 +16,7 @@ from atiende_contracts import (
     NotificationSent,
     SurveyAnswered,
 )
-from atiende_runtime.testing import eventually
+from atiende_testing import eventually
 
 CONSUMER = "indicators.project-events"
 

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from fastapi import FastAPI
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
-from atiende_contracts import ContactKind
+from atiende_contracts import (
+    CaseContactLinked,
+    CaseOpened,
+    CatalogueEntryChanged,
+    ContactKind,
+    ContactReceived,
+    CustomerErased,
+    CustomerMerged,
+    CustomerMergeUndone,
+    CustomerProfileChanged,
+)
 from atiende_runtime.service import ServiceRuntime, Worker, build_app
+from atiende_runtime.services import ServiceDefinition
 from atiende_runtime.settings import Settings
 
 from .api import routers
@@ -18,6 +29,8 @@ from .inbound_smtp import InboundSmtpListener
 
 
 class IntakeSettings(Settings):
+    default_port: ClassVar[int] = 8001
+
     service_name: str = "intake"
     join_window_days: int = Field(
         default=30,
@@ -88,6 +101,19 @@ def workers(runtime: ServiceRuntime) -> list[Worker]:
     ]
 
 
+PUBLISHES = (
+    CaseOpened,
+    ContactReceived,
+    CaseContactLinked,
+    CustomerProfileChanged,
+    CustomerMerged,
+    CustomerMergeUndone,
+    CustomerErased,
+    CatalogueEntryChanged,
+)
+"""Every event intake emits (its unit of work refuses any other)."""
+
+
 def create_app(config: IntakeSettings | None = None) -> FastAPI:
     return build_app(
         config or settings(),
@@ -95,5 +121,16 @@ def create_app(config: IntakeSettings | None = None) -> FastAPI:
         title="Atiende intake",
         routers=routers,
         consumers=consumers,
+        publishes=PUBLISHES,
         workers=workers,
     )
+
+
+service = ServiceDefinition(
+    name="intake",
+    package="atiende_intake",
+    settings=IntakeSettings,
+    create_app=create_app,
+    consumers=consumers,
+    publishes=PUBLISHES,
+)

@@ -3,7 +3,7 @@ about the same problem; anything else opens a new one, or (suggestions, complime
 
 import asyncio
 
-from atiende_runtime.testing import eventually
+from atiende_testing import eventually
 
 
 def complaint(customer, motive="DELIVERY", text="My parcel has not arrived", **extra):

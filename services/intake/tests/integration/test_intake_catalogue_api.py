@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import jwt
 
-from atiende_runtime.testing import eventually
+from atiende_testing import eventually
 
 PROBLEM_JSON = "application/problem+json"
 SECRET = "catalogue-test-secret-long-enough-for-hs256"

@@ -7,7 +7,7 @@ import uuid
 
 import jwt
 
-from atiende_runtime.testing import eventually
+from atiende_testing import eventually
 
 PROBLEM_JSON = "application/problem+json"
 SECRET = "customers-test-secret-long-enough-for-hs256"

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 
 from atiende_contracts import NotificationChannel, NotificationSent
-from atiende_runtime.testing import eventually
+from atiende_testing import eventually
 
 RAW = {"Content-Type": "message/rfc822"}
 

@@ -8,7 +8,7 @@ from email.message import EmailMessage
 import aiosmtplib
 import pytest
 
-from atiende_runtime.testing import free_port
+from atiende_testing import free_port
 
 
 def customer_email(sender="Luis Gil <luis@example.com>", to="atencion@atiende.example"):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 
 from atiende_intake.domain.customers import pseudonym
-from atiende_runtime.testing import eventually
+from atiende_testing import eventually
 
 PROBLEM_JSON = "application/problem+json"
 PERSONAL = (

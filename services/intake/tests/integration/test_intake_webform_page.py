@@ -9,7 +9,7 @@ import shutil
 import uvicorn
 from playwright.async_api import async_playwright
 
-from atiende_runtime.testing import free_port
+from atiende_testing import free_port
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = [

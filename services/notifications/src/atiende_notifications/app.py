@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from fastapi import FastAPI
 from pydantic import Field, SecretStr
 
+from atiende_contracts import NotificationFailed, NotificationSent
 from atiende_runtime.service import build_app
+from atiende_runtime.services import ServiceDefinition
 from atiende_runtime.settings import Settings
 
 from .api import router
@@ -16,6 +18,8 @@ from .dispatcher import Dispatcher
 
 
 class NotificationsSettings(Settings):
+    default_port: ClassVar[int] = 8004
+
     service_name: str = "notifications"
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=1025, ge=1, le=65535)
@@ -41,6 +45,10 @@ def settings(**overrides: Any) -> NotificationsSettings:
     return NotificationsSettings(**overrides)
 
 
+PUBLISHES = (NotificationSent, NotificationFailed)
+"""Every event notifications emits (its unit of work refuses any other)."""
+
+
 def create_app(config: NotificationsSettings | None = None) -> FastAPI:
     return build_app(
         config or settings(),
@@ -48,5 +56,16 @@ def create_app(config: NotificationsSettings | None = None) -> FastAPI:
         title="Atiende notifications",
         routers=[router],
         consumers=consumers,
+        publishes=PUBLISHES,
         workers=lambda runtime: [Dispatcher(runtime)],
     )
+
+
+service = ServiceDefinition(
+    name="notifications",
+    package="atiende_notifications",
+    settings=NotificationsSettings,
+    create_app=create_app,
+    consumers=consumers,
+    publishes=PUBLISHES,
+)

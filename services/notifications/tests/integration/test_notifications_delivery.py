@@ -11,7 +11,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from atiende_contracts import CaseOpened, Names, NotificationFailed, NotificationSent, SurveyInvited
-from atiende_runtime.testing import SmtpSink, eventually, free_port
+from atiende_testing import SmtpSink, eventually, free_port
 
 
 def case_opened(number: str) -> CaseOpened:

@@ -13,7 +13,7 @@ import aio_pika
 
 from atiende_contracts import CaseOpened, Names, NotificationSent, SurveyInvited
 from atiende_runtime.outbox import envelope_of
-from atiende_runtime.testing import eventually
+from atiende_testing import eventually
 
 CUSTOMER = {"name": "Ana Pérez", "email": "ana.perez@example.com"}
 

@@ -1,4 +1,4 @@
-from atiende_runtime.testing import eventually
+from atiende_testing import eventually
 
 
 async def test_opened_case_is_assigned_once_and_can_be_resolved(service_factory):

@@ -10,7 +10,7 @@ import aio_pika
 from prometheus_client.parser import text_string_to_metric_families
 
 from atiende_contracts import CaseResolved, Envelope, Names
-from atiende_runtime.testing import eventually
+from atiende_testing import eventually
 
 BASE_URL = "https://encuestas.example.test"
 CONSUMER = "surveys.invite-after-resolution"

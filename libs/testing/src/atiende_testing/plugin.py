@@ -1,4 +1,4 @@
-"""pytest plugin shared by every test in the repository (loaded with `-p atiende_runtime.testing`).
+"""pytest plugin shared by every test in the repository (loaded with `-p atiende_testing.plugin`).
 
 Infrastructure comes from, in order: ATIENDE_TEST_DATABASE_URL / ATIENDE_TEST_AMQP_URL, the local
 defaults (127.0.0.1), testcontainers when a Docker engine answers. If none works the test run
@@ -14,23 +14,27 @@ import asyncio
 import contextlib
 import os
 import shutil
-import signal
 import socket
 import subprocess
-import sys
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email import message_from_bytes
-from email.message import Message
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
 
-from . import db
+from atiende_harness.cluster import (
+    SERVICE_NAMES,
+    Cluster,
+    ServiceProcess,
+    SmtpSink,
+    free_port,
+    service_env,
+)
+from atiende_runtime.services import service
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_AMQP = "amqp://guest:guest@127.0.0.1:5672/"
@@ -135,16 +139,13 @@ async def broker_namespace(amqp_url: str) -> AsyncIterator[str]:
 
 
 def _known_queues(namespace: str) -> list[str]:
-    import importlib
-
     from atiende_contracts import Names
 
     names = Names(namespace)
     queues = [names.unrouted_queue]
-    for service in SERVICE_NAMES:
-        consumers = importlib.import_module(f"atiende_{service}.consumers").consumers
-        for sub in consumers.subscriptions:
-            queue = names.queue(service, sub.name)
+    for name in SERVICE_NAMES:
+        for sub in service(name).consumers.subscriptions:
+            queue = names.queue(name, sub.name)
             queues += [queue, names.parking_queue(queue)]
     return queues
 
@@ -163,7 +164,11 @@ async def _delete_known_topology(url: str, namespace: str) -> None:
                 channel = await connection.channel()
             with contextlib.suppress(Exception):
                 await channel.queue_delete(queue)
-        for exchange in (names.events_exchange, names.unrouted_exchange, names.dead_letter_exchange):
+        for exchange in (
+            names.events_exchange,
+            names.unrouted_exchange,
+            names.dead_letter_exchange,
+        ):
             if channel.is_closed:
                 channel = await connection.channel()
             with contextlib.suppress(Exception):
@@ -204,40 +209,6 @@ async def _delete_test_topology(url: str, namespaces: tuple[str, ...]) -> None:
                 await channel.exchange_delete(exchange)
 
 
-# --- SMTP sink ---------------------------------------------------------------------------------
-
-
-@dataclass
-class SmtpSink:
-    host: str
-    port: int
-    messages: list[Message] = field(default_factory=list)
-
-    def to(self, address: str) -> list[Message]:
-        return [m for m in self.messages if address in (m.get("To") or "")]
-
-    async def wait_for(
-        self, predicate: Callable[[Message], bool], *, count: int = 1, timeout: float = 30
-    ) -> list[Message]:
-        deadline = time.monotonic() + timeout
-        while True:
-            found = [m for m in self.messages if predicate(m)]
-            if len(found) >= count:
-                return found
-            if time.monotonic() > deadline:
-                raise AssertionError(
-                    f"expected {count} matching email(s) within {timeout}s, got {len(found)}; "
-                    f"subjects seen: {[m.get('Subject') for m in self.messages]}"
-                )
-            await asyncio.sleep(0.1)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def smtp_sink() -> Iterator[SmtpSink]:
     """A real SMTP server (aiosmtpd) on a free local port, keeping every message it receives."""
@@ -272,18 +243,16 @@ class RunningService:
 
 
 @contextlib.asynccontextmanager
-async def run_service(service: str, **overrides: Any) -> AsyncIterator[RunningService]:
+async def run_service(name: str, **overrides: Any) -> AsyncIterator[RunningService]:
     """Start a service's app in this process (lifespan included) with settings overrides."""
-    import importlib
-
     import httpx
 
-    module = importlib.import_module(f"atiende_{service}.app")
-    settings = module.settings(**overrides)
-    app = module.create_app(settings)
+    definition = service(name)
+    settings = definition.settings(**overrides)
+    app = definition.create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url=f"http://{service}") as client:
+        async with httpx.AsyncClient(transport=transport, base_url=f"http://{name}") as client:
             yield RunningService(app, client)
 
 
@@ -306,133 +275,6 @@ def service_factory(
         return run_service(service, **params)
 
     return factory
-
-
-async def eventually(
-    check: Callable[[], Any], *, timeout: float = 20, interval: float = 0.1, message: str = ""
-) -> Any:
-    """Poll an (async or sync) check until it returns a truthy value; fail after `timeout`."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if asyncio.iscoroutine(last):
-            last = await last
-        if last:
-            return last
-        await asyncio.sleep(interval)
-    raise AssertionError(message or f"condition not met within {timeout}s (last value: {last!r})")
-
-
-# --- services as real processes ---------------------------------------------------------------
-
-
-@dataclass
-class ServiceProcess:
-    service: str
-    port: int
-    env: dict[str, str]
-    log_path: Path
-    proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "atiende_runtime.cli", "serve", self.service],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def kill(self) -> None:
-        """SIGKILL: no graceful shutdown, no acks, no final commits."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    async def wait_ready(self, timeout: float = 60) -> None:
-        import httpx
-
-        deadline = time.monotonic() + timeout
-        async with httpx.AsyncClient() as client:
-            while time.monotonic() < deadline:
-                if self.proc and self.proc.poll() is not None:
-                    raise AssertionError(
-                        f"{self.service} exited with {self.proc.returncode}; log:\n{self.log_tail()}"
-                    )
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await client.get(f"{self.url}/readyz", timeout=2)).status_code == 200:
-                        return
-                await asyncio.sleep(0.2)
-        raise AssertionError(f"{self.service} not ready in {timeout}s; log:\n{self.log_tail()}")
-
-    def log_lines(self) -> list[str]:
-        return (
-            self.log_path.read_text(errors="replace").splitlines() if self.log_path.exists() else []
-        )
-
-    def log_tail(self, lines: int = 40) -> str:
-        return "\n".join(self.log_lines()[-lines:])
-
-
-SERVICE_NAMES = ("intake", "routing", "surveys", "notifications", "indicators")
-
-
-def service_env(
-    name: str,
-    ports: dict[str, int],
-    *,
-    database_url: str,
-    amqp_url: str,
-    namespace: str,
-    smtp: tuple[str, int],
-    **extra_env: str,
-) -> dict[str, str]:
-    """The environment of one service process of a private cluster: its database, broker
-    namespace, port and SMTP server (the load harness starts its clusters with it too)."""
-    env = {
-        **os.environ,
-        "ATIENDE_DATABASE_URL": database_url,
-        "ATIENDE_AMQP_URL": amqp_url,
-        "ATIENDE_BROKER_NAMESPACE": namespace,
-        "ATIENDE_HTTP_PORT": str(ports[name]),
-        "ATIENDE_SMTP_HOST": smtp[0],
-        "ATIENDE_SMTP_PORT": str(smtp[1]),
-        "ATIENDE_SURVEY_BASE_URL": f"http://127.0.0.1:{ports['surveys']}",
-        "OTEL_SERVICE_NAME": f"atiende-{name}",
-        **extra_env,
-    }
-    env.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
-    return env
-
-
-@dataclass
-class Cluster:
-    services: dict[str, ServiceProcess]
-
-    def __getitem__(self, name: str) -> ServiceProcess:
-        return self.services[name]
-
-    async def start(self) -> None:
-        for svc in self.services.values():
-            svc.start()
-        await asyncio.gather(*(svc.wait_ready() for svc in self.services.values()))
-
-    def stop(self) -> None:
-        for svc in self.services.values():
-            svc.stop()
 
 
 @pytest.fixture
@@ -479,14 +321,3 @@ async def cluster(cluster_factory: Callable[..., Cluster]) -> Cluster:
     return c
 
 
-__all__ = [
-    "Cluster",
-    "RunningService",
-    "ServiceProcess",
-    "SmtpSink",
-    "db",
-    "eventually",
-    "free_port",
-    "run_service",
-    "service_env",
-]

@@ -1,0 +1,181 @@
+"""The suite as real OS processes, without pytest: a service process (`atiende serve NAME`),
+the environment of one service in a private cluster, a cluster of them, a free port, an SMTP sink's
+record of messages, and `eventually`. The end-to-end tests (through the pytest plugin in
+libs/testing) and the bench and chaos harness all start services through this one module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+from atiende_runtime.services import service_names
+
+SERVICE_NAMES: tuple[str, ...] = service_names()
+"""Every installed service, in port order (from the `atiende.services` entry points)."""
+
+
+@dataclass
+class SmtpSink:
+    host: str
+    port: int
+    messages: list[Message] = field(default_factory=list)
+
+    def to(self, address: str) -> list[Message]:
+        return [m for m in self.messages if address in (m.get("To") or "")]
+
+    async def wait_for(
+        self, predicate: Callable[[Message], bool], *, count: int = 1, timeout: float = 30
+    ) -> list[Message]:
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [m for m in self.messages if predicate(m)]
+            if len(found) >= count:
+                return found
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"expected {count} matching email(s) within {timeout}s, got {len(found)}; "
+                    f"subjects seen: {[m.get('Subject') for m in self.messages]}"
+                )
+            await asyncio.sleep(0.1)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def eventually(
+    check: Callable[[], Any], *, timeout: float = 20, interval: float = 0.1, message: str = ""
+) -> Any:
+    """Poll an (async or sync) check until it returns a truthy value; fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if asyncio.iscoroutine(last):
+            last = await last
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(message or f"condition not met within {timeout}s (last value: {last!r})")
+
+
+
+
+@dataclass
+class ServiceProcess:
+    service: str
+    port: int
+    env: dict[str, str]
+    log_path: Path
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "atiende_runtime.cli", "serve", self.service],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def kill(self) -> None:
+        """SIGKILL: no graceful shutdown, no acks, no final commits."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    async def wait_ready(self, timeout: float = 60) -> None:
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient() as client:
+            while time.monotonic() < deadline:
+                if self.proc and self.proc.poll() is not None:
+                    raise AssertionError(
+                        f"{self.service} exited with {self.proc.returncode}; log:\n{self.log_tail()}"
+                    )
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get(f"{self.url}/readyz", timeout=2)).status_code == 200:
+                        return
+                await asyncio.sleep(0.2)
+        raise AssertionError(f"{self.service} not ready in {timeout}s; log:\n{self.log_tail()}")
+
+    def log_lines(self) -> list[str]:
+        return (
+            self.log_path.read_text(errors="replace").splitlines() if self.log_path.exists() else []
+        )
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log_lines()[-lines:])
+
+
+def service_env(
+    name: str,
+    ports: dict[str, int],
+    *,
+    database_url: str,
+    amqp_url: str,
+    namespace: str,
+    smtp: tuple[str, int],
+    **extra_env: str,
+) -> dict[str, str]:
+    """The environment of one service process of a private cluster: its database, broker
+    namespace, port and SMTP server (the load harness starts its clusters with it too)."""
+    env = {
+        **os.environ,
+        "ATIENDE_DATABASE_URL": database_url,
+        "ATIENDE_AMQP_URL": amqp_url,
+        "ATIENDE_BROKER_NAMESPACE": namespace,
+        "ATIENDE_HTTP_PORT": str(ports[name]),
+        "ATIENDE_SMTP_HOST": smtp[0],
+        "ATIENDE_SMTP_PORT": str(smtp[1]),
+        "ATIENDE_SURVEY_BASE_URL": f"http://127.0.0.1:{ports['surveys']}",
+        "OTEL_SERVICE_NAME": f"atiende-{name}",
+        **extra_env,
+    }
+    env.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
+    return env
+
+
+@dataclass
+class Cluster:
+    services: dict[str, ServiceProcess]
+
+    def __getitem__(self, name: str) -> ServiceProcess:
+        return self.services[name]
+
+    async def start(self) -> None:
+        for svc in self.services.values():
+            svc.start()
+        await asyncio.gather(*(svc.wait_ready() for svc in self.services.values()))
+
+    def stop(self) -> None:
+        for svc in self.services.values():
+            svc.stop()
+
+

@@ -1,0 +1,163 @@
+"""One background loop for every "do the due work" job: the outbox relay, the notifications
+dispatcher, and every timer (SLA deadlines, commitment due times, survey delays).
+
+A `PollingWorker` runs `step()` — claim due rows (FOR UPDATE SKIP LOCKED), act, commit — again and
+again. It wakes at once on a PostgreSQL NOTIFY on its channel, and polls every `poll_interval`
+as a fallback (which also picks up rows that fall due with time, such as retries and deadlines).
+The LISTEN connection is probed with a query each interval, because a connection that died
+quietly otherwise never delivers a notification again. `stop()` lets the step in flight finish
+(its side effects are already out: record them) within `grace` seconds, then cancels it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+
+log = logging.getLogger(__name__)
+
+Step = Callable[[], Awaitable[int]]
+"""One round of work; returns how many items it handled (a full batch means: run again now)."""
+
+MAX_BACKOFF = 30.0
+
+
+def listener_name(channel: str) -> str:
+    """The application_name of a worker's LISTEN connection (visible in pg_stat_activity)."""
+    return f"atiende-listen-{channel}"
+
+
+class PollingWorker:
+    def __init__(
+        self,
+        name: str,
+        step: Step,
+        *,
+        database_url: str,
+        channel: str | None,
+        batch_size: int,
+        poll_interval: float = 1.0,
+        grace: float = 15.0,
+        idle: Callable[[], Awaitable[None]] | None = None,
+        next_due: Callable[[], Awaitable[float | None]] | None = None,
+    ) -> None:
+        """`channel`: the NOTIFY channel that signals new work (None: poll only).
+        `idle`: housekeeping run when a round found less than a full batch (e.g. pruning).
+        `next_due`: seconds until the earliest known due item, so a timer wakes on time instead of
+        at the next poll (None: nothing scheduled)."""
+        self.name = name
+        self._step = step
+        self._database_url = database_url
+        self._channel = channel
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+        self._grace = grace
+        self._idle = idle
+        self._next_due = next_due
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._listen_task: asyncio.Task[None] | None = None
+        self.rounds = 0
+        self.handled = 0
+
+    async def start(self) -> None:
+        if self._channel is not None:
+            self._listen_task = asyncio.create_task(self._listen(), name=f"{self.name}-listen")
+        self._task = asyncio.create_task(self._run(), name=self.name)
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self._listen_task is not None:
+            await _cancel(self._listen_task)
+        if self._task is not None:
+            _, running = await asyncio.wait({self._task}, timeout=self._grace)
+            for task in running:
+                await _cancel(task)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def _listen(self) -> None:
+        assert self._channel is not None
+        while not self._stopping.is_set():
+            conn: asyncpg.Connection | None = None
+            try:
+                conn = await asyncpg.connect(
+                    self._database_url,
+                    server_settings={"application_name": listener_name(self._channel)},
+                )
+                await conn.add_listener(self._channel, lambda *_: self._wake.set())
+                self._wake.set()  # catch up on whatever arrived while not listening
+                while not self._stopping.is_set():
+                    await conn.fetchval("SELECT 1")  # a dead connection is silent otherwise
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stopping.wait(), timeout=self._poll_interval)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning(
+                    "listener lost; polling meanwhile",
+                    extra={"worker": self.name, "error": str(exc)},
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), timeout=self._poll_interval)
+            finally:
+                if conn is not None and not conn.is_closed():
+                    with contextlib.suppress(Exception):
+                        await conn.close()
+
+    async def _run(self) -> None:
+        backoff = self._poll_interval
+        while not self._stopping.is_set():
+            # cleared before the round, not after: a NOTIFY for work committed while this round
+            # runs must still wake the next one
+            self._wake.clear()
+            try:
+                count = await self._step()
+                backoff = self._poll_interval
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning(
+                    "worker round failed; retrying", extra={"worker": self.name, "error": repr(exc)}
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), timeout=backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF)
+                continue
+            self.rounds += 1
+            self.handled += count
+            if count >= self._batch_size:
+                continue  # more may be waiting
+            if self._idle is not None:
+                try:
+                    await self._idle()
+                except Exception as exc:
+                    log.warning(
+                        "housekeeping failed", extra={"worker": self.name, "error": repr(exc)}
+                    )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=await self._sleep_for())
+
+    async def _sleep_for(self) -> float:
+        if self._next_due is None:
+            return self._poll_interval
+        try:
+            due_in = await self._next_due()
+        except Exception:
+            return self._poll_interval
+        if due_in is None:
+            return self._poll_interval
+        return max(0.0, min(due_in, self._poll_interval))
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task
