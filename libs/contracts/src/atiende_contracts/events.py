@@ -129,7 +129,9 @@ class CaseOpened(EventData):
     tier: Tier | None = None
     severity: Severity | None = None
     upset: bool | None = None
-    expectation: str | None = Field(default=None, description="What would solve it for the customer")
+    expectation: str | None = Field(
+        default=None, description="What would solve it for the customer"
+    )
     consent_surveys: bool | None = Field(default=None, description="May the customer be surveyed")
 
 

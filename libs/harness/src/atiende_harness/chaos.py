@@ -26,9 +26,9 @@ import aio_pika
 
 from atiende_contracts import Names
 from atiende_runtime.parking import list_parked
-from .cluster import SERVICE_NAMES
 
 from .accounting import Accounting, IndicatorCounts, Outcome, account
+from .cluster import SERVICE_NAMES
 from .faults import POISON, Fault, FaultResult, inject, parse_faults, schedule
 from .load import OpenLoopLoad
 from .observe import EventTap, IndicatorsPoller

@@ -72,8 +72,6 @@ async def eventually(
     raise AssertionError(message or f"condition not met within {timeout}s (last value: {last!r})")
 
 
-
-
 @dataclass
 class ServiceProcess:
     service: str
@@ -177,5 +175,3 @@ class Cluster:
     def stop(self) -> None:
         for svc in self.services.values():
             svc.stop()
-
-

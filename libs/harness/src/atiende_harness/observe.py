@@ -24,9 +24,9 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, AbstractRobustC
 from aiosmtpd.smtp import SMTP
 
 from atiende_contracts import Names
-from .cluster import free_port
 
 from .accounting import ASSIGNED, OPENED, IndicatorCounts, ObservedEmail, ObservedEvent
+from .cluster import free_port
 
 # only these events' bodies are read: the others are counted by id
 _DATA_WANTED = {OPENED, ASSIGNED}

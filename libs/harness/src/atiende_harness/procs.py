@@ -26,8 +26,8 @@ import psutil
 
 from atiende_contracts import Names
 from atiende_runtime.services import services
-from .cluster import SERVICE_NAMES, Cluster, ServiceProcess, free_port, service_env
 
+from .cluster import SERVICE_NAMES, Cluster, ServiceProcess, free_port, service_env
 from .observe import MailSink
 
 log = logging.getLogger(__name__)

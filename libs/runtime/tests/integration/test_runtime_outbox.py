@@ -18,8 +18,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from atiende_contracts import CaseAssigned, CaseResolved, SurveyAnswered
 from atiende_runtime.broker import Topology
 from atiende_runtime.outbox import OutboxRelay, enqueue
-from atiende_testing import eventually
 from atiende_runtime.uow import unit_of_work
+from atiende_testing import eventually
 
 SOURCE = "/atiende/svc"
 

@@ -19,8 +19,8 @@ from atiende_contracts import CaseResolved, Names
 from atiende_runtime import db
 from atiende_runtime.broker import Topology
 from atiende_runtime.outbox import OutboxRelay
-from atiende_testing import eventually
 from atiende_runtime.uow import unit_of_work
+from atiende_testing import eventually
 
 SOURCE = "/atiende/svc"
 SCHEMA = "svc"

@@ -241,6 +241,14 @@ class RunningService:
     def runtime(self) -> Any:
         return self.app.state.runtime
 
+    def foreign_unit_of_work(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        """A unit of work on this service's outbox that may emit any event: tests feed a service
+        the events it consumes as though their producer had published them. (The service's own
+        unit of work refuses events it does not publish.)"""
+        from atiende_runtime.uow import unit_of_work
+
+        return unit_of_work(self.runtime.pool, self.runtime.source)
+
 
 @contextlib.asynccontextmanager
 async def run_service(name: str, **overrides: Any) -> AsyncIterator[RunningService]:
@@ -319,5 +327,3 @@ async def cluster(cluster_factory: Callable[..., Cluster]) -> Cluster:
     c = cluster_factory()
     await c.start()
     return c
-
-

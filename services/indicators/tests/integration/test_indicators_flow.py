@@ -23,7 +23,7 @@ CONSUMER = "indicators.project-events"
 
 async def emit(svc, event, subject):
     """Write `event` to the service's outbox; its relay publishes it to the real exchange."""
-    async with svc.runtime.unit_of_work() as uow:
+    async with svc.foreign_unit_of_work() as uow:
         return await uow.emit(event, subject=subject)
 
 

@@ -115,7 +115,7 @@ async def test_a_reply_that_lost_the_number_joins_the_case_of_the_email_it_answe
         case_id = uuid.UUID(first["case"]["id"])
         delivery_id = uuid.uuid4()
         # notifications announces the acknowledgement it sent; intake learns its Message-ID
-        async with intake.runtime.unit_of_work() as uow:
+        async with intake.foreign_unit_of_work() as uow:
             await uow.emit(
                 NotificationSent(
                     delivery_id=delivery_id,

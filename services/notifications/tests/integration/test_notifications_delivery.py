@@ -30,7 +30,7 @@ def case_opened(number: str) -> CaseOpened:
 
 async def emit(svc, *events) -> None:
     """Write events to the service's own outbox: its relay publishes them to the real broker."""
-    async with svc.runtime.unit_of_work() as uow:
+    async with svc.foreign_unit_of_work() as uow:
         for event in events:
             await uow.emit(event, subject=event.case_id)
 

@@ -112,7 +112,7 @@ async def test_opened_case_is_acknowledged_then_survey_invitation_is_emailed(
         )
 
         survey_url = f"http://surveys.test/s/{uuid.uuid4().hex}"
-        async with svc.runtime.unit_of_work() as uow:
+        async with svc.foreign_unit_of_work() as uow:
             await uow.emit(
                 SurveyInvited(
                     invitation_id=uuid.uuid4(),
@@ -142,7 +142,7 @@ async def test_opened_case_is_acknowledged_then_survey_invitation_is_emailed(
 async def test_english_speaking_customer_is_written_to_in_english(service_factory, smtp_sink):
     async with notifications(service_factory, smtp_sink) as svc:
         case_id = uuid.uuid4()
-        async with svc.runtime.unit_of_work() as uow:
+        async with svc.foreign_unit_of_work() as uow:
             await uow.emit(
                 CaseOpened(
                     case_id=case_id,
