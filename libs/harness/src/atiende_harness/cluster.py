@@ -7,6 +7,7 @@ libs/testing) and the bench and chaos harness all start services through this on
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
