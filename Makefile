@@ -36,10 +36,11 @@ test: sync browser ## run every test: unit, integration, end-to-end, reliability
 test-fast: sync ## unit tests only
 	@$(UV) run pytest -m "not e2e and not reliability" libs services/*/tests/unit
 
-lint: sync ## ruff and mypy
+lint: sync ## ruff, mypy strict and import-linter (the layering contracts in pyproject.toml)
 	@$(UV) run ruff check .
 	@$(UV) run ruff format --check .
-	@$(UV) run mypy libs/contracts/src libs/runtime/src services/*/src
+	@$(UV) run mypy libs/*/src services/*/src
+	@$(UV) run lint-imports
 
 fmt: sync ## format the code
 	@$(UV) run ruff format .
