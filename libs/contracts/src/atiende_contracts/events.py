@@ -1,7 +1,8 @@
 """Every Atiende event's data, as pydantic models. Names are past tense: something happened.
 
 A field is added as optional (with a default) to stay compatible; removing, retyping or adding a
-required field is a breaking change that needs a new `version` (see tests/test_schema_snapshots).
+required field is a breaking change that needs a new `version` (see
+libs/contract-tools/tests/test_schema_snapshots.py).
 """
 
 from __future__ import annotations

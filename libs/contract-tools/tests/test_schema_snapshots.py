@@ -9,23 +9,20 @@ from typing import Any
 
 import pytest
 
-from atiende_contracts import ALL_EVENTS, EventData, json_schema
-from atiende_contracts.snapshots import (
-    ASYNCAPI_PATH,
-    CONSUMERS,
-    PRODUCER,
+from atiende_contract_tools.asyncapi import ASYNCAPI_PATH, asyncapi_document, render_asyncapi
+from atiende_contract_tools.cli import main
+from atiende_contract_tools.compatibility import breaking_changes
+from atiende_contract_tools.flows import event_flows
+from atiende_contract_tools.snapshots import (
     REGENERATE,
     SCHEMAS_DIR,
     BreakingChangeError,
-    asyncapi_document,
-    breaking_changes,
     load_snapshot,
-    main,
-    render_asyncapi,
     render_json,
     snapshot_path,
     write_snapshots,
 )
+from atiende_contracts import ALL_EVENTS, EventData, json_schema
 
 EVENT_IDS = [model.routing_key() for model in ALL_EVENTS]
 
@@ -139,10 +136,13 @@ def test_asyncapi_file_is_yaml_of_the_document() -> None:
     assert yaml.safe_load(render_asyncapi()) == asyncapi_document()
 
 
-def test_every_event_has_a_producer_and_consumers() -> None:
+def test_every_event_has_exactly_one_producer_and_some_consumers() -> None:
+    """Derived from the installed services: what each may emit and what its queues are bound to."""
+    flows = event_flows()
     for model in ALL_EVENTS:
-        assert model.event_type in PRODUCER
-        assert CONSUMERS.get(model.event_type)
+        flow = flows[model.routing_key()]
+        assert len(flow.producers) == 1, f"{model.routing_key()} is published by {flow.producers}"
+        assert flow.consumers, f"no service consumes {model.routing_key()}"
 
 
 EVENTS_MD = ASYNCAPI_PATH.parent / "events.md"
@@ -152,9 +152,13 @@ EVENTS_MD = ASYNCAPI_PATH.parent / "events.md"
 def test_events_doc_lists_the_event_and_its_fields(model: type[EventData]) -> None:
     text = EVENTS_MD.read_text(encoding="utf-8")
     key = model.routing_key()
-    producer = PRODUCER[model.event_type]
-    consumers = ", ".join(CONSUMERS[model.event_type])
-    assert f"| `{key}` | {producer} | {consumers} |" in text, f"docs/events.md: table row for {key}"
+    flow = event_flows()[key]
+    rows = re.findall(rf"^\| `{re.escape(key)}` \| ([^|]*) \| ([^|]*) \|", text, flags=re.MULTILINE)
+    assert len(rows) == 1, f"docs/events.md: one table row for {key}"
+    producers, consumers = (cell.strip().split(", ") for cell in rows[0])
+    assert producers == list(flow.producers), f"docs/events.md: producer of {key}"
+    # the table may order consumers for the reader; the derived map is in service (port) order
+    assert sorted(consumers) == sorted(flow.consumers), f"docs/events.md: consumers of {key}"
     heading = f"### `{key}`"
     assert heading in text, f"docs/events.md lacks a section {heading}"
     section = text.split(heading, 1)[1].split("\n### ", 1)[0]
