@@ -1,30 +1,17 @@
-"""Routing's wiring: settings, routes, consumers, in one place."""
+"""Routing's composition root: settings, routes and consumers put together. Nothing imports this
+module; the `atiende.services` entry point in pyproject.toml names `service`."""
 
 from __future__ import annotations
-
-from typing import Any, ClassVar
 
 from fastapi import FastAPI
 
 from atiende_contracts import CaseAssigned, CaseResolved
 from atiende_runtime.service import build_app
 from atiende_runtime.services import ServiceDefinition
-from atiende_runtime.settings import Settings
 
-from .api import router
-from .consumers import consumers
-
-
-class RoutingSettings(Settings):
-    default_port: ClassVar[int] = 8002
-
-    service_name: str = "routing"
-    default_team: str = "general"
-
-
-def settings(**overrides: Any) -> RoutingSettings:
-    return RoutingSettings(**overrides)
-
+from .entrypoints.consumers import consumers
+from .entrypoints.http import ROUTERS
+from .settings import RoutingSettings
 
 PUBLISHES = (CaseAssigned, CaseResolved)
 """Every event routing emits (its unit of work refuses any other)."""
@@ -32,10 +19,10 @@ PUBLISHES = (CaseAssigned, CaseResolved)
 
 def create_app(config: RoutingSettings | None = None) -> FastAPI:
     return build_app(
-        config or settings(),
+        config or RoutingSettings(),
         package="atiende_routing",
         title="Atiende routing",
-        routers=[router],
+        routers=ROUTERS,
         consumers=consumers,
         publishes=PUBLISHES,
     )

@@ -1,14 +1,49 @@
-"""All of routing's SQL."""
+"""All of routing's SQL, behind the ports the use cases see (CasesRepository, UnitOfWork)."""
 
 from __future__ import annotations
 
 import uuid
+from typing import Protocol
 
 import asyncpg
 
+from atiende_contracts import Envelope, EventData
 from atiende_runtime.db import Connection
+from atiende_runtime.uow import UnitOfWork as RuntimeUnitOfWork
 
-from .domain import CaseStatus, RoutedCase
+from .domain.cases import CaseStatus, RoutedCase
+
+# --- ports -------------------------------------------------------------------------------------
+
+
+class CasesRepository(Protocol):
+    async def add(self, case: RoutedCase) -> bool:
+        """Store a new case; False if it was already known."""
+        ...
+
+    async def get(self, case_id: uuid.UUID) -> RoutedCase | None: ...
+
+    async def get_for_update(self, case_id: uuid.UUID) -> RoutedCase | None:
+        """The case, locked until the unit of work ends (its changes are then not lost)."""
+        ...
+
+    async def save_assignment(self, case: RoutedCase) -> None: ...
+
+    async def save_resolution(self, case: RoutedCase) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction: the repositories it hands out and the events it emits commit together."""
+
+    @property
+    def cases(self) -> CasesRepository: ...
+
+    async def emit(
+        self, data: EventData, *, subject: str | uuid.UUID | None = None
+    ) -> Envelope | None: ...
+
+
+# --- PostgreSQL --------------------------------------------------------------------------------
 
 
 def _case(row: asyncpg.Record) -> RoutedCase:
@@ -25,12 +60,11 @@ def _case(row: asyncpg.Record) -> RoutedCase:
     )
 
 
-class RoutingRepository:
+class PostgresCasesRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def add(self, case: RoutedCase) -> bool:
-        """Store a new case; False if it was already known."""
         inserted = await self.conn.fetchval(
             """INSERT INTO cases (id, number, type, status, opened_at) VALUES ($1, $2, $3, $4, $5)
                ON CONFLICT (id) DO NOTHING RETURNING true""",
@@ -42,15 +76,16 @@ class RoutingRepository:
         )
         return bool(inserted)
 
-    async def get_for_update(self, case_id: uuid.UUID) -> RoutedCase | None:
-        row = await self.conn.fetchrow("SELECT * FROM cases WHERE id = $1 FOR UPDATE", case_id)
-        return _case(row) if row else None
-
     async def get(self, case_id: uuid.UUID) -> RoutedCase | None:
         row = await self.conn.fetchrow("SELECT * FROM cases WHERE id = $1", case_id)
         return _case(row) if row else None
 
+    async def get_for_update(self, case_id: uuid.UUID) -> RoutedCase | None:
+        row = await self.conn.fetchrow("SELECT * FROM cases WHERE id = $1 FOR UPDATE", case_id)
+        return _case(row) if row else None
+
     async def save_assignment(self, case: RoutedCase) -> None:
+        # `assignments` counts assignments made: the reliability tests assert exactly one per case
         await self.conn.execute(
             """UPDATE cases SET status = $2, team = $3, assigned_at = $4, assignments = assignments + 1
                WHERE id = $1""",
@@ -68,3 +103,14 @@ class RoutingRepository:
             case.resolved_at,
             case.resolution,
         )
+
+
+class PostgresUnitOfWork:
+    """Routing's repositories on the runtime's unit of work (a route's or the inbox's transaction)."""
+
+    def __init__(self, uow: RuntimeUnitOfWork) -> None:
+        self._uow = uow
+        self.cases = PostgresCasesRepository(uow.conn)
+
+    async def emit(self, data: EventData, *, subject: str | uuid.UUID | None = None) -> Envelope:
+        return await self._uow.emit(data, subject=subject)

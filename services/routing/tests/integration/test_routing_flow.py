@@ -1,3 +1,5 @@
+import uuid
+
 from atiende_testing import eventually
 
 
@@ -30,3 +32,8 @@ async def test_opened_case_is_assigned_once_and_can_be_resolved(service_factory)
         again = await routing.client.post(f"/cases/{case['id']}/resolve", json={})
         assert again.status_code == 409
         assert again.headers["content-type"] == "application/problem+json"
+        assert again.json()["title"] == "Case cannot be resolved"
+
+        unknown = await routing.client.get(f"/cases/{uuid.uuid4()}")
+        assert unknown.status_code == 404
+        assert unknown.json()["title"] == "Case not found"

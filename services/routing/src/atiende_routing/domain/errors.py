@@ -1,0 +1,30 @@
+"""Routing's domain errors. The app factory answers them as problem+json (404, 409)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from atiende_runtime.errors import Conflict, NotFound
+
+
+class CaseNotFound(NotFound):
+    def __init__(self, case_id: uuid.UUID) -> None:
+        super().__init__(f"Routing knows no case {case_id}", title="Case not found")
+        self.case_id = case_id
+
+
+class IllegalTransition(Conflict):
+    """A transition the case's current status does not allow; names the statuses it does."""
+
+    def __init__(self, case_number: str, current: str, target: str, allowed: Iterable[str]) -> None:
+        self.case_number = case_number
+        self.current = current
+        self.target = target
+        self.allowed = tuple(sorted(allowed))
+        can_become = ", ".join(self.allowed) or "nothing else"
+        super().__init__(
+            f"case {case_number} is {current}, so it cannot become {target}"
+            f" (from {current} it can become: {can_become})",
+            title=f"Case cannot be {target}",
+        )

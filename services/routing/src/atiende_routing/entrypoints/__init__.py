@@ -1,0 +1,1 @@
+"""Where requests and events come in: HTTP routes (http/) and event handlers (consumers.py)."""

@@ -1,0 +1,20 @@
+"""Dependencies shared by routing's routes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from atiende_runtime.auth import Principal, require
+from atiende_runtime.service import ServiceRuntime, runtime_of
+
+from ...settings import RoutingSettings
+
+
+def runtime(request: Request) -> ServiceRuntime[RoutingSettings]:
+    return runtime_of(request)
+
+
+Runtime = Annotated[ServiceRuntime[RoutingSettings], Depends(runtime)]
+CaseWorker = Annotated[Principal, Depends(require("agent", "supervisor"))]
