@@ -1,63 +1,39 @@
-"""Notifications' wiring: settings, routes, consumers and the dispatcher, in one place."""
+"""Notifications' composition root: builds the SMTP mailer and the dispatcher, and hands them,
+the routes and the consumers to the runtime. Nothing imports this module."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
 from fastapi import FastAPI
-from pydantic import Field, SecretStr
 
 from atiende_contracts import NotificationFailed, NotificationSent
-from atiende_runtime.service import build_app
+from atiende_runtime.service import ServiceRuntime, Worker, build_app
 from atiende_runtime.services import ServiceDefinition
-from atiende_runtime.settings import Settings
 
-from .api import router
-from .consumers import consumers
-from .dispatcher import Dispatcher
-
-
-class NotificationsSettings(Settings):
-    default_port: ClassVar[int] = 8004
-
-    service_name: str = "notifications"
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = Field(default=1025, ge=1, le=65535)
-    smtp_sender: str = "Atiende <no-reply@atiende.local>"
-    smtp_timeout: float = Field(default=10.0, gt=0, description="Seconds per SMTP operation")
-    smtp_username: str | None = None
-    smtp_password: SecretStr | None = None
-    smtp_start_tls: bool | None = Field(
-        default=None, description="None: use STARTTLS when the server offers it"
-    )
-    max_attempts: int = Field(default=5, ge=1, description="Send attempts before a delivery fails")
-    retry_base_delay: float = Field(
-        default=30.0, gt=0, description="Seconds before the first retry; doubles for each next one"
-    )
-    retry_max_delay: float = Field(default=3600.0, gt=0, description="Longest wait between retries")
-    dispatch_batch_size: int = Field(default=20, ge=1)
-    dispatch_poll_interval: float = Field(
-        default=1.0, gt=0, description="Seconds between polls for due deliveries without a NOTIFY"
-    )
-
-
-def settings(**overrides: Any) -> NotificationsSettings:
-    return NotificationsSettings(**overrides)
-
+from .adapters.mail import SmtpMailer
+from .entrypoints.consumers import consumers
+from .entrypoints.http import ROUTERS
+from .entrypoints.workers import dispatcher
+from .settings import NotificationsSettings
 
 PUBLISHES = (NotificationSent, NotificationFailed)
 """Every event notifications emits (its unit of work refuses any other)."""
 
 
 def create_app(config: NotificationsSettings | None = None) -> FastAPI:
+    settings = config or NotificationsSettings()
+    mailer = SmtpMailer.from_settings(settings)
+
+    def workers(runtime: ServiceRuntime[NotificationsSettings]) -> list[Worker]:
+        return [dispatcher(runtime, mailer)]
+
     return build_app(
-        config or settings(),
+        settings,
         package="atiende_notifications",
         title="Atiende notifications",
-        routers=[router],
+        routers=ROUTERS,
         consumers=consumers,
         publishes=PUBLISHES,
-        workers=lambda runtime: [Dispatcher(runtime)],
+        workers=workers,
     )
 
 

@@ -1,16 +1,71 @@
-"""All of notifications' SQL."""
+"""All of notifications' SQL, behind the ports its use cases see: a unit of work handing out the
+recipients and deliveries repositories and emitting events in the same transaction."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
 
 import asyncpg
 
-from atiende_contracts import NotificationChannel
+from atiende_contracts import Envelope, EventData, NotificationChannel
 from atiende_runtime.db import Connection
+from atiende_runtime.languages import Language
+from atiende_runtime.uow import UnitOfWork as RuntimeUnitOfWork
 
 from .domain import Delivery, DeliveryStatus, Recipient, Template
+
+
+@dataclass(frozen=True)
+class DueDelivery:
+    """A claimed delivery and the W3C trace context of the handler that recorded it."""
+
+    delivery: Delivery
+    trace_headers: Mapping[str, Any] = field(default_factory=dict)
+
+
+class RecipientsRepository(Protocol):
+    async def save(self, recipient: Recipient) -> None:
+        """Remember (or refresh) where a case's emails go."""
+        ...
+
+    async def get(self, case_id: uuid.UUID) -> Recipient | None: ...
+
+
+class DeliveriesRepository(Protocol):
+    async def add(self, delivery: Delivery, trace_headers: Mapping[str, str]) -> bool:
+        """Store a pending delivery; False if one with its idempotency key already exists."""
+        ...
+
+    async def claim_due(self, limit: int, now: datetime) -> list[DueDelivery]:
+        """Lock up to `limit` pending deliveries due at `now`, earliest first, that no other
+        transaction holds. Call inside a transaction."""
+        ...
+
+    async def save_attempt(self, delivery: Delivery) -> None:
+        """Record the outcome of a send attempt (the fields a transition changes)."""
+        ...
+
+    async def find(
+        self, *, case_id: uuid.UUID | None, status: DeliveryStatus | None, limit: int
+    ) -> list[Delivery]:
+        """Deliveries newest first (then by id), optionally of one case and in one status."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    recipients: RecipientsRepository
+    deliveries: DeliveriesRepository
+
+    async def emit(
+        self, data: EventData, *, subject: str | uuid.UUID | None = None
+    ) -> Envelope | None: ...
+
+
+# --- PostgreSQL ------------------------------------------------------------------------------
 
 _DELIVERY_COLUMNS = """id, idempotency_key, case_id, case_number, template, channel, recipient,
     recipient_name, subject, body_text, body_html, status, attempts, next_attempt_at, last_error,
@@ -39,14 +94,11 @@ def _delivery(row: asyncpg.Record) -> Delivery:
     )
 
 
-class NotificationsRepository:
+class PostgresRecipientsRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    # --- recipients ---
-
-    async def save_recipient(self, recipient: Recipient) -> None:
-        """Remember (or refresh) where a case's emails go."""
+    async def save(self, recipient: Recipient) -> None:
         await self.conn.execute(
             """INSERT INTO recipients
                    (case_id, case_number, customer_name, customer_email, language)
@@ -59,21 +111,31 @@ class NotificationsRepository:
             recipient.case_number,
             recipient.customer_name,
             recipient.customer_email,
-            recipient.language,
+            str(recipient.language),
         )
 
-    async def recipient(self, case_id: uuid.UUID) -> Recipient | None:
+    async def get(self, case_id: uuid.UUID) -> Recipient | None:
         row = await self.conn.fetchrow(
             """SELECT case_id, case_number, customer_name, customer_email, language
                FROM recipients WHERE case_id = $1""",
             case_id,
         )
-        return Recipient(**dict(row)) if row else None
+        if row is None:
+            return None
+        return Recipient(
+            case_id=row["case_id"],
+            case_number=row["case_number"],
+            customer_name=row["customer_name"],
+            customer_email=row["customer_email"],
+            language=Language(row["language"]),
+        )
 
-    # --- deliveries ---
 
-    async def add_delivery(self, delivery: Delivery, trace_headers: dict[str, str]) -> bool:
-        """Store a pending delivery; False if one with its idempotency key already exists."""
+class PostgresDeliveriesRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    async def add(self, delivery: Delivery, trace_headers: Mapping[str, str]) -> bool:
         inserted = await self.conn.fetchval(
             """INSERT INTO deliveries (id, idempotency_key, case_id, case_number, template, channel,
                    recipient, recipient_name, subject, body_text, body_html, status, attempts,
@@ -95,25 +157,24 @@ class NotificationsRepository:
             delivery.attempts,
             delivery.next_attempt_at,
             delivery.created_at,
-            trace_headers,
+            dict(trace_headers),
         )
         return bool(inserted)
 
-    async def claim_due(self, limit: int) -> list[tuple[Delivery, dict[str, Any]]]:
-        """Lock up to `limit` deliveries due now, each with its trace headers. SKIP LOCKED: another
-        dispatcher (replica) takes other rows, never the same ones. Call inside a transaction."""
+    async def claim_due(self, limit: int, now: datetime) -> list[DueDelivery]:
+        # SKIP LOCKED: another dispatcher (replica) takes other rows, never the same ones
         rows = await self.conn.fetch(
             f"""SELECT {_DELIVERY_COLUMNS}, trace_headers FROM deliveries
-                WHERE status = 'pending' AND next_attempt_at <= now()
+                WHERE status = 'pending' AND next_attempt_at <= $2
                 ORDER BY next_attempt_at
                 LIMIT $1
                 FOR UPDATE SKIP LOCKED""",
             limit,
+            now,
         )
-        return [(_delivery(row), row["trace_headers"] or {}) for row in rows]
+        return [DueDelivery(_delivery(row), row["trace_headers"] or {}) for row in rows]
 
     async def save_attempt(self, delivery: Delivery) -> None:
-        """Record the outcome of a send attempt (the fields a transition changes)."""
         await self.conn.execute(
             """UPDATE deliveries SET status = $2, attempts = $3, next_attempt_at = $4,
                    last_error = $5, sent_at = $6
@@ -126,7 +187,7 @@ class NotificationsRepository:
             delivery.sent_at,
         )
 
-    async def list_deliveries(
+    async def find(
         self, *, case_id: uuid.UUID | None, status: DeliveryStatus | None, limit: int
     ) -> list[Delivery]:
         rows = await self.conn.fetch(
@@ -139,3 +200,18 @@ class NotificationsRepository:
             limit,
         )
         return [_delivery(row) for row in rows]
+
+
+class PostgresUnitOfWork:
+    """The service's unit of work over the runtime's (one transaction: its connection and its
+    outbox)."""
+
+    def __init__(self, uow: RuntimeUnitOfWork) -> None:
+        self._uow = uow
+        self.recipients: RecipientsRepository = PostgresRecipientsRepository(uow.conn)
+        self.deliveries: DeliveriesRepository = PostgresDeliveriesRepository(uow.conn)
+
+    async def emit(
+        self, data: EventData, *, subject: str | uuid.UUID | None = None
+    ) -> Envelope | None:
+        return await self._uow.emit(data, subject=subject)

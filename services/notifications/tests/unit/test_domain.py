@@ -12,13 +12,13 @@ from atiende_notifications.domain import (
     RetryPolicy,
     Template,
     acknowledgement,
-    choose_language,
     delivery_id_for,
     format_date,
     idempotency_key,
     subject_for,
     survey_invitation,
 )
+from atiende_runtime.languages import choose_language
 
 NOW = datetime(2026, 3, 12, 9, 30, tzinfo=UTC)
 POLICY = RetryPolicy(

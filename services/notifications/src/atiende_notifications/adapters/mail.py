@@ -1,4 +1,4 @@
-"""How a decided email becomes text and HTML (Jinja2 templates shipped in the package), how a
+"""How a decided email becomes text and HTML (Jinja2 templates in adapters/templates/), how a
 delivery becomes a MIME message, and how that message goes out over SMTP (aiosmtplib).
 """
 
@@ -13,20 +13,16 @@ from email.utils import format_datetime
 import aiosmtplib
 import jinja2
 
-from .domain import Delivery, Notice
+from ..domain import Body, Delivery, Notice, message_id
+from ..settings import NotificationsSettings
+from ..usecases import SendFailure
 
 _templates = jinja2.Environment(
-    loader=jinja2.PackageLoader("atiende_notifications", "templates"),
+    loader=jinja2.PackageLoader("atiende_notifications.adapters", "templates"),
     autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),
     undefined=jinja2.StrictUndefined,  # a missing variable is a bug, not a blank in an email
     keep_trailing_newline=True,
 )
-
-
-@dataclass(frozen=True)
-class Body:
-    text: str
-    html: str
 
 
 def render(notice: Notice) -> Body:
@@ -37,10 +33,6 @@ def render(notice: Notice) -> Body:
         text=_templates.get_template(f"{name}.txt").render(context),
         html=_templates.get_template(f"{name}.html").render(context),
     )
-
-
-def message_id(delivery: Delivery) -> str:
-    return f"<{delivery.id}@atiende>"
 
 
 def build_message(delivery: Delivery, sender: str) -> EmailMessage:
@@ -68,18 +60,10 @@ def build_message(delivery: Delivery, sender: str) -> EmailMessage:
     return message
 
 
-class SendFailure(Exception):
-    """An email was not accepted. `permanent`: the server refused it for good (5xx), so trying
-    again would only get the same answer."""
-
-    def __init__(self, error: str, *, permanent: bool) -> None:
-        super().__init__(error)
-        self.error = error
-        self.permanent = permanent
-
-
 @dataclass(frozen=True)
-class Mailer:
+class SmtpMailer:
+    """The Mailer port over SMTP."""
+
     host: str
     port: int
     sender: str
@@ -87,6 +71,19 @@ class Mailer:
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     start_tls: bool | None = None  # None: use STARTTLS when the server offers it
+
+    @classmethod
+    def from_settings(cls, settings: NotificationsSettings) -> SmtpMailer:
+        password = settings.smtp_password
+        return cls(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.smtp_sender,
+            timeout=settings.smtp_timeout,
+            username=settings.smtp_username,
+            password=password.get_secret_value() if password else None,
+            start_tls=settings.smtp_start_tls,
+        )
 
     async def send(self, delivery: Delivery) -> None:
         """Hand the delivery's email to the SMTP server; raises SendFailure if not accepted."""
@@ -118,3 +115,6 @@ class Mailer:
             # connection refused or lost, timeouts, sender or authentication refused: the server
             # or our configuration may be fixed meanwhile, so these are retried
             raise SendFailure(f"{type(exc).__name__}: {exc}", permanent=False) from exc
+
+
+__all__ = ["SendFailure", "SmtpMailer", "build_message", "message_id", "render"]

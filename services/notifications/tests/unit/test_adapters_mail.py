@@ -6,14 +6,14 @@ from email.utils import parseaddr
 
 import pytest
 
+from atiende_notifications.adapters.mail import build_message, render
 from atiende_notifications.domain import (
-    SUPPORTED_LANGUAGES,
     Delivery,
     Recipient,
     acknowledgement,
     survey_invitation,
 )
-from atiende_notifications.mail import build_message, render
+from atiende_runtime.languages import LANGUAGE_CODES
 
 NOW = datetime(2026, 3, 12, 9, 30, tzinfo=UTC)
 SURVEY_URL = "https://surveys.example/s/abc?token=x&y=1"
@@ -28,7 +28,7 @@ def notices(language: str, name: str = "Ana Pérez"):
     return [acknowledgement(to), survey_invitation(to, uuid.uuid4(), SURVEY_URL, NOW)]
 
 
-@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+@pytest.mark.parametrize("language", LANGUAGE_CODES)
 def test_every_template_renders_in_every_language_with_the_case_number(language):
     for notice in notices(language):
         body = render(notice)

@@ -6,16 +6,19 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from atiende_contracts import NotificationChannel
 from atiende_runtime.auth import Principal, require
 from atiende_runtime.logs import current_case_id
-from atiende_runtime.service import runtime_of
+from atiende_runtime.service import ServiceRuntime
 
-from .domain import DeliveryStatus, Template
-from .repository import NotificationsRepository
+from ... import usecases
+from ...domain import DeliveryStatus, Template
+from ...repository import PostgresUnitOfWork
+from ...settings import NotificationsSettings
+from .deps import runtime
 
 router = APIRouter(tags=["deliveries"])
 
@@ -43,7 +46,7 @@ class DeliveryOut(BaseModel):
     responses={422: {"description": "Invalid query parameter (problem+json)"}},
 )
 async def list_deliveries(
-    request: Request,
+    service: Annotated[ServiceRuntime[NotificationsSettings], Depends(runtime)],
     _: Annotated[Principal, Depends(require("supervisor", "agent"))],
     case_id: Annotated[uuid.UUID | None, Query(description="Only this case's")] = None,
     status: Annotated[DeliveryStatus | None, Query(description="Only in this status")] = None,
@@ -51,8 +54,8 @@ async def list_deliveries(
 ) -> list[DeliveryOut]:
     if case_id is not None:
         current_case_id.set(str(case_id))
-    async with runtime_of(request).pool.acquire() as conn:
-        deliveries = await NotificationsRepository(conn).list_deliveries(
-            case_id=case_id, status=status, limit=limit
+    async with service.unit_of_work() as tx:
+        deliveries = await usecases.list_deliveries(
+            PostgresUnitOfWork(tx), case_id=case_id, status=status, limit=limit
         )
     return [DeliveryOut.model_validate(d, from_attributes=True) for d in deliveries]

@@ -1,0 +1,1 @@
+"""Notifications' outbound things: the emails' words (templates) and SMTP sending."""

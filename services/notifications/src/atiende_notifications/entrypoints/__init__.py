@@ -1,0 +1,1 @@
+"""Notifications' ways in: HTTP routes, event consumers and the dispatcher worker."""

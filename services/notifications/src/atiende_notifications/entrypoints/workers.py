@@ -1,0 +1,67 @@
+"""The dispatcher: a background worker that sends due deliveries (the `dispatch_due` use case)
+through the Mailer it is given.
+
+Each round is one transaction: claim due rows (FOR UPDATE SKIP LOCKED), send them, record each
+outcome and its notification.sent / notification.failed event, commit. Hence:
+- two replicas never send the same delivery at once: SKIP LOCKED gives them different rows;
+- a crash after the SMTP server accepted an email but before the commit leaves the row pending,
+  so it is sent once more, with the same Message-ID (at-least-once; the receiver deduplicates);
+- a failed attempt is retried with exponential backoff, and after the last one the delivery is
+  marked failed and notification.failed says so: nothing disappears silently;
+- each send and its record run in the trace of the handler that recorded the delivery.
+
+The runtime's PollingWorker wakes it on the NOTIFY the deliveries insert trigger sends, and polls
+as a fallback (which also picks up retries as they fall due).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from prometheus_client import Counter
+
+from atiende_runtime.service import ServiceRuntime
+from atiende_runtime.worker import PollingWorker
+
+from .. import usecases
+from ..domain import RetryPolicy
+from ..repository import PostgresUnitOfWork
+from ..settings import NotificationsSettings
+
+SEND_ATTEMPTS = Counter(
+    "atiende_notification_attempts_total",
+    "Email send attempts, by template and outcome (sent, retry, failed)",
+    ["template", "outcome"],
+)
+
+
+def dispatcher(
+    runtime: ServiceRuntime[NotificationsSettings], mailer: usecases.Mailer
+) -> PollingWorker:
+    """Sends pending deliveries; one per service process (replicas share the work)."""
+    settings = runtime.settings
+    policy = RetryPolicy(
+        max_attempts=settings.max_attempts,
+        base_delay=timedelta(seconds=settings.retry_base_delay),
+        max_delay=timedelta(seconds=settings.retry_max_delay),
+    )
+
+    async def dispatch_round() -> int:
+        async with runtime.unit_of_work() as tx:
+            attempts = await usecases.dispatch_due(
+                PostgresUnitOfWork(tx), mailer, policy, batch_size=settings.dispatch_batch_size
+            )
+        # counted once committed: an attempt whose record rolled back is made again
+        for attempt in attempts:
+            SEND_ATTEMPTS.labels(attempt.delivery.template.value, attempt.outcome.value).inc()
+        return len(attempts)
+
+    return PollingWorker(
+        "deliveries-dispatch",
+        dispatch_round,
+        database_url=settings.database_url,
+        channel=f"{settings.db_schema}_deliveries",
+        batch_size=settings.dispatch_batch_size,
+        poll_interval=settings.dispatch_poll_interval,
+        grace=settings.shutdown_timeout,
+    )
