@@ -5,21 +5,21 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from atiende_runtime.errors import Conflict, Gone, Invalid
 from atiende_surveys.domain import (
     COMMENT_MAX_LENGTH,
-    ENGLISH,
-    PAGE_TEXTS,
-    SPANISH,
+    TRANSITIONS,
     Answer,
     AnswerProblem,
     InvalidAnswer,
     InvalidTransition,
     Invitation,
     InvitationStatus,
+    SurveyAlreadyAnswered,
     SurveyClosed,
+    SurveyExpired,
     hash_token,
     new_token,
-    page_language,
     parse_answer,
     survey_url,
 )
@@ -52,6 +52,12 @@ def test_survey_url_puts_the_token_under_s_without_a_double_slash():
     assert survey_url("https://surveys.example.com/", "tok") == "https://surveys.example.com/s/tok"
 
 
+def test_survey_url_names_a_supported_language_other_than_spanish():
+    assert survey_url("https://s.example", "tok", "en") == "https://s.example/s/tok?lang=en"
+    for implicit in ("es", "fr", "EN", "en-GB", "", None):
+        assert survey_url("https://s.example", "tok", implicit) == "https://s.example/s/tok"
+
+
 # --- invitations --------------------------------------------------------------------------------
 
 
@@ -72,6 +78,31 @@ def test_invited_event_carries_the_link_and_the_expiry():
     assert event.case_id == CASE_ID
     assert event.case_number == "AT-2026-000007"
     assert event.expires_at == NOW + TTL
+
+
+def test_invite_makes_the_pending_invitation_and_the_event_with_its_link():
+    tokens = []
+
+    def link(token):
+        tokens.append(token)
+        return f"https://s.example/s/{token}"
+
+    invitation, event = Invitation.invite(
+        case_id=CASE_ID, case_number="AT-2026-000007", now=NOW, ttl=TTL, link=link
+    )
+    (token,) = tokens
+    assert invitation.status is InvitationStatus.PENDING
+    assert invitation.token_hash == hash_token(token)
+    assert event == invitation.invited_event(f"https://s.example/s/{token}")
+
+
+def test_only_a_pending_invitation_changes_status():
+    assert TRANSITIONS[InvitationStatus.PENDING] == {
+        InvitationStatus.ANSWERED,
+        InvitationStatus.EXPIRED,
+    }
+    assert TRANSITIONS[InvitationStatus.ANSWERED] == frozenset()
+    assert TRANSITIONS[InvitationStatus.EXPIRED] == frozenset()
 
 
 def test_a_pending_invitation_reads_as_expired_from_its_expiry_on():
@@ -96,6 +127,10 @@ def test_an_answered_invitation_takes_no_second_answer():
     with pytest.raises(SurveyClosed) as closed:
         answered.respond(Answer(1), NOW)
     assert closed.value.status is InvitationStatus.ANSWERED
+    # a conflict (409) that names the case, so the page can say which
+    assert isinstance(closed.value, SurveyAlreadyAnswered)
+    assert isinstance(closed.value, Conflict)
+    assert (closed.value.case_id, closed.value.case_number) == (CASE_ID, "AT-2026-000007")
 
 
 def test_an_answered_invitation_stays_answered_after_its_expiry():
@@ -108,6 +143,16 @@ def test_an_expired_invitation_takes_no_answer():
     with pytest.raises(SurveyClosed) as closed:
         invitation.respond(Answer(3), NOW + TTL)
     assert closed.value.status is InvitationStatus.EXPIRED
+    assert isinstance(closed.value, SurveyExpired)
+    assert isinstance(closed.value, Gone)
+    assert not isinstance(closed.value, Conflict)
+
+
+def test_check_open_passes_a_pending_invitation_before_its_expiry():
+    invitation, _ = issue()
+    invitation.check_open(NOW + TTL - timedelta(seconds=1))
+    with pytest.raises(SurveyExpired):
+        invitation.check_open(NOW + TTL)
 
 
 def test_expire_records_the_expiry_only_once_it_has_passed():
@@ -170,38 +215,13 @@ def test_parse_answer_counts_a_browser_line_break_as_one_character():
     assert len(answer.comment) <= COMMENT_MAX_LENGTH
 
 
-# --- page words ---------------------------------------------------------------------------------
-
-
-def test_page_language_is_spanish_unless_a_known_language_is_asked_for():
-    assert page_language(None) == "es"
-    assert page_language("en") == "en"
-    assert page_language("EN") == "en"
-    assert page_language("fr") == "es"
-
-
-def test_every_language_describes_every_problem_and_names_every_field():
-    for text in PAGE_TEXTS.values():
-        for problem in AnswerProblem:
-            assert text.describe(problem)
-            assert "{" not in text.describe(problem)
-        assert set(text.field_names) == {"satisfaction", "comment"}
-    assert str(COMMENT_MAX_LENGTH) in ENGLISH.describe(AnswerProblem.COMMENT_TOO_LONG)
-
-
-def test_the_question_names_the_case_in_both_languages():
-    assert "AT-2026-000007" in SPANISH.question.format(number="AT-2026-000007")
-    assert ENGLISH.question.format(number="X-1") == (
-        "How satisfied are you with how we handled your case X-1?"
-    )
-    assert ENGLISH.satisfaction_labels[0] == "Very dissatisfied"
-    assert ENGLISH.satisfaction_labels[-1] == "Very satisfied"
-
-
-def test_spanish_addresses_the_customer_as_usted():
-    words = " ".join(
-        str(v) for v in dataclasses.asdict(SPANISH).values() if isinstance(v, str)
-    ).lower()
-    assert "su caso" in words
-    for informal in (" tu ", " tú ", "puedes", "quieres", "deseas", "tienes"):
-        assert informal not in f" {words} "
+def test_an_invalid_answer_is_a_validation_error_with_one_field_error_per_field():
+    with pytest.raises(InvalidAnswer) as invalid:
+        parse_answer(None, "x" * (COMMENT_MAX_LENGTH + 1))
+    assert isinstance(invalid.value, Invalid)
+    assert str(invalid.value) == "Invalid field(s): comment, satisfaction"
+    assert [(e.field, e.rule) for e in invalid.value.errors] == [
+        ("satisfaction", "satisfaction_missing"),
+        ("comment", "comment_too_long"),
+    ]
+    assert all(e.message for e in invalid.value.errors)

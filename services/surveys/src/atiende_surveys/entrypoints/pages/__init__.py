@@ -1,0 +1,1 @@
+"""The public survey page: its routes (survey.py), words (texts.py) and templates."""
