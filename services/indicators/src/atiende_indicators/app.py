@@ -1,39 +1,28 @@
-"""Indicators' wiring: settings, routes, consumers, in one place."""
+"""Indicators' composition root: settings, routes and the consumer put together. Nothing imports
+this module; the `atiende.services` entry point in pyproject.toml names `service`."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
 from fastapi import FastAPI
 
+from atiende_contracts import EventData
 from atiende_runtime.service import build_app
 from atiende_runtime.services import ServiceDefinition
-from atiende_runtime.settings import Settings
 
-from .api import router
-from .consumers import consumers
+from .entrypoints.consumers import consumers
+from .entrypoints.http import ROUTERS
+from .settings import IndicatorsSettings
 
-
-class IndicatorsSettings(Settings):
-    default_port: ClassVar[int] = 8005
-
-    service_name: str = "indicators"
-
-
-def settings(**overrides: Any) -> IndicatorsSettings:
-    return IndicatorsSettings(**overrides)
-
-
-PUBLISHES = ()
-"""Every event indicators emits (its unit of work refuses any other)."""
+PUBLISHES: tuple[type[EventData], ...] = ()
+"""Every event indicators emits (its unit of work refuses any other): none."""
 
 
 def create_app(config: IndicatorsSettings | None = None) -> FastAPI:
     return build_app(
-        config or settings(),
+        config or IndicatorsSettings(),
         package="atiende_indicators",
         title="Atiende indicators",
-        routers=[router],
+        routers=ROUTERS,
         consumers=consumers,
         publishes=PUBLISHES,
     )

@@ -1,13 +1,50 @@
-"""All of indicators' SQL."""
+"""All of indicators' SQL, behind the ports the use cases see (IndicatorsRepository, UnitOfWork)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
+from typing import Protocol
 
-import asyncpg
-from asyncpg.pool import PoolConnectionProxy
+from atiende_runtime.db import Connection
+from atiende_runtime.uow import UnitOfWork as RuntimeUnitOfWork
 
-from .domain import CaseFacts, DayRange, Metric, Projection
+from .domain.days import DayRange
+from .domain.projection import CaseFacts, Metric, Projection
+
+# --- ports -------------------------------------------------------------------------------------
+
+
+class IndicatorsRepository(Protocol):
+    """The read models: daily counters per metric and the facts known about each case."""
+
+    async def apply(self, projection: Projection) -> None:
+        """Add one event's projection; call once per event (the inbox guarantees it)."""
+        ...
+
+    async def case_facts(self, case_id: uuid.UUID) -> CaseFacts | None:
+        """What the events told so far about one case."""
+        ...
+
+    async def totals(self, days: DayRange) -> dict[Metric, int]:
+        """Each known metric summed over the days (a metric with no count is absent)."""
+        ...
+
+    async def daily(self, metric: Metric, days: DayRange) -> dict[date, int]:
+        """The metric's count on each day that has one."""
+        ...
+
+    async def median_minutes_to_resolution(self, days: DayRange) -> float | None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction over the read models. Indicators emits no event, so it has no `emit`."""
+
+    @property
+    def indicators(self) -> IndicatorsRepository: ...
+
+
+# --- PostgreSQL --------------------------------------------------------------------------------
 
 # A NULL in the new row means "this event does not know", so it never overwrites. Every rule is
 # order-independent, because events of one case come from different services in any order:
@@ -40,14 +77,12 @@ ON CONFLICT (day, metric) DO UPDATE SET value = daily_counts.value + EXCLUDED.va
 _IN_RANGE = "($1::date IS NULL OR day >= $1) AND ($2::date IS NULL OR day <= $2)"
 
 
-class IndicatorsRepository:
-    def __init__(self, conn: asyncpg.Connection | PoolConnectionProxy) -> None:
+class PostgresIndicatorsRepository:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def apply(self, projection: Projection) -> None:
-        """Add one event's projection; call once per event (the inbox guarantees it).
-
-        Daily rows first, then the case row: with one lock order in every transaction,
+        """Daily rows first, then the case row: with one lock order in every transaction,
         concurrent handlers wait for each other but never deadlock."""
         await self.conn.execute(
             _INCREMENT,
@@ -72,6 +107,10 @@ class IndicatorsRepository:
             facts.answered_at,
         )
 
+    async def case_facts(self, case_id: uuid.UUID) -> CaseFacts | None:
+        row = await self.conn.fetchrow("SELECT * FROM case_facts WHERE case_id = $1", case_id)
+        return CaseFacts(**dict(row)) if row else None
+
     async def totals(self, days: DayRange) -> dict[Metric, int]:
         # only the metrics this version knows: a newer replica may already store others
         rows = await self.conn.fetch(
@@ -93,7 +132,6 @@ class IndicatorsRepository:
         return {r["day"]: r["value"] for r in rows}
 
     async def median_minutes_to_resolution(self, days: DayRange) -> float | None:
-        """Median minutes from opening to resolution of the cases resolved on those days."""
         median: float | None = await self.conn.fetchval(
             """SELECT percentile_cont(0.5) WITHIN GROUP (
                           ORDER BY extract(epoch FROM resolved_at - opened_at)::float8 / 60)
@@ -106,3 +144,10 @@ class IndicatorsRepository:
             days.end,
         )
         return median
+
+
+class PostgresUnitOfWork:
+    """Indicators' repository on the runtime's unit of work (the inbox's or a read's transaction)."""
+
+    def __init__(self, uow: RuntimeUnitOfWork) -> None:
+        self.indicators = PostgresIndicatorsRepository(uow.conn)

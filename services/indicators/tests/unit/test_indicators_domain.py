@@ -16,18 +16,11 @@ from atiende_contracts import (
     SurveyAnswered,
     SurveyInvited,
 )
-from atiende_indicators.domain import (
-    MAX_SERIES_DAYS,
-    CaseFacts,
-    DayRange,
-    InvalidRange,
-    Metric,
-    daily_series,
-    indicators,
-    project,
-    ratio,
-    reporting_day,
-)
+from atiende_indicators.domain.days import MAX_SERIES_DAYS, DayRange, daily_series
+from atiende_indicators.domain.errors import InvalidRange
+from atiende_indicators.domain.kpis import indicators, ratio
+from atiende_indicators.domain.projection import CaseFacts, Metric, project, reporting_day
+from atiende_runtime.errors import Invalid
 
 CASE = uuid.uuid4()
 AT = datetime(2026, 3, 10, 15, 30, tzinfo=UTC)
@@ -187,7 +180,8 @@ def test_ratio():
 def test_from_after_to_names_from():
     with pytest.raises(InvalidRange) as error:
         DayRange(date(2026, 3, 2), date(2026, 3, 1))
-    assert error.value.field == "from"
+    assert [e.field for e in error.value.errors] == ["from"]
+    assert isinstance(error.value, Invalid)
     assert DayRange(date(2026, 3, 1), date(2026, 3, 1)).start == date(2026, 3, 1)
 
 
@@ -196,7 +190,7 @@ def test_a_series_longer_than_the_limit_names_to():
     DayRange(start, start + timedelta(days=MAX_SERIES_DAYS - 1)).check_series_span()
     with pytest.raises(InvalidRange) as error:
         DayRange(start, start + timedelta(days=MAX_SERIES_DAYS)).check_series_span()
-    assert error.value.field == "to"
+    assert [e.field for e in error.value.errors] == ["to"]
 
 
 def test_daily_series_fills_the_requested_days_with_zeros():

@@ -1,5 +1,4 @@
-"""What every event means for the indicators, and how the indicators follow from the stored sums.
-Pure: no I/O here.
+"""What every event means for the indicators. Pure: no I/O here.
 
 Each event is turned into a `Projection`: the daily counters it increments and what it tells about
 its case. Counters are summed per reporting day (the UTC date of when the event happened, not of
@@ -11,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
 from atiende_contracts import (
@@ -27,9 +26,6 @@ from atiende_contracts import (
 
 SATISFIED_FROM = 4
 """An answer with this satisfaction (1..5) or more counts as a satisfied customer."""
-
-MAX_SERIES_DAYS = 3660
-"""Longest explicit range a daily series may span: the series has one point per day."""
 
 
 class Metric(StrEnum):
@@ -143,95 +139,3 @@ def project(event: EventData, occurred_at: datetime) -> Projection | None:
             return Projection.of(event.failed_at, {Metric.NOTIFICATIONS_FAILED: 1})
         case _:
             return None
-
-
-# --- indicators from the stored sums ----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Indicators:
-    cases_opened: int
-    cases_assigned: int
-    cases_resolved: int
-    surveys_invited: int
-    surveys_answered: int
-    average_satisfaction: float | None
-    satisfied_share: float | None
-    """Share of answers with a satisfaction of SATISFIED_FROM or more."""
-    notifications_sent: int
-    notifications_failed: int
-    median_minutes_to_resolution: float | None
-
-
-def ratio(part: int, whole: int) -> float | None:
-    """part / whole, or None when there is nothing to divide by (no data is not zero)."""
-    return part / whole if whole else None
-
-
-def indicators(
-    totals: Mapping[Metric, int], median_minutes_to_resolution: float | None
-) -> Indicators:
-    """The indicators from counter totals over a range (a metric absent from `totals` is 0)."""
-
-    def total(metric: Metric) -> int:
-        return totals.get(metric, 0)
-
-    answered = total(Metric.SURVEYS_ANSWERED)
-    return Indicators(
-        cases_opened=total(Metric.CASES_OPENED),
-        cases_assigned=total(Metric.CASES_ASSIGNED),
-        cases_resolved=total(Metric.CASES_RESOLVED),
-        surveys_invited=total(Metric.SURVEYS_INVITED),
-        surveys_answered=answered,
-        average_satisfaction=ratio(total(Metric.SATISFACTION_SUM), answered),
-        satisfied_share=ratio(total(Metric.SURVEYS_SATISFIED), answered),
-        notifications_sent=total(Metric.NOTIFICATIONS_SENT),
-        notifications_failed=total(Metric.NOTIFICATIONS_FAILED),
-        median_minutes_to_resolution=median_minutes_to_resolution,
-    )
-
-
-# --- date ranges and daily series -------------------------------------------------------------
-
-
-class InvalidRange(ValueError):
-    """A requested day range that cannot be served; `field` names the query parameter to fix."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-@dataclass(frozen=True)
-class DayRange:
-    """Reporting days from `start` to `end`, both included; an open end is unbounded."""
-
-    start: date | None = None
-    end: date | None = None
-
-    def __post_init__(self) -> None:
-        if self.start is not None and self.end is not None and self.start > self.end:
-            raise InvalidRange("from", f"`from` ({self.start}) is after `to` ({self.end})")
-
-    def check_series_span(self) -> None:
-        """Refuse an explicit range too long to list day by day."""
-        if self.start is not None and self.end is not None:
-            days = (self.end - self.start).days + 1
-            if days > MAX_SERIES_DAYS:
-                raise InvalidRange(
-                    "to",
-                    f"a daily series spans at most {MAX_SERIES_DAYS} days, not {days}",
-                )
-
-
-def daily_series(values: Mapping[date, int], days: DayRange) -> list[tuple[date, int]]:
-    """One point per day, 0 on days without events. An open end of the range stops at the
-    first or last day with data; with no data and an open end, the series is empty."""
-    start = days.start or min(values, default=None)
-    end = days.end or max(values, default=None)
-    if start is None or end is None:
-        return []
-    return [
-        (day, values.get(day, 0))
-        for day in (start + timedelta(days=n) for n in range((end - start).days + 1))
-    ]

@@ -1,0 +1,1 @@
+"""Where requests and events come in: HTTP routes (http/) and the event handler (consumers.py)."""
