@@ -4,6 +4,8 @@ tests/integration/test_routing_repository_contract.py holds them to the PostgreS
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
+from typing import Any
 
 from atiende_contracts import EventData
 from atiende_routing.domain.cases import RoutedCase
@@ -38,11 +40,11 @@ class FakeCasesRepository:
             resolution=case.resolution,
         )
 
-    def _update(self, case: RoutedCase, **columns: object) -> None:
+    def _update(self, case: RoutedCase, **columns: Any) -> None:
         # like the SQL: only the named columns change, and an unknown id changes nothing
         stored = self.cases.get(case.id)
         if stored is not None:
-            self.cases[case.id] = RoutedCase(**{**stored.__dict__, **columns})
+            self.cases[case.id] = replace(stored, **columns)
 
 
 class FakeUnitOfWork:

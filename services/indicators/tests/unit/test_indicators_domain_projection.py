@@ -16,11 +16,7 @@ from atiende_contracts import (
     SurveyAnswered,
     SurveyInvited,
 )
-from atiende_indicators.domain.days import MAX_SERIES_DAYS, DayRange, daily_series
-from atiende_indicators.domain.errors import InvalidRange
-from atiende_indicators.domain.kpis import indicators, ratio
 from atiende_indicators.domain.projection import CaseFacts, Metric, project, reporting_day
-from atiende_runtime.errors import Invalid
 
 CASE = uuid.uuid4()
 AT = datetime(2026, 3, 10, 15, 30, tzinfo=UTC)
@@ -137,82 +133,3 @@ def test_the_reporting_day_is_the_utc_date():
     late_evening_in_lima = datetime(2026, 3, 10, 22, 0, tzinfo=timezone(timedelta(hours=-5)))
     assert reporting_day(late_evening_in_lima) == date(2026, 3, 11)
     assert reporting_day(datetime(2026, 3, 10, 23, 59)) == date(2026, 3, 10)  # naive: UTC
-
-
-def test_indicators_from_the_sums():
-    result = indicators(
-        {
-            Metric.CASES_OPENED: 10,
-            Metric.CASES_ASSIGNED: 9,
-            Metric.CASES_RESOLVED: 7,
-            Metric.SURVEYS_INVITED: 6,
-            Metric.SURVEYS_ANSWERED: 4,
-            Metric.SATISFACTION_SUM: 14,
-            Metric.SURVEYS_SATISFIED: 3,
-            Metric.NOTIFICATIONS_SENT: 20,
-            Metric.NOTIFICATIONS_FAILED: 1,
-        },
-        median_minutes_to_resolution=42.5,
-    )
-    assert (result.cases_opened, result.cases_assigned, result.cases_resolved) == (10, 9, 7)
-    assert (result.surveys_invited, result.surveys_answered) == (6, 4)
-    assert result.average_satisfaction == 3.5
-    assert result.satisfied_share == 0.75
-    assert (result.notifications_sent, result.notifications_failed) == (20, 1)
-    assert result.median_minutes_to_resolution == 42.5
-
-
-def test_no_answers_means_no_average_rather_than_zero():
-    result = indicators({Metric.CASES_OPENED: 3}, median_minutes_to_resolution=None)
-    assert result.cases_opened == 3
-    assert result.surveys_answered == 0
-    assert result.average_satisfaction is None
-    assert result.satisfied_share is None
-    assert result.median_minutes_to_resolution is None
-
-
-def test_ratio():
-    assert ratio(1, 4) == 0.25
-    assert ratio(0, 4) == 0.0
-    assert ratio(0, 0) is None
-
-
-def test_from_after_to_names_from():
-    with pytest.raises(InvalidRange) as error:
-        DayRange(date(2026, 3, 2), date(2026, 3, 1))
-    assert [e.field for e in error.value.errors] == ["from"]
-    assert isinstance(error.value, Invalid)
-    assert DayRange(date(2026, 3, 1), date(2026, 3, 1)).start == date(2026, 3, 1)
-
-
-def test_a_series_longer_than_the_limit_names_to():
-    start = date(2020, 1, 1)
-    DayRange(start, start + timedelta(days=MAX_SERIES_DAYS - 1)).check_series_span()
-    with pytest.raises(InvalidRange) as error:
-        DayRange(start, start + timedelta(days=MAX_SERIES_DAYS)).check_series_span()
-    assert [e.field for e in error.value.errors] == ["to"]
-
-
-def test_daily_series_fills_the_requested_days_with_zeros():
-    values = {date(2026, 3, 2): 4, date(2026, 3, 4): 1}
-    assert daily_series(values, DayRange(date(2026, 3, 1), date(2026, 3, 5))) == [
-        (date(2026, 3, 1), 0),
-        (date(2026, 3, 2), 4),
-        (date(2026, 3, 3), 0),
-        (date(2026, 3, 4), 1),
-        (date(2026, 3, 5), 0),
-    ]
-
-
-def test_daily_series_with_open_ends_spans_the_days_with_data():
-    values = {date(2026, 3, 2): 4, date(2026, 3, 4): 1}
-    assert daily_series(values, DayRange()) == [
-        (date(2026, 3, 2), 4),
-        (date(2026, 3, 3), 0),
-        (date(2026, 3, 4), 1),
-    ]
-    assert daily_series({}, DayRange(start=date(2026, 3, 1))) == []
-    assert daily_series({}, DayRange(date(2026, 3, 1), date(2026, 3, 2))) == [
-        (date(2026, 3, 1), 0),
-        (date(2026, 3, 2), 0),
-    ]
