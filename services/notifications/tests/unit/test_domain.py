@@ -5,6 +5,7 @@ import pytest
 
 from atiende_contracts import NotificationChannel
 from atiende_notifications.domain import (
+    TRANSITIONS,
     Delivery,
     DeliveryStateError,
     DeliveryStatus,
@@ -172,3 +173,13 @@ def test_only_a_pending_delivery_can_be_attempted():
             finished.mark_sent(NOW)
         with pytest.raises(DeliveryStateError):
             finished.record_failure("x", NOW, POLICY)
+
+
+def test_only_pending_moves_and_a_retry_stays_pending():
+    assert TRANSITIONS[DeliveryStatus.PENDING] == {
+        DeliveryStatus.PENDING,
+        DeliveryStatus.SENT,
+        DeliveryStatus.FAILED,
+    }
+    assert TRANSITIONS[DeliveryStatus.SENT] == frozenset()
+    assert TRANSITIONS[DeliveryStatus.FAILED] == frozenset()

@@ -1,0 +1,194 @@
+"""One contract for notifications' repositories and unit of work, run against the in-memory fakes
+and PostgreSQL alike, so the fakes the use-case tests rely on cannot drift from the SQL."""
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from atiende_contracts import NotificationSent
+from atiende_notifications.domain import (
+    Delivery,
+    DeliveryStatus,
+    Recipient,
+    RetryPolicy,
+    acknowledgement,
+    survey_invitation,
+)
+from atiende_notifications.repository import PostgresUnitOfWork, UnitOfWork
+from atiende_runtime import db
+from atiende_runtime.languages import Language
+from atiende_runtime.uow import UnitOfWork as RuntimeUnitOfWork
+
+from ..fakes import FakeUnitOfWork
+
+SCHEMA = "notifications"
+NOW = datetime(2026, 3, 12, 9, 30, tzinfo=UTC)
+ONE_ATTEMPT = RetryPolicy(1, timedelta(seconds=1), timedelta(seconds=1))
+
+
+@dataclass
+class Backend:
+    uow: UnitOfWork
+    emitted_keys: Callable[[], Awaitable[list[str]]]
+
+
+@pytest.fixture(params=["fake", "postgres"])
+async def backend(request: pytest.FixtureRequest, database_url: str) -> AsyncIterator[Backend]:
+    # (database_url is taken for the fake too: an async fixture cannot be requested lazily)
+    if request.param == "fake":
+        fake = FakeUnitOfWork()
+
+        async def fake_emitted() -> list[str]:
+            return [e.routing_key() for e in fake.emitted]
+
+        yield Backend(fake, fake_emitted)
+        return
+    await db.migrate(database_url, SCHEMA, "atiende_notifications")
+    conn = await db.connect(database_url, SCHEMA)
+    transaction = conn.transaction()
+    await transaction.start()
+
+    async def outbox_keys() -> list[str]:
+        rows = await conn.fetch("SELECT routing_key FROM outbox ORDER BY position")
+        return [r["routing_key"] for r in rows]
+
+    try:
+        yield Backend(
+            PostgresUnitOfWork(RuntimeUnitOfWork(conn, source="/atiende/notifications")),
+            outbox_keys,
+        )
+    finally:
+        await transaction.rollback()
+        await conn.close()
+
+
+def recipient(email: str | None = "ana@example.com", **changes) -> Recipient:
+    base = Recipient(
+        case_id=uuid.uuid4(),
+        case_number="AT-2026-000123",
+        customer_name="Ana Pérez",
+        customer_email=email,
+        language=Language.ES,
+    )
+    return replace(base, **changes)
+
+
+def pending(at: datetime = NOW, to: Recipient | None = None) -> Delivery:
+    return Delivery.pending(acknowledgement(to or recipient()), "text", "<p>html</p>", at)
+
+
+# --- recipients ------------------------------------------------------------------------------
+
+
+async def test_a_saved_recipient_is_found_by_its_case(backend):
+    saved = recipient(language=Language.EN)
+    await backend.uow.recipients.save(saved)
+    assert await backend.uow.recipients.get(saved.case_id) == saved
+    assert await backend.uow.recipients.get(uuid.uuid4()) is None
+
+
+async def test_saving_a_recipient_again_refreshes_it_even_without_email(backend):
+    first = recipient()
+    await backend.uow.recipients.save(first)
+    changed = replace(first, customer_name="Ana P.", customer_email=None, language=Language.EN)
+    await backend.uow.recipients.save(changed)
+    assert await backend.uow.recipients.get(first.case_id) == changed
+
+
+# --- deliveries ------------------------------------------------------------------------------
+
+
+async def test_a_delivery_is_added_once_per_idempotency_key(backend):
+    to = recipient()
+    delivery = pending(to=to)
+    assert await backend.uow.deliveries.add(delivery, {"traceparent": "00-abc-def-01"}) is True
+    assert await backend.uow.deliveries.add(pending(NOW + timedelta(minutes=1), to), {}) is False
+    assert await backend.uow.deliveries.find(case_id=to.case_id, status=None, limit=10) == [
+        delivery
+    ]
+
+
+async def test_claim_due_returns_pending_due_deliveries_earliest_first_with_their_trace(backend):
+    deliveries = backend.uow.deliveries
+    later = pending(NOW - timedelta(seconds=10))
+    earliest = pending(NOW - timedelta(minutes=5))
+    future = pending(NOW + timedelta(seconds=1))
+    finished, _ = pending(NOW - timedelta(hours=1)).mark_sent(NOW)
+    for delivery, headers in (
+        (later, {"traceparent": "later"}),
+        (earliest, {"traceparent": "earliest"}),
+        (future, {}),
+        (finished, {}),
+    ):
+        assert await deliveries.add(delivery, headers)
+
+    claimed = await deliveries.claim_due(10, NOW)
+    assert [(c.delivery, dict(c.trace_headers)) for c in claimed] == [
+        (earliest, {"traceparent": "earliest"}),
+        (later, {"traceparent": "later"}),
+    ]
+    assert [c.delivery for c in await deliveries.claim_due(1, NOW)] == [earliest]
+    assert [c.delivery.id for c in await deliveries.claim_due(10, NOW + timedelta(seconds=1))] == [
+        earliest.id,
+        later.id,
+        future.id,
+    ]
+
+
+async def test_a_saved_attempt_changes_status_attempts_retry_time_error_and_sent_time(backend):
+    deliveries = backend.uow.deliveries
+    retried = pending(NOW)
+    sent = pending(NOW)
+    await deliveries.add(retried, {})
+    await deliveries.add(sent, {})
+
+    policy = RetryPolicy(3, timedelta(seconds=30), timedelta(minutes=5))
+    after_failure, _ = retried.record_failure("timed out", NOW, policy)
+    after_send, _ = sent.mark_sent(NOW + timedelta(seconds=1))
+    await deliveries.save_attempt(after_failure)
+    await deliveries.save_attempt(after_send)
+
+    assert [c.delivery for c in await deliveries.claim_due(10, NOW)] == []
+    due_again = await deliveries.claim_due(10, NOW + timedelta(seconds=30))
+    assert [c.delivery for c in due_again] == [after_failure]
+    found = await deliveries.find(case_id=sent.case_id, status=None, limit=10)
+    assert found == [after_send]
+    assert (found[0].status, found[0].attempts, found[0].sent_at) == (
+        DeliveryStatus.SENT,
+        1,
+        NOW + timedelta(seconds=1),
+    )
+
+
+async def test_find_lists_newest_first_filtered_by_case_and_status_up_to_the_limit(backend):
+    deliveries = backend.uow.deliveries
+    to = recipient()
+    older = pending(NOW - timedelta(minutes=2), to)
+    newer = Delivery.pending(
+        survey_invitation(to, uuid.uuid4(), "https://s.example/x", NOW), "t", None, NOW
+    )
+    other = pending(NOW - timedelta(minutes=1))
+    for delivery in (older, newer, other):
+        await deliveries.add(delivery, {})
+    failed, _ = other.record_failure("550 no such user", NOW, ONE_ATTEMPT, permanent=True)
+    await deliveries.save_attempt(failed)
+
+    assert await deliveries.find(case_id=None, status=None, limit=10) == [newer, failed, older]
+    assert await deliveries.find(case_id=to.case_id, status=None, limit=10) == [newer, older]
+    assert await deliveries.find(case_id=None, status=DeliveryStatus.FAILED, limit=10) == [failed]
+    assert await deliveries.find(case_id=None, status=None, limit=2) == [newer, failed]
+    assert await deliveries.find(case_id=uuid.uuid4(), status=None, limit=10) == []
+
+
+# --- unit of work ----------------------------------------------------------------------------
+
+
+async def test_emitted_events_are_kept_in_order(backend):
+    delivery = pending()
+    _, event = delivery.mark_sent(NOW)
+    await backend.uow.emit(event, subject=delivery.case_id)
+    await backend.uow.emit(event, subject=delivery.case_id)
+    assert await backend.emitted_keys() == [NotificationSent.routing_key()] * 2
