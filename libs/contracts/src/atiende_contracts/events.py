@@ -11,7 +11,7 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from .envelope import EventData
 
@@ -103,6 +103,71 @@ class NotificationChannel(StrEnum):
     WEBHOOK = "webhook"
 
 
+class CaseStatus(StrEnum):
+    """A case's place in routing's lifecycle (docs/lifecycle.md has the transitions)."""
+
+    NEW = "new"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    WAITING_ON_CUSTOMER = "waiting_on_customer"
+    WAITING_ON_THIRD_PARTY = "waiting_on_third_party"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+
+
+class Rank(StrEnum):
+    """The escalation ladder, lowest first."""
+
+    AGENT = "agent"
+    SENIOR = "senior"
+    SUPERVISOR = "supervisor"
+    MANAGER = "manager"
+
+
+class SlaClock(StrEnum):
+    FIRST_RESPONSE = "first_response"
+    NEXT_UPDATE = "next_update"
+    RESOLUTION = "resolution"
+
+
+class EscalationReason(StrEnum):
+    CUSTOMER_UPSET = "customer_upset"
+    SLA_WARNING = "sla_warning"
+    SLA_BREACHED = "sla_breached"
+    COMMITMENT_MISSED = "commitment_missed"
+    REPEAT_CONTACT = "repeat_contact"
+    DETRACTOR = "detractor"
+    MANUAL = "manual"
+
+
+class Availability(StrEnum):
+    AVAILABLE = "available"
+    AWAY = "away"
+    OFFLINE = "offline"
+
+
+class BounceKind(StrEnum):
+    HARD = "hard"
+    """Permanent: the address does not exist or refuses us for good."""
+    SOFT = "soft"
+    """Temporary: a full mailbox, a server down; worth retrying."""
+
+
+class Classification(BaseModel):
+    """How a case is classified; what triage changes and routing's rules read."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: CaseType
+    motive: str | None = None
+    cause: str | None = None
+    touchpoint: str | None = None
+    product: str | None = None
+    severity: Severity | None = None
+    upset: bool | None = None
+
+
 # --- intake ---------------------------------------------------------------------------------
 
 
@@ -134,6 +199,19 @@ class CaseOpened(EventData):
         default=None, description="What would solve it for the customer"
     )
     consent_surveys: bool | None = Field(default=None, description="May the customer be surveyed")
+    consent_marketing: bool | None = Field(
+        default=None, description="May the customer be sent offers"
+    )
+    preferred_channel: NotificationChannel | None = Field(
+        default=None, description="How the customer prefers to be written to"
+    )
+    customer_phone: str | None = Field(default=None, description="E.164 phone number, if known")
+    product: str | None = Field(default=None, description="Catalogue code of the product")
+    region: str | None = Field(default=None, description="Where the customer is (e.g. ES-MD)")
+    related_case_id: uuid.UUID | None = Field(
+        default=None,
+        description="The case this one was split from, or follows up after its reopen window",
+    )
 
 
 class ContactReceived(EventData):
@@ -170,6 +248,12 @@ class CaseContactLinked(EventData):
     channel: Channel
     reason: LinkReason
     linked_at: datetime
+    case_status: str | None = Field(
+        default=None,
+        description="The case's status as intake knows it when the contact joined: open, resolved"
+        " or closed (routing reopens a resolved or closed case within its reopen window)",
+    )
+    upset: bool | None = Field(default=None, description="The customer was upset this time")
 
 
 class CustomerProfileChanged(EventData):
@@ -241,10 +325,59 @@ class CatalogueEntryChanged(EventData):
     changed_at: datetime
 
 
+class CaseReclassified(EventData):
+    """Triage changed how a case is classified; routing re-routes when its rules say so."""
+
+    event_type = "case.reclassified"
+    version = 1
+
+    case_id: uuid.UUID
+    case_number: str
+    before: Classification
+    after: Classification
+    reason: str
+    actor: str | None = None
+    reclassified_at: datetime
+
+
+class CaseMerged(EventData):
+    """Two cases of one customer were one problem: the absorbed case is closed as merged."""
+
+    event_type = "case.merged"
+    version = 1
+
+    case_id: uuid.UUID = Field(description="The absorbed case")
+    case_number: str
+    into_case_id: uuid.UUID
+    into_case_number: str
+    customer_id: uuid.UUID
+    reason: str
+    actor: str | None = None
+    merged_at: datetime
+
+
+class EmailBounced(EventData):
+    """A delivery-status report told us an email we sent did not arrive."""
+
+    event_type = "email.bounced"
+    version = 1
+
+    message_id: str = Field(description="Message-ID of our email that bounced")
+    recipient: str
+    kind: BounceKind
+    status_code: str | None = Field(default=None, description='RFC 3463 status, e.g. "5.1.1"')
+    diagnostic: str | None = None
+    case_id: uuid.UUID | None = None
+    bounced_at: datetime
+
+
 # --- routing --------------------------------------------------------------------------------
 
 
 class CaseAssigned(EventData):
+    """A case was routed to a team and, when someone could take it, to an agent (agent_id null:
+    it waits in the team's queue)."""
+
     event_type = "case.assigned"
     version = 1
 
@@ -253,6 +386,96 @@ class CaseAssigned(EventData):
     team: str
     agent_id: str | None = None
     assigned_at: datetime
+    agent_email: str | None = Field(default=None, description="Where to tell the agent")
+    agent_name: str | None = None
+    priority: str | None = Field(default=None, description="low, normal, high or urgent")
+    rule_id: str | None = Field(default=None, description="The routing rule that matched")
+    rule_version: int | None = None
+    reason: str | None = Field(
+        default=None,
+        description="routed, queued, claimed, assigned, transferred, returned (agent away), "
+        "substitute, rerouted",
+    )
+    previous_agent_id: str | None = None
+    actor: str | None = Field(default=None, description="Who did it; null when routing decided")
+
+
+class CaseStatusChanged(EventData):
+    """Every move in the case lifecycle, with its reason and who made it."""
+
+    event_type = "case.status_changed"
+    version = 1
+
+    case_id: uuid.UUID
+    case_number: str
+    from_status: CaseStatus
+    to_status: CaseStatus
+    reason: str | None = None
+    note: str | None = None
+    actor: str | None = None
+    changed_at: datetime
+
+
+class CaseSlaWarning(EventData):
+    """A clock reached a warning threshold before its deadline."""
+
+    event_type = "case.sla_warning"
+    version = 1
+
+    case_id: uuid.UUID
+    case_number: str
+    clock: SlaClock
+    threshold: str = Field(description='What was reached, e.g. "75%" or "15m before"')
+    due_at: datetime
+    fired_at: datetime
+    team: str | None = None
+    agent_id: str | None = None
+
+
+class CaseSlaBreached(EventData):
+    """A clock passed its deadline without being met."""
+
+    event_type = "case.sla_breached"
+    version = 1
+
+    case_id: uuid.UUID
+    case_number: str
+    clock: SlaClock
+    due_at: datetime
+    breached_at: datetime
+    team: str | None = None
+    agent_id: str | None = None
+
+
+class CaseEscalated(EventData):
+    """The case climbed the ladder: someone of higher rank is now responsible."""
+
+    event_type = "case.escalated"
+    version = 1
+
+    case_id: uuid.UUID
+    case_number: str
+    level: Rank
+    reason: EscalationReason
+    responsible_id: str | None = Field(description="The person now responsible, if one is known")
+    responsible_email: str | None = None
+    note: str | None = None
+    actor: str | None = None
+    escalated_at: datetime
+
+
+class CaseDeescalated(EventData):
+    """A supervisor brought the case down the ladder, with a reason."""
+
+    event_type = "case.deescalated"
+    version = 1
+
+    case_id: uuid.UUID
+    case_number: str
+    level: Rank
+    reason: str
+    actor: str
+    deescalated_at: datetime
 
 
 class CaseResolved(EventData):
@@ -263,6 +486,149 @@ class CaseResolved(EventData):
     case_number: str
     resolution: str
     resolved_at: datetime
+    steps: list[str] | None = Field(
+        default=None, description="The seven steps recorded before resolving, by name"
+    )
+    team: str | None = None
+    agent_id: str | None = None
+    actor: str | None = None
+
+
+class CaseClosed(EventData):
+    event_type = "case.closed"
+    version = 1
+
+    case_id: uuid.UUID
+    case_number: str
+    reason: str = Field(description="verified, waived, merged, or inactivity")
+    actor: str | None = None
+    closed_at: datetime
+
+
+class CaseReopened(EventData):
+    """The customer came back about a resolved or closed case within the reopen window."""
+
+    event_type = "case.reopened"
+    version = 1
+
+    case_id: uuid.UUID
+    case_number: str
+    reason: str
+    contact_id: uuid.UUID | None = None
+    actor: str | None = None
+    reopened_at: datetime
+
+
+class CommitmentMade(EventData):
+    """A promise to the customer with a due time ("I will call you back before twelve")."""
+
+    event_type = "commitment.made"
+    version = 1
+
+    commitment_id: uuid.UUID
+    case_id: uuid.UUID
+    case_number: str
+    description: str
+    due_at: datetime
+    owner_id: str
+    owner_email: str | None = None
+    channel: Channel | None = Field(default=None, description="How the promise will be kept")
+    made_at: datetime
+
+
+class CommitmentDueSoon(EventData):
+    event_type = "commitment.due_soon"
+    version = 1
+
+    commitment_id: uuid.UUID
+    case_id: uuid.UUID
+    case_number: str
+    description: str
+    due_at: datetime
+    owner_id: str
+    owner_email: str | None = None
+
+
+class CommitmentKept(EventData):
+    event_type = "commitment.kept"
+    version = 1
+
+    commitment_id: uuid.UUID
+    case_id: uuid.UUID
+    case_number: str
+    kept_at: datetime
+    actor: str | None = None
+
+
+class CommitmentMissed(EventData):
+    event_type = "commitment.missed"
+    version = 1
+
+    commitment_id: uuid.UUID
+    case_id: uuid.UUID
+    case_number: str
+    due_at: datetime
+    owner_id: str
+    missed_at: datetime
+
+
+class TeamChanged(EventData):
+    """A team was created or changed (calendar, strategy, escalation ladder)."""
+
+    event_type = "team.changed"
+    version = 1
+
+    team: str
+    name: str
+    active: bool
+    time_zone: str
+    strategy: str
+    changed_at: datetime
+    actor: str | None = None
+
+
+class AgentChanged(EventData):
+    """An agent was created or changed (rank, teams, skills, capacity, availability)."""
+
+    event_type = "agent.changed"
+    version = 1
+
+    agent_id: str
+    name: str
+    email: str | None
+    rank: Rank
+    teams: list[str]
+    availability: Availability
+    active: bool
+    substitute_id: str | None = None
+    changed_at: datetime
+    actor: str | None = None
+
+
+class RoutingRuleChanged(EventData):
+    event_type = "routing_rule.changed"
+    version = 1
+
+    rule_id: str
+    version_number: int
+    position: int
+    active: bool
+    team: str
+    changed_at: datetime
+    actor: str | None = None
+
+
+class SlaPolicyChanged(EventData):
+    event_type = "sla_policy.changed"
+    version = 1
+
+    policy_id: str
+    version_number: int
+    name: str
+    business_hours: bool
+    active: bool
+    changed_at: datetime
+    actor: str | None = None
 
 
 # --- surveys --------------------------------------------------------------------------------
@@ -327,8 +693,26 @@ ALL_EVENTS: tuple[type[EventData], ...] = (
     CustomerMergeUndone,
     CustomerErased,
     CatalogueEntryChanged,
+    CaseReclassified,
+    CaseMerged,
+    EmailBounced,
     CaseAssigned,
+    CaseStatusChanged,
+    CaseSlaWarning,
+    CaseSlaBreached,
+    CaseEscalated,
+    CaseDeescalated,
     CaseResolved,
+    CaseClosed,
+    CaseReopened,
+    CommitmentMade,
+    CommitmentDueSoon,
+    CommitmentKept,
+    CommitmentMissed,
+    TeamChanged,
+    AgentChanged,
+    RoutingRuleChanged,
+    SlaPolicyChanged,
     SurveyInvited,
     SurveyAnswered,
     NotificationSent,
