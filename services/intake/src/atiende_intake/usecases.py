@@ -1,21 +1,30 @@
-"""Intake's use cases: each combines the domain's decisions with the repositories inside one unit
-of work (one transaction, events included). HTTP routes, the email channel and the web form all
-call these, so a contact is recorded the same way whichever door it came through."""
+"""Intake's use cases: each combines the domain's decisions with the repositories of one unit of
+work (one transaction, events included). HTTP routes, the email channel (SMTP listener and
+POST /inbound/email), the web form and the consumers all call these, so a contact is recorded the
+same way whichever door it came through. They raise domain errors (domain/errors.py), never HTTP
+ones; `now` is a parameter so tests need no clock."""
 
 from __future__ import annotations
 
+import hashlib
+import math
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from atiende_contracts import CaseType
+from atiende_contracts import CaseType, CatalogueKind
 from atiende_runtime.logs import current_case_id
-from atiende_runtime.problems import Problem
-from atiende_runtime.uow import UnitOfWork
 
 from .domain.cases import Case, case_number
-from .domain.catalogue import classification_errors
+from .domain.catalogue import (
+    CatalogueEntry,
+    changed_entry,
+    classification_errors,
+    entry_errors,
+    retires_default_motive,
+)
 from .domain.contacts import (
     OPENS_CASE,
     CaseDecision,
@@ -25,32 +34,68 @@ from .domain.contacts import (
     Outcome,
     RecordContact,
     decide_case,
-    serialisation_key,
 )
-from .domain.customers import CustomerRef, IdentityKind, choose_customer
-from .repository.cases import CasesRepository
-from .repository.catalogue import CatalogueRepository
-from .repository.contacts import ContactsRepository, hold_advisory_locks
-from .repository.customers import CustomersRepository, profile_of
+from .domain.customers import (
+    ContactFacts,
+    Customer,
+    CustomerMerge,
+    CustomerRef,
+    Erasure,
+    HistoryEntry,
+    Identity,
+    NewCustomer,
+    ProfileChanges,
+    Refusal,
+    choose_customer,
+    erase_refusal,
+    identity_conflicts,
+    merge_refusal,
+    unchangeable,
+    undo_refusal,
+)
+from .domain.email import InboundEmail
+from .domain.errors import (
+    CaseNotFound,
+    CodeExists,
+    ContactNotFound,
+    CustomerConflict,
+    CustomerNotFound,
+    EntryNotFound,
+    FieldError,
+    IdentityTaken,
+    Invalid,
+    MergeNotFound,
+    RetiresDefaultMotive,
+    TakenIdentity,
+)
+from .domain.webform import FormContact, motive_options
+from .repository.cases import CaseFilter
+from .repository.contacts import ContactFilter
+from .repository.locks import NaturalKey
+from .repository.ports import UnitOfWork
+from .repository.sql import Position
+from .settings import IntakeSettings
 
-VALIDATION = "https://atiende.dev/problems/validation"
+
+def _now(now: datetime | None) -> datetime:
+    return now or datetime.now(UTC)
 
 
-def invalid(errors: list[dict[str, str]]) -> Problem:
-    fields = ", ".join(sorted({e["field"] for e in errors}))
-    return Problem(
-        422,
-        "Request validation failed",
-        f"Invalid field(s): {fields}",
-        type_=VALIDATION,
-        errors=errors,
-    )
+def _invalid(errors: list[dict[str, str]]) -> Invalid:
+    return Invalid(FieldError(e["field"], e["rule"], e["message"]) for e in errors)
+
+
+def _identity_keys(identities: list[Identity]) -> list[NaturalKey]:
+    return [("identity", i.kind, i.scope, i.value) for i in identities]
+
+
+# --- recording contacts ---------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class ResolvedCustomer:
     id: uuid.UUID
-    row: Any  # the locked customers row
+    customer: Customer  # locked until commit
     created: bool
     returning: bool
 
@@ -60,7 +105,6 @@ async def resolve_customer(
 ) -> ResolvedCustomer:
     """The customer a contact is from: by id, else by any known identity, else a new customer.
     New identities given with the contact are attached. The customer row is locked until commit."""
-    repo = CustomersRepository(uow.conn)
     identities = ref.identities()
     # Two first contacts of one new customer may arrive at once (a double-clicked form, an email
     # and a call). Both would find no owner for the identity and create a customer each; the
@@ -70,44 +114,34 @@ async def resolve_customer(
     # to commit, then finds the customer it created. A lock (rather than catching the unique
     # violation and retrying) keeps record_contact a single straight pass whose effects all
     # commit together, and costs nothing when the identities are not contended.
-    await hold_advisory_locks(
-        uow.conn, [serialisation_key("identity", i.kind, i.scope, i.value) for i in identities]
-    )
+    await uow.locks.hold(_identity_keys(identities))
+    customers = uow.customers
     customer_id = ref.id
     if customer_id is None:
-        customer_id = choose_customer(await repo.owners(identities))
+        customer_id = choose_customer(await customers.owners(identities))
     created = False
     if customer_id is None:
         customer_id = uuid.uuid4()
-        await repo.create(customer_id, ref.name or "", ref.email)
+        await customers.create(customer_id, ref.name or "", ref.email)
         created = True
-    row = await repo.lock(customer_id)
-    if row is None:
-        raise invalid(
-            [
-                {
-                    "field": f"{field}.id",
-                    "rule": "unknown_customer",
-                    "message": f"no customer {customer_id}",
-                }
-            ]
-        )
-    if row["merged_into"] is not None:  # an old id of a merged customer: use the survivor
-        row = await repo.lock(row["merged_into"])
-        assert row is not None
-        customer_id = row["id"]
-    if row["erased_at"] is not None:
-        raise Problem(
-            409,
-            "Customer erased",
+    customer = await customers.lock(customer_id)
+    if customer is None:
+        raise Invalid.field(f"{field}.id", "unknown_customer", f"no customer {customer_id}")
+    if customer.merged_into is not None:  # an old id of a merged customer: use the survivor
+        survivor = await customers.lock(customer.merged_into)
+        assert survivor is not None
+        customer, customer_id = survivor, survivor.id
+    if customer.erased_at is not None:
+        raise CustomerConflict(
             f"Customer {customer_id} was erased; record the contact as a new customer",
+            title="Customer erased",
         )
-    returning = not created and await repo.has_contacts(customer_id)
-    await repo.attach(customer_id, identities)
-    await repo.fill_in(customer_id, ref.name, ref.email)
+    returning = not created and await customers.has_contacts(customer_id)
+    await customers.attach(customer_id, identities)
+    await customers.fill_in(customer_id, ref.name, ref.email)
     if created:
-        await uow.emit(profile_of(row).changed_event(now))
-    return ResolvedCustomer(customer_id, row, created, returning)
+        await uow.emit(customer.profile.changed_event(now))
+    return ResolvedCustomer(customer_id, customer, created, returning)
 
 
 @dataclass(frozen=True)
@@ -126,58 +160,48 @@ async def record_contact(
     join_window: timedelta,
     default_motive: str,
     always_open: bool = False,
+    now: datetime | None = None,
 ) -> ContactRecorded:
     """Record a contact; open a case for it, or join the customer's case for the same problem.
     `always_open` is an agent's explicit "open a new case" (POST /cases): it never joins.
 
-    Bad input raises a 422 Problem before anything is written; the caller's unit of work makes
+    Bad input raises Invalid before anything is written; the caller's unit of work makes
     everything else one transaction, so nothing is ever half-saved."""
-    now = datetime.now(UTC)
+    now = _now(now)
     received_at = command.received_at or now
-    contacts = ContactsRepository(uow.conn)
     if command.external_ref:
         # the same email delivered twice, even to two replicas at once, is one contact: the lock
         # makes the second delivery wait until the first commits, then find it
-        await hold_advisory_locks(
-            uow.conn, [serialisation_key("external_ref", command.channel, command.external_ref)]
-        )
-        seen = await contacts.by_external_ref(command.channel.value, command.external_ref)
+        await uow.locks.hold([("external_ref", command.channel, command.external_ref)])
+        seen = await uow.contacts.by_external_ref(command.channel, command.external_ref)
         if seen is not None:
-            case = await contacts.case_by_id(seen["case_id"]) if seen["case_id"] else None
-            return ContactRecorded(
-                seen["id"], seen["customer_id"], Outcome(seen["outcome"]), case, replayed=True
-            )
+            case = await uow.cases.ref(seen.case_id) if seen.case_id else None
+            return ContactRecorded(seen.id, seen.customer_id, seen.outcome, case, replayed=True)
 
     named_case = None
     if command.case_number:
-        named_case = await contacts.case_by_number(command.case_number)
+        named_case = await uow.cases.ref_by_number(command.case_number)
         if named_case is None:
-            raise invalid(
-                [
-                    {
-                        "field": "case_number",
-                        "rule": "unknown_case",
-                        "message": f"no case {command.case_number}",
-                    }
-                ]
+            raise Invalid.field(
+                "case_number", "unknown_case", f"no case {command.case_number}"
             )
 
     classification = command.classification
     opens = always_open or (named_case is None and command.kind in OPENS_CASE)
     if opens and classification.motive is None:
         classification = replace(classification, motive=default_motive)
-    found = await CatalogueRepository(uow.conn).lookup_classification(classification)
+    found = await uow.catalogue.lookup_classification(classification)
     errors = classification_errors(classification, found, now.date(), motive_required=opens)
     if errors:
-        raise invalid(errors)
+        raise _invalid(errors)
 
     customer = await resolve_customer(uow, command.customer, now)
     if always_open:
         decision = CaseDecision(Outcome.OPENED)
     else:
-        same_problem = []
+        same_problem: list[CaseRef] = []
         if opens and classification.motive:
-            same_problem = await contacts.open_cases_with_motive(
+            same_problem = await uow.cases.open_with_motive(
                 customer.id, classification.motive, received_at - join_window
             )
         decision = decide_case(command.kind, named_case, same_problem, received_at, join_window)
@@ -192,17 +216,16 @@ async def record_contact(
     motive = classification.motive
     if motive is None and case_ref is not None:
         motive = case_ref.motive  # a contact about a named case is about that case's problem
-    contact = Contact(
+    contact = Contact.recorded(
         id=contact_id,
         customer_id=customer.id,
-        case_id=case_ref.id if case_ref else None,
+        case=case_ref,
         command=command,
         motive=motive,
         received_at=received_at,
-        outcome=decision.outcome,
-        link_reason=decision.reason,
+        decision=decision,
     )
-    await contacts.add(contact)
+    await uow.contacts.add(contact)
     if case_ref is not None:
         current_case_id.set(str(case_ref.id))
     if decision.outcome is Outcome.JOINED and case_ref is not None and decision.reason is not None:
@@ -224,15 +247,13 @@ async def _open_case(
 ) -> CaseRef:
     """Open a case for the contact `contact_id`. It is numbered in the year it is registered
     (`now`), even when the contact was received earlier (`opened_at`)."""
-    cases = CasesRepository(uow.conn)
     year = now.year
-    emails = [i.value for i in command.customer.identities() if i.kind is IdentityKind.EMAIL]
-    reply_email = emails[0] if emails else customer.row["primary_email"]
+    reply_email = command.customer.email or customer.customer.primary_email
     case = Case(
         id=uuid.uuid4(),
-        number=case_number(year, await cases.next_case_sequence(year)),
+        number=case_number(year, await uow.cases.next_case_sequence(year)),
         customer_id=customer.id,
-        customer_name=command.customer.name or customer.row["name"],
+        customer_name=command.customer.name or customer.customer.name,
         customer_email=reply_email,
         type=CaseType(command.kind.value),
         channel=command.channel,
@@ -247,8 +268,8 @@ async def _open_case(
         expectation=command.expectation,
         contact_id=contact_id,
     )
-    await cases.add(case)
-    profile = profile_of(customer.row)
+    await uow.cases.add(case)
+    profile = customer.customer.profile
     current_case_id.set(str(case.id))
     await uow.emit(
         case.opened_event(
@@ -259,4 +280,462 @@ async def _open_case(
         ),
         subject=case.id,
     )
-    return CaseRef(case.id, case.number, customer.id, motive, CaseStatus.OPEN, case.opened_at)
+    return CaseRef(case.id, case.number, customer.id, motive, case.status, case.opened_at)
+
+
+async def open_case(
+    uow: UnitOfWork, command: RecordContact, settings: IntakeSettings, now: datetime | None = None
+) -> Case:
+    """An agent opens a case directly: the contact it comes from is recorded with it, and it
+    never joins another case."""
+    recorded = await record_contact(
+        uow,
+        command,
+        join_window=timedelta(days=settings.join_window_days),
+        default_motive=settings.default_motive,
+        always_open=True,
+        now=now,
+    )
+    assert recorded.case is not None  # always_open opens one
+    return await get_case(uow, recorded.case.id)
+
+
+async def record(
+    uow: UnitOfWork, command: RecordContact, settings: IntakeSettings, now: datetime | None = None
+) -> ContactRecorded:
+    """record_contact with the configured join window and default motive."""
+    return await record_contact(
+        uow,
+        command,
+        join_window=timedelta(days=settings.join_window_days),
+        default_motive=settings.default_motive,
+        now=now,
+    )
+
+
+# --- the public channels: email and the web form --------------------------------------------
+
+
+async def record_email(
+    uow: UnitOfWork, email: InboundEmail, settings: IntakeSettings, now: datetime | None = None
+) -> ContactRecorded:
+    """Record a customer's email; a reply naming one of our cases joins it."""
+    number = await case_answered(uow, email)
+    return await record(
+        uow, email.contact(kind=settings.inbound_email_kind, case_number=number), settings, now
+    )
+
+
+async def case_answered(uow: UnitOfWork, email: InboundEmail) -> str | None:
+    """The case the email is about: the first case number it names that exists, else the case of
+    the notification it answers. A number we never issued (a typo, another company's reference)
+    does not make the email fail: it is then recorded as a new contact, and nothing is lost."""
+    for number in email.case_numbers:
+        if await uow.cases.ref_by_number(number) is not None:
+            return number
+    return await uow.sent_emails.case_number_of(email.replied_deliveries)
+
+
+async def record_form(
+    uow: UnitOfWork, form: FormContact, settings: IntakeSettings, now: datetime | None = None
+) -> ContactRecorded:
+    """Record a web-form submission. What the customer chose on the form becomes their profile
+    first, so the case.opened it causes already carries it: the survey consent always (the form
+    asks it explicitly every time), the page's language only for a new customer (a returning one
+    may have told us their preference before)."""
+    now = _now(now)
+    customer = await resolve_customer(uow, form.contact.customer, now)
+    before = customer.customer.profile
+    after = replace(before, consent_surveys=form.survey_consent)
+    if customer.created:
+        after = replace(after, language=str(form.language))
+    if after != before:
+        current = await uow.customers.get(customer.id)
+        assert current is not None  # locked by resolve_customer
+        await uow.customers.update_profile(customer.id, current.name, after)
+        await uow.emit(after.changed_event(now))
+    return await record(uow, form.contact, settings, now)
+
+
+def form_bucket(address: str) -> str:
+    """The rate-limit bucket of a client address: the address is personal data, so the table
+    only ever holds a digest of it."""
+    return "form:" + hashlib.sha256(address.encode()).hexdigest()[:32]
+
+
+async def count_form_submission(
+    uow: UnitOfWork, address: str, settings: IntakeSettings, now: datetime | None = None
+) -> int | None:
+    """Count one web-form submission from `address` in its fixed window; seconds until the window
+    ends when the address is over the limit, else None."""
+    now = _now(now)
+    window = settings.form_rate_window_seconds
+    start = datetime.fromtimestamp(int(now.timestamp()) // window * window, UTC)
+    hits = await uow.rate_limits.hit(form_bucket(address), start)
+    if hits <= settings.form_rate_limit:
+        return None
+    return max(1, math.ceil((start + timedelta(seconds=window) - now).total_seconds()))
+
+
+MAX_FORM_MOTIVES = 200
+
+
+async def form_motives(
+    uow: UnitOfWork, language: str, settings: IntakeSettings, today: date | None = None
+) -> list[tuple[str, str]]:
+    """The motives the web form offers today, (code, name) in the page's language."""
+    entries = await uow.catalogue.entries(
+        CatalogueKind.MOTIVE,
+        active=True,
+        on=today or datetime.now(UTC).date(),
+        parent=None,
+        after_code=None,
+        limit=MAX_FORM_MOTIVES,
+    )
+    return motive_options(entries, language, last=settings.default_motive)
+
+
+# --- reading cases and contacts -------------------------------------------------------------
+
+
+async def get_case(uow: UnitOfWork, case_id: uuid.UUID) -> Case:
+    case = await uow.cases.get(case_id)
+    if case is None:
+        raise CaseNotFound(case_id)
+    return case
+
+
+async def search_cases(
+    uow: UnitOfWork, where: CaseFilter, after: Position | None, limit: int
+) -> list[Case]:
+    return await uow.cases.search(where, after, limit)
+
+
+async def case_contacts(
+    uow: UnitOfWork, case_id: uuid.UUID, after: Position | None, limit: int
+) -> list[Contact]:
+    """A case's contacts, oldest first."""
+    if not await uow.cases.exists(case_id):
+        raise CaseNotFound(case_id)
+    return await uow.contacts.of_case(case_id, after, limit)
+
+
+async def get_contact(uow: UnitOfWork, contact_id: uuid.UUID) -> Contact:
+    contact = await uow.contacts.get(contact_id)
+    if contact is None:
+        raise ContactNotFound(contact_id)
+    return contact
+
+
+async def search_contacts(
+    uow: UnitOfWork, where: ContactFilter, after: Position | None, limit: int
+) -> list[Contact]:
+    return await uow.contacts.search(where, after, limit)
+
+
+async def motive_exists(uow: UnitOfWork, motive: str) -> bool:
+    """Whether the catalogue ever had this motive (active or not)."""
+    return bool(await uow.catalogue.lookup([(CatalogueKind.MOTIVE, motive)]))
+
+
+# --- managing customers ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CustomerRecord:
+    customer: Customer
+    identities: list[Identity]
+
+
+def _conflict(refusal: Refusal) -> CustomerConflict:
+    return CustomerConflict(refusal.detail, title=refusal.title)
+
+
+async def _read_customer(uow: UnitOfWork, customer_id: uuid.UUID) -> CustomerRecord:
+    customer = await uow.customers.get(customer_id)
+    if customer is None:
+        raise CustomerNotFound(customer_id)
+    return CustomerRecord(customer, await uow.customers.identities(customer_id))
+
+
+async def get_customer(uow: UnitOfWork, customer_id: uuid.UUID) -> CustomerRecord:
+    return await _read_customer(uow, customer_id)
+
+
+async def find_customer(uow: UnitOfWork, identity: Identity, described: str) -> CustomerRecord:
+    """The customer who owns `identity` (a merged customer's identities find the survivor);
+    `described` names what was looked up, for the not-found message."""
+    owner = (await uow.customers.owners([identity])).get(identity)
+    if owner is None:
+        raise CustomerNotFound(detail=f"No customer has this {described}")
+    return await _read_customer(uow, owner)
+
+
+async def _attach_or_refuse(
+    uow: UnitOfWork, customer_id: uuid.UUID, fields: tuple[tuple[str, Identity], ...]
+) -> None:
+    """Attach the given identities; one another customer owns is an IdentityTaken naming the
+    field and the owner (the client may then merge the two). Attaching first and checking what
+    did not attach also catches an identity taken by a concurrent request."""
+    attached = set(await uow.customers.attach(customer_id, [identity for _, identity in fields]))
+    not_attached = [identity for _, identity in fields if identity not in attached]
+    conflicts = identity_conflicts(list(fields), await uow.customers.owners(not_attached), customer_id)
+    if conflicts:
+        taken = ", ".join(f"{c['field']} (customer {c['owner_id']})" for c in conflicts)
+        raise IdentityTaken(
+            f"Already another customer's: {taken}; merge the two customers if they are one",
+            errors=[TakenIdentity(**c) for c in conflicts],
+        )
+
+
+async def _announce_profile(uow: UnitOfWork, customer: Customer, now: datetime) -> None:
+    await uow.emit(customer.profile.changed_event(now), subject=customer.id)
+
+
+async def create_customer(
+    uow: UnitOfWork, new: NewCustomer, now: datetime | None = None
+) -> CustomerRecord:
+    """Create a customer with a profile and any identities known; emits customer.profile_changed.
+    The per-identity locks record_contact takes are taken first (in the same order), so a contact
+    arriving meanwhile with one of these identities waits and then finds this customer."""
+    await uow.locks.hold(_identity_keys(new.identities()))
+    customer_id = uuid.uuid4()
+    await uow.customers.create_with_profile(customer_id, new)
+    await _attach_or_refuse(uow, customer_id, new.identity_fields)
+    record = await _read_customer(uow, customer_id)
+    await _announce_profile(uow, record.customer, _now(now))
+    return record
+
+
+async def _changeable(uow: UnitOfWork, customer_id: uuid.UUID) -> Customer:
+    customer = await uow.customers.lock(customer_id)
+    if customer is None:
+        raise CustomerNotFound(customer_id)
+    if refusal := unchangeable(customer.state):
+        raise _conflict(refusal)
+    return customer
+
+
+async def change_customer(
+    uow: UnitOfWork, customer_id: uuid.UUID, changes: ProfileChanges, now: datetime | None = None
+) -> CustomerRecord:
+    """Change name and profile; emits customer.profile_changed only when the profile changed
+    (the event carries the profile, not the name)."""
+    customer = await _changeable(uow, customer_id)
+    before = customer.profile
+    after = changes.applied_to(before)
+    name = changes.name or customer.name
+    if after != before or name != customer.name:
+        await uow.customers.update_profile(customer_id, name, after)
+    record = await _read_customer(uow, customer_id)
+    if after != before:
+        await _announce_profile(uow, record.customer, _now(now))
+    return record
+
+
+async def attach_identities(
+    uow: UnitOfWork,
+    customer_id: uuid.UUID,
+    fields: tuple[tuple[str, Identity], ...],
+    email: str | None,
+) -> CustomerRecord:
+    """Attach identities to a customer (attaching one it already has is a no-op)."""
+    if not fields:
+        raise Invalid.field(
+            "body",
+            "missing",
+            "give at least one identity (email, phone, document_id, external_ids, chat_handles)",
+        )
+    await uow.locks.hold(_identity_keys([identity for _, identity in fields]))
+    await _changeable(uow, customer_id)
+    await _attach_or_refuse(uow, customer_id, fields)
+    await uow.customers.fill_in(customer_id, None, email)
+    return await _read_customer(uow, customer_id)
+
+
+async def merge_customers(
+    uow: UnitOfWork, target_id: uuid.UUID, source_id: uuid.UUID
+) -> CustomerMerge:
+    """Merge the source record of a person into the target: its identities, contacts and cases
+    move; emits customer.merged."""
+    customers = await uow.customers.lock_in_order(target_id, source_id)
+    if target_id not in customers:
+        raise CustomerNotFound(target_id)
+    if source_id not in customers:
+        raise Invalid.field("source_customer_id", "unknown_customer", f"no customer {source_id}")
+    if refusal := merge_refusal(customers[target_id].state, customers[source_id].state):
+        raise _conflict(refusal)
+    merge = await uow.customers.merge(uuid.uuid4(), source_id, target_id)
+    await uow.emit(merge.merged_event(), subject=target_id)
+    return merge
+
+
+async def get_merge(uow: UnitOfWork, merge_id: uuid.UUID) -> CustomerMerge:
+    merge = await uow.customers.get_merge(merge_id)
+    if merge is None:
+        raise MergeNotFound(merge_id)
+    return merge
+
+
+async def undo_merge(uow: UnitOfWork, merge_id: uuid.UUID) -> CustomerMerge:
+    """Undo a merge: exactly what moved moves back; emits customer.merge_undone."""
+    merge = await uow.customers.lock_merge(merge_id)
+    if merge is None:
+        raise MergeNotFound(merge_id)
+    customers = await uow.customers.lock_in_order(merge.source_id, merge.target_id)
+    target = customers[merge.target_id].state
+    later = await uow.customers.active_merge_of(merge.target_id) if target.merged_into else None
+    refusal = undo_refusal(merge.undone_at, target, customers[merge.source_id].state, later)
+    if refusal:
+        raise _conflict(refusal)
+    undone = await uow.customers.undo_merge(merge)
+    await uow.emit(undone.undone_event(), subject=merge.target_id)
+    return undone
+
+
+@dataclass(frozen=True)
+class CustomerHistory:
+    customer: Customer
+    facts: ContactFacts
+    items: list[HistoryEntry]
+
+
+async def customer_history(
+    uow: UnitOfWork, customer_id: uuid.UUID, after: Position | None, limit: int
+) -> CustomerHistory:
+    customer = await uow.customers.get(customer_id)
+    if customer is None:
+        raise CustomerNotFound(customer_id)
+    items = await uow.customers.history(customer_id, after, limit)
+    return CustomerHistory(customer, await uow.customers.contact_facts(customer_id), items)
+
+
+@dataclass(frozen=True)
+class Erased:
+    customer_id: uuid.UUID
+    erased_at: datetime
+    case_ids: list[uuid.UUID]
+    facts: ContactFacts
+
+
+async def erase_customer(uow: UnitOfWork, customer_id: uuid.UUID) -> Erased:
+    """Erase a customer's personal data (pseudonymised, not deleted); emits customer.erased.
+    Erasing again answers the same and emits nothing."""
+    customer = await uow.customers.lock(customer_id)
+    if customer is None:
+        raise CustomerNotFound(customer_id)
+    if customer.erased_at is None:
+        if refusal := erase_refusal(customer.state):
+            raise _conflict(refusal)
+        erased_at = await uow.customers.erase(customer_id)
+        erasure = Erasure(customer_id, erased_at, await uow.customers.case_ids(customer_id))
+        await uow.emit(erasure.erased_event(), subject=customer_id)
+    else:
+        erased_at = customer.erased_at
+    return Erased(
+        customer_id,
+        erased_at,
+        await uow.customers.case_ids(customer_id),
+        await uow.customers.contact_facts(customer_id),
+    )
+
+
+# --- managing the catalogue -----------------------------------------------------------------
+
+
+async def _check_entry(uow: UnitOfWork, entry: CatalogueEntry) -> None:
+    parent = None
+    if entry.kind is CatalogueKind.CAUSE and entry.parent_code is not None:
+        parent = await uow.catalogue.get(CatalogueKind.MOTIVE, entry.parent_code)
+    errors = entry_errors(entry, parent)
+    if errors:
+        raise _invalid(errors)
+
+
+async def _announce_entry(uow: UnitOfWork, entry: CatalogueEntry, now: datetime) -> None:
+    # one subject per entry, so consumers see an entry's changes in order
+    subject = f"catalogue:{entry.kind.value}:{entry.code}"
+    await uow.emit(entry.changed_event(now), subject=subject)
+
+
+def entry_location(entry: CatalogueEntry) -> str:
+    return f"/catalogue/{entry.kind.value}/{entry.code}"
+
+
+async def create_entry(
+    uow: UnitOfWork, entry: CatalogueEntry, now: datetime | None = None
+) -> CatalogueEntry:
+    """Create a catalogue entry; emits catalogue.entry_changed."""
+    await _check_entry(uow, entry)
+    if not await uow.catalogue.add(entry):
+        raise CodeExists(
+            f"A {entry.kind.value} with code {entry.code!r} exists; change it with PATCH "
+            f"{entry_location(entry)}"
+        )
+    await _announce_entry(uow, entry, _now(now))
+    return entry
+
+
+async def change_entry(
+    uow: UnitOfWork,
+    kind: CatalogueKind,
+    code: str,
+    changes: Mapping[str, Any],
+    *,
+    default_motive: str,
+    now: datetime | None = None,
+) -> CatalogueEntry:
+    """Change an entry's names, active flag or validity dates; emits catalogue.entry_changed
+    when something changed. Retiring the configured default motive is refused."""
+    now = _now(now)
+    before = await uow.catalogue.lock(kind, code)
+    if before is None:
+        raise EntryNotFound(f"No {kind.value} with code {code!r}")
+    after = changed_entry(before, changes)
+    await _check_entry(uow, after)
+    if retires_default_motive(before, after, default_motive, now.date()):
+        raise RetiresDefaultMotive(
+            f"{code} is the default motive of contacts that arrive without one; "
+            "configure another default motive before retiring it"
+        )
+    if after != before:
+        await uow.catalogue.update(after)
+        await _announce_entry(uow, after, now)
+    return after
+
+
+async def get_entry(uow: UnitOfWork, kind: CatalogueKind, code: str) -> CatalogueEntry:
+    entry = await uow.catalogue.get(kind, code)
+    if entry is None:
+        raise EntryNotFound(f"No {kind.value} with code {code!r}")
+    return entry
+
+
+async def list_entries(
+    uow: UnitOfWork,
+    kind: CatalogueKind,
+    *,
+    active: bool | None,
+    on: date | None,
+    parent: str | None,
+    after_code: str | None,
+    limit: int,
+) -> list[CatalogueEntry]:
+    return await uow.catalogue.entries(
+        kind, active=active, on=on, parent=parent, after_code=after_code, limit=limit
+    )
+
+
+# --- what other services tell intake -------------------------------------------------------
+
+
+async def case_resolved(uow: UnitOfWork, case_id: uuid.UUID, at: datetime) -> None:
+    """Intake keeps a copy of each case's status, so a repeat contact only joins an open case."""
+    await uow.cases.set_status(case_id, CaseStatus.RESOLVED, at)
+
+
+async def email_sent(
+    uow: UnitOfWork, delivery_id: uuid.UUID, case_id: uuid.UUID, sent_at: datetime
+) -> None:
+    """Remember which case an email notifications sent was about, so a reply to it finds it."""
+    await uow.sent_emails.remember(delivery_id, case_id, sent_at)

@@ -1,4 +1,4 @@
-"""Cases as intake sees them: what a valid new case is, and how case numbers read. No I/O here."""
+"""Cases as intake sees them: what a case holds, and how case numbers read. No I/O here."""
 
 from __future__ import annotations
 
@@ -6,81 +6,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from atiende_contracts import CaseOpened, CaseType, Channel, Formality, Severity, Tier
 
-from atiende_contracts import (
-    CaseOpened,
-    CaseType,
-    Channel,
-    ContactKind,
-    Formality,
-    MomentOfTruth,
-    Severity,
-    Tier,
-)
-
-from .contacts import (
-    AGENT_ID_MAX_LENGTH,
-    CATALOGUE_CODE,
-    EXPECTATION_MAX_LENGTH,
-    TEXT_MAX_LENGTH,
-    RecordContact,
-    cause_needs_motive,
-)
-from .customers import CustomerRef
+from .contacts import CaseStatus
 
 CASE_NUMBER_PREFIX = "AT"
-
-
-class OpenCase(BaseModel):
-    """The command to open a case directly (an agent's decision: it never joins another case;
-    use POST /contacts for a contact that should join the customer's open case). The contact
-    it comes from is recorded with it."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    customer: CustomerRef
-    type: CaseType
-    channel: Channel
-    description: str = Field(min_length=1, max_length=TEXT_MAX_LENGTH)
-    motive: str | None = Field(
-        default=None,
-        pattern=CATALOGUE_CODE,
-        description="Defaults to the configured default motive",
-    )
-    cause: str | None = Field(default=None, pattern=CATALOGUE_CODE)
-    touchpoint: str | None = Field(default=None, pattern=CATALOGUE_CODE)
-    product: str | None = Field(default=None, pattern=CATALOGUE_CODE)
-    moment_of_truth: MomentOfTruth | None = None
-    severity: Severity | None = None
-    upset: bool = False
-    expectation: str | None = Field(default=None, max_length=EXPECTATION_MAX_LENGTH)
-    agent_id: str | None = Field(default=None, max_length=AGENT_ID_MAX_LENGTH)
-
-    # the same rule as RecordContact's, checked here so that as_contact() cannot fail
-    @field_validator("cause")
-    @classmethod
-    def _cause_needs_motive(cls, cause: str | None, info: ValidationInfo) -> str | None:
-        return cause_needs_motive(cause, info)
-
-    def as_contact(self) -> RecordContact:
-        """The contact this case is opened for (every field was validated as RecordContact
-        would validate it)."""
-        return RecordContact(
-            customer=self.customer,
-            kind=ContactKind(self.type.value),
-            channel=self.channel,
-            text=self.description,
-            motive=self.motive,
-            cause=self.cause,
-            touchpoint=self.touchpoint,
-            product=self.product,
-            moment_of_truth=self.moment_of_truth,
-            severity=self.severity,
-            upset=self.upset,
-            expectation=self.expectation,
-            agent_id=self.agent_id,
-        )
 
 
 def case_number(year: int, sequence: int) -> str:
@@ -107,6 +37,9 @@ class Case:
     upset: bool = False
     expectation: str | None = None
     contact_id: uuid.UUID | None = None
+    """The contact it was opened for (only when opening: the event carries it)."""
+    status: CaseStatus = CaseStatus.OPEN
+    status_changed_at: datetime | None = None
 
     def opened_event(
         self,

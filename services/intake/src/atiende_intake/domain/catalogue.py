@@ -3,18 +3,16 @@ so statistics stay consistent; entries are deactivated, never deleted, so histor
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
-from pydantic.json_schema import SkipJsonSchema
-from pydantic_core import PydanticCustomError
-
 from atiende_contracts import CatalogueEntryChanged, CatalogueKind
 
-CODE_PATTERN = r"^[A-Z0-9][A-Z0-9_-]{0,39}$"
-"""A catalogue code: upper case, digits, `_` and `-` (the database checks the same)."""
+from ..settings import CATALOGUE_CODE
+
+__all__ = ["CATALOGUE_CODE"]  # the one catalogue-code pattern (defined with the settings)
 
 
 @dataclass(frozen=True)
@@ -105,63 +103,20 @@ def _error(field: str, rule: str, message: str) -> dict[str, str]:
     return {"field": field, "rule": rule, "message": message}
 
 
-# --- managing the catalogue over the API ---------------------------------------------------
+# --- managing the catalogue ---------------------------------------------------
 
 
-class NewEntry(BaseModel):
-    """A catalogue entry as an admin creates it; its kind comes from the path."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    code: str = Field(pattern=CODE_PATTERN, description="Stable code other data carries")
-    name_es: str = Field(min_length=1, max_length=200)
-    name_en: str = Field(min_length=1, max_length=200)
-    parent_code: str | None = Field(
-        default=None,
-        pattern=CODE_PATTERN,
-        description="A cause's motive: required for a cause, refused for other kinds",
-    )
-    active: bool = True
-    valid_from: date | None = Field(default=None, description="First day it may be used")
-    valid_to: date | None = Field(default=None, description="Last day it may be used")
-
-    def entry(self, kind: CatalogueKind) -> CatalogueEntry:
-        return CatalogueEntry(kind=kind, **self.model_dump())
+ENTRY_CHANGEABLE = frozenset({"name_es", "name_en", "active", "valid_from", "valid_to"})
+"""What a change may touch: code, kind and parent are what other data refers to, so they never
+change (deactivate the entry and create another instead)."""
 
 
-class EntryChanges(BaseModel):
-    """A PATCH of an entry: only the fields sent change. Code, kind and parent are what other
-    data refers to, so they never change: deactivate the entry and create another instead."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    name_es: str | None = Field(default=None, min_length=1, max_length=200)
-    name_en: str | None = Field(default=None, min_length=1, max_length=200)
-    active: bool | None = None
-    valid_from: date | None = Field(default=None, description="null: no start")
-    valid_to: date | None = Field(default=None, description="null: no end")
-    code: SkipJsonSchema[Any] = None
-    kind: SkipJsonSchema[Any] = None
-    parent_code: SkipJsonSchema[Any] = None
-
-    @field_validator("name_es", "name_en", "active")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise PydanticCustomError("not_null", "may be left out, but not null")
-        return value
-
-    @field_validator("code", "kind", "parent_code")
-    @classmethod
-    def _immutable(cls, value: Any, info: ValidationInfo) -> Any:
-        raise PydanticCustomError(
-            "immutable",
-            "{field} never changes: deactivate this entry and create a new one",
-            {"field": info.field_name},
-        )
-
-    def applied_to(self, entry: CatalogueEntry) -> CatalogueEntry:
-        return replace(entry, **self.model_dump(exclude_unset=True))
+def changed_entry(entry: CatalogueEntry, changes: Mapping[str, Any]) -> CatalogueEntry:
+    """The entry after `changes` (only fields in ENTRY_CHANGEABLE; None clears a date)."""
+    unknown = set(changes) - ENTRY_CHANGEABLE
+    if unknown:
+        raise ValueError(f"not changeable: {sorted(unknown)}")
+    return replace(entry, **changes)
 
 
 def entry_errors(entry: CatalogueEntry, parent: CatalogueEntry | None) -> list[dict[str, str]]:

@@ -3,14 +3,11 @@ never has to tell the same complaint twice. Pure: the decision, not the lookups.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from atiende_contracts import (
     CaseContactLinked,
@@ -28,7 +25,6 @@ from .customers import CustomerRef
 
 CASE_NUMBER_PATTERN = r"AT-\d{4}-\d{6}"
 CASE_NUMBER_RE = re.compile(CASE_NUMBER_PATTERN)
-CATALOGUE_CODE = r"^[A-Z0-9][A-Z0-9_-]{0,39}$"
 TEXT_MAX_LENGTH = 10_000
 EXPECTATION_MAX_LENGTH = 2000
 AGENT_ID_MAX_LENGTH = 100
@@ -37,77 +33,37 @@ OPENS_CASE = frozenset({ContactKind.COMPLAINT, ContactKind.CLAIM, ContactKind.IN
 """Complaints, claims and requests need someone to act; suggestions and compliments are counted."""
 
 
-def cause_needs_motive(cause: str | None, info: ValidationInfo) -> str | None:
-    """Field validator for a `cause` declared after its `motive`: a cause only refines a motive.
-    (A motive that failed its own validation is reported already, so it is not checked here.)"""
-    if cause is not None and "motive" in info.data and info.data["motive"] is None:
-        raise ValueError("a cause is given only together with its motive")
-    return cause
-
-
-class Attachment(BaseModel):
+@dataclass(frozen=True)
+class Attachment:
     """An attachment's facts (its content is not stored)."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(max_length=255)
-    size: int = Field(ge=0)
-    content_type: str = Field(default="application/octet-stream", max_length=255)
+    name: str
+    size: int
+    content_type: str = "application/octet-stream"
 
 
-class RecordContact(BaseModel):
-    """The command to record a contact, from any channel."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+@dataclass(frozen=True)
+class RecordContact:
+    """The command to record a contact, from any channel (already validated by its door)."""
 
     customer: CustomerRef
     kind: ContactKind
     channel: Channel
+    text: str
     direction: Direction = Direction.INBOUND
-    text: str = Field(
-        min_length=1, max_length=TEXT_MAX_LENGTH, description="What the customer said"
-    )
-    expectation: str | None = Field(
-        default=None,
-        max_length=EXPECTATION_MAX_LENGTH,
-        description='"What would solve this for you?"',
-    )
+    expectation: str | None = None
     moment_of_truth: MomentOfTruth | None = None
     severity: Severity | None = None
-    upset: bool = Field(default=False, description="The customer is upset: answer fast, escalate")
-    motive: str | None = Field(default=None, pattern=CATALOGUE_CODE)
-    cause: str | None = Field(default=None, pattern=CATALOGUE_CODE)
-    touchpoint: str | None = Field(default=None, pattern=CATALOGUE_CODE)
-    product: str | None = Field(default=None, pattern=CATALOGUE_CODE)
-    agent_id: str | None = Field(
-        default=None, max_length=AGENT_ID_MAX_LENGTH, description="Who recorded it"
-    )
-    case_number: str | None = Field(
-        default=None,
-        pattern=f"^{CASE_NUMBER_PATTERN}$",
-        description="The case this contact is about; it then always joins that case",
-    )
-    received_at: datetime | None = Field(default=None, description="Defaults to now")
-    external_ref: str | None = Field(
-        default=None, max_length=500, description="The channel's own id (an email's Message-ID)"
-    )
-    attachments: list[Attachment] = Field(default_factory=list, max_length=50)
-
-    @field_validator("received_at")
-    @classmethod
-    def _not_in_future(cls, value: datetime | None) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("give a time zone (e.g. 2026-11-24T10:00:00Z)")
-        if value > datetime.now(UTC) + timedelta(minutes=5):
-            raise ValueError("a contact cannot be received in the future")
-        return value
-
-    @field_validator("cause")
-    @classmethod
-    def _cause_needs_motive(cls, cause: str | None, info: ValidationInfo) -> str | None:
-        return cause_needs_motive(cause, info)
+    upset: bool = False
+    motive: str | None = None
+    cause: str | None = None
+    touchpoint: str | None = None
+    product: str | None = None
+    agent_id: str | None = None
+    case_number: str | None = None
+    received_at: datetime | None = None
+    external_ref: str | None = None
+    attachments: tuple[Attachment, ...] = ()
 
     @property
     def classification(self) -> Classification:
@@ -179,38 +135,85 @@ def decide_case(
     return CaseDecision(Outcome.OPENED)
 
 
-def serialisation_key(*parts: str) -> int:
-    """A PostgreSQL advisory-lock key (signed 64-bit) for a natural key such as an identity.
-    Two different natural keys sharing a lock key only wait for each other needlessly."""
-    digest = hashlib.sha256("\x1f".join(("atiende.intake", *parts)).encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
-
-
 @dataclass(frozen=True)
 class Contact:
+    """A recorded contact. `case_number` is read with it (the number of its case, if any)."""
+
     id: uuid.UUID
     customer_id: uuid.UUID
     case_id: uuid.UUID | None
-    command: RecordContact
+    kind: ContactKind
+    channel: Channel
+    text: str
     motive: str | None
     received_at: datetime
     outcome: Outcome
     link_reason: LinkReason | None = None
+    direction: Direction = Direction.INBOUND
+    expectation: str | None = None
+    moment_of_truth: MomentOfTruth | None = None
+    severity: Severity | None = None
+    upset: bool = False
+    cause: str | None = None
+    touchpoint: str | None = None
+    product: str | None = None
+    agent_id: str | None = None
+    external_ref: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+    case_number: str | None = None
+    created_at: datetime | None = None
+
+    @classmethod
+    def recorded(
+        cls,
+        *,
+        id: uuid.UUID,
+        customer_id: uuid.UUID,
+        case: CaseRef | None,
+        command: RecordContact,
+        motive: str | None,
+        received_at: datetime,
+        decision: CaseDecision,
+    ) -> Contact:
+        c = command
+        return cls(
+            id=id,
+            customer_id=customer_id,
+            case_id=case.id if case else None,
+            case_number=case.number if case else None,
+            kind=c.kind,
+            channel=c.channel,
+            direction=c.direction,
+            text=c.text,
+            motive=motive,
+            received_at=received_at,
+            outcome=decision.outcome,
+            link_reason=decision.reason,
+            expectation=c.expectation,
+            moment_of_truth=c.moment_of_truth,
+            severity=c.severity,
+            upset=c.upset,
+            cause=c.cause,
+            touchpoint=c.touchpoint,
+            product=c.product,
+            agent_id=c.agent_id,
+            external_ref=c.external_ref,
+            attachments=c.attachments,
+        )
 
     def received_event(self, returning_customer: bool) -> ContactReceived:
-        c = self.command
         return ContactReceived(
             contact_id=self.id,
             customer_id=self.customer_id,
             case_id=self.case_id,
-            kind=c.kind,
-            channel=c.channel,
-            direction=c.direction,
-            touchpoint=c.touchpoint,
-            moment_of_truth=c.moment_of_truth,
+            kind=self.kind,
+            channel=self.channel,
+            direction=self.direction,
+            touchpoint=self.touchpoint,
+            moment_of_truth=self.moment_of_truth,
             motive=self.motive,
-            severity=c.severity,
-            upset=c.upset,
+            severity=self.severity,
+            upset=self.upset,
             returning_customer=returning_customer,
             received_at=self.received_at,
         )
@@ -221,7 +224,7 @@ class Contact:
             case_number=case.number,
             contact_id=self.id,
             customer_id=self.customer_id,
-            channel=self.command.channel,
+            channel=self.channel,
             reason=reason,
             linked_at=at,
         )

@@ -8,29 +8,26 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal, Self
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
-from pydantic_core import PydanticCustomError
 
-from atiende_contracts import CustomerProfileChanged, Formality, Tier
+from atiende_contracts import (
+    CustomerErased,
+    CustomerMerged,
+    CustomerMergeUndone,
+    CustomerProfileChanged,
+    Formality,
+    Tier,
+)
 
 DEFAULT_PHONE_REGION = "ES"
 """Phone numbers written without a country code are read as numbers of this region."""
 
-SUPPORTED_LANGUAGES = ("es", "en")
 
 
 class IdentityKind(StrEnum):
@@ -79,94 +76,59 @@ def normalise_document(raw: str) -> str:
     return value
 
 
-class ExternalId(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+@dataclass(frozen=True)
+class CustomerRef:
+    """Who a contact is from: an existing customer's id, or identities (and a name) to resolve.
+    `identities` keep the order they were given in, each with the field it came from, so an
+    error can name the field."""
 
-    system: str = Field(min_length=1, max_length=50, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
-    id: str = Field(min_length=1, max_length=200)
-
-
-class ChatHandle(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    platform: str = Field(min_length=1, max_length=50, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
-    handle: str = Field(min_length=1, max_length=200)
-
-
-class CustomerIdentitiesIn(BaseModel):
-    """Ways to recognise a customer, as a client sends them; validated and normalised."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    email: str | None = Field(default=None, max_length=320)
-    # before `phone`: the phone's validator reads it
-    phone_region: str = Field(
-        default=DEFAULT_PHONE_REGION,
-        pattern=r"^[A-Z]{2}$",
-        description="Country (ISO 3166-1 alpha-2) of a phone number written without +code",
-    )
-    phone: str | None = Field(default=None, max_length=40, description="E.164, or national")
-    document_id: str | None = Field(default=None, max_length=40)
-    document_type: str = Field(default="national_id", max_length=30, pattern=r"^[a-z0-9_]+$")
-    external_ids: list[ExternalId] = Field(default_factory=list, max_length=10)
-    chat_handles: list[ChatHandle] = Field(default_factory=list, max_length=10)
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        return normalise_email(value) if value else None
-
-    @field_validator("document_id")
-    @classmethod
-    def _document(cls, value: str | None) -> str | None:
-        return normalise_document(value) if value else None
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if not value or "phone_region" not in info.data:  # a bad region is reported already
-            return value
-        return normalise_phone(value, info.data["phone_region"])
+    identity_fields: tuple[tuple[str, Identity], ...] = ()
+    id: uuid.UUID | None = None
+    name: str | None = None
 
     def identities(self) -> list[Identity]:
-        return [identity for _, identity in self.identity_fields()]
+        return [identity for _, identity in self.identity_fields]
 
-    def identity_fields(self) -> list[tuple[str, Identity]]:
-        """Each identity with the request field it came from, so an error can name the field."""
-        found: list[tuple[str, Identity]] = []
-        if self.document_id:
-            document = Identity(IdentityKind.DOCUMENT, self.document_id, self.document_type)
-            found.append(("document_id", document))
-        if self.email:
-            found.append(("email", Identity(IdentityKind.EMAIL, self.email)))
-        if self.phone:
-            found.append(("phone", Identity(IdentityKind.PHONE, self.phone)))
-        found += [
-            (f"external_ids.{n}", Identity(IdentityKind.EXTERNAL, e.id, e.system))
-            for n, e in enumerate(self.external_ids)
-        ]
-        found += [
-            (f"chat_handles.{n}", Identity(IdentityKind.CHAT, c.handle, c.platform))
-            for n, c in enumerate(self.chat_handles)
-        ]
-        return found
+    @property
+    def email(self) -> str | None:
+        """The email identity given, if any (a new customer's primary email)."""
+        return self._first(IdentityKind.EMAIL)
+
+    @property
+    def phone(self) -> str | None:
+        return self._first(IdentityKind.PHONE)
+
+    def _first(self, kind: IdentityKind) -> str | None:
+        return next((i.value for i in self.identities() if i.kind is kind), None)
 
 
-class CustomerRef(CustomerIdentitiesIn):
-    """Who a contact is from: an existing customer's id, or identities (and a name) to resolve."""
-
-    id: uuid.UUID | None = None
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-
-    @model_validator(mode="after")
-    def _recognisable(self) -> Self:
-        if self.id is None and not self.identities():
-            raise ValueError(
-                "give the customer's id, or at least one identity "
-                "(email, phone, document_id, external_ids, chat_handles)"
-            )
-        return self
-
+def identity_fields(
+    *,
+    email: str | None = None,
+    phone: str | None = None,
+    document_id: str | None = None,
+    document_type: str = "national_id",
+    external_ids: Sequence[tuple[str, str]] = (),
+    chat_handles: Sequence[tuple[str, str]] = (),
+) -> tuple[tuple[str, Identity], ...]:
+    """Each (already normalised) identity with the request field it came from; `external_ids`
+    are (system, id) pairs and `chat_handles` (platform, handle) pairs."""
+    found: list[tuple[str, Identity]] = []
+    if document_id:
+        found.append(("document_id", Identity(IdentityKind.DOCUMENT, document_id, document_type)))
+    if email:
+        found.append(("email", Identity(IdentityKind.EMAIL, email)))
+    if phone:
+        found.append(("phone", Identity(IdentityKind.PHONE, phone)))
+    found += [
+        (f"external_ids.{n}", Identity(IdentityKind.EXTERNAL, value, system))
+        for n, (system, value) in enumerate(external_ids)
+    ]
+    found += [
+        (f"chat_handles.{n}", Identity(IdentityKind.CHAT, value, platform))
+        for n, (platform, value) in enumerate(chat_handles)
+    ]
+    return tuple(found)
 
 IDENTITY_PRIORITY = {
     IdentityKind.DOCUMENT: 0,
@@ -216,121 +178,153 @@ def pseudonym(customer_id: uuid.UUID, field: str) -> str:
     return f"erased-{digest}"
 
 
-# --- managing customers over the API -------------------------------------------------------
-
-Language = Literal["es", "en"]
-"""The languages intake's templates and pages exist in (SUPPORTED_LANGUAGES)."""
+# --- managing customers -------------------------------------------------------------------
 
 
-def refuse_null(value: Any) -> Any:
-    """Fields a PATCH may leave out but never set to null (null would mean "unknown", and these
-    always have a value)."""
-    if value is None:
-        raise PydanticCustomError("not_null", "may be left out, but not null")
-    return value
-
-
-class NewCustomer(CustomerIdentitiesIn):
+@dataclass(frozen=True)
+class NewCustomer:
     """A customer created by an agent or another system, with any identities known so far."""
 
-    name: str = Field(min_length=1, max_length=200)
+    name: str
+    identity_fields: tuple[tuple[str, Identity], ...] = ()
+    email: str | None = None
     tier: Tier = Tier.STANDARD
-    language: Language = "es"
+    language: str = "es"
     formality: Formality = Formality.FORMAL
     consent_surveys: bool = True
     consent_marketing: bool = False
 
+    def identities(self) -> list[Identity]:
+        return [identity for _, identity in self.identity_fields]
 
-class CustomerChanges(BaseModel):
-    """A PATCH of a customer: only the fields sent change."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+@dataclass(frozen=True)
+class ProfileChanges:
+    """A change of a customer: None leaves a field as it is (none of these is ever unknown)."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: str | None = None
     tier: Tier | None = None
-    language: Language | None = None
+    language: str | None = None
     formality: Formality | None = None
     consent_surveys: bool | None = None
     consent_marketing: bool | None = None
 
-    @field_validator(
-        "name", "tier", "language", "formality", "consent_surveys", "consent_marketing"
-    )
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        return refuse_null(value)
-
     def applied_to(self, profile: Profile) -> Profile:
         """The profile after these changes (the name is not part of the profile)."""
-        return replace(profile, **self.model_dump(exclude_unset=True, exclude={"name"}))
+        changed = {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name != "name" and getattr(self, f.name) is not None
+        }
+        return replace(profile, **changed)
 
 
-IDENTITY_QUERY_FIELDS = ("email", "phone", "document_id", "external", "chat")
+@dataclass(frozen=True)
+class Customer:
+    """A customer record as stored."""
 
+    id: uuid.UUID
+    name: str
+    primary_email: str | None
+    tier: Tier
+    language: str
+    formality: Formality
+    consent_surveys: bool
+    consent_marketing: bool
+    merged_into: uuid.UUID | None
+    erased_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
 
-class IdentityQuery(BaseModel):
-    """GET /customers?…: find a customer by exactly one identity, normalised the way identities
-    are stored, so `ANA@Example.com` finds `ana@example.com` and `600 123 456` finds +34600123456."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    email: str | None = Field(default=None, max_length=320)
-    phone_region: str = Field(
-        default=DEFAULT_PHONE_REGION,
-        pattern=r"^[A-Z]{2}$",
-        description="Country of a phone number written without +code",
-    )
-    phone: str | None = Field(default=None, max_length=40)
-    document_type: str = Field(default="national_id", max_length=30, pattern=r"^[a-z0-9_]+$")
-    document_id: str | None = Field(default=None, max_length=40)
-    external: str | None = Field(
-        default=None,
-        max_length=251,
-        pattern=r"^[a-z0-9][a-z0-9_.-]{0,49}:.*\S",
-        description="system:id, e.g. crm:C-1001",
-    )
-    chat: str | None = Field(
-        default=None,
-        max_length=251,
-        pattern=r"^[a-z0-9][a-z0-9_.-]{0,49}:.*\S",
-        description="platform:handle, e.g. whatsapp:+34600123456",
-    )
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        return normalise_email(value) if value else None
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if not value or "phone_region" not in info.data:  # a bad region is reported already
-            return value
-        return normalise_phone(value, info.data["phone_region"])
-
-    @field_validator("document_id")
-    @classmethod
-    def _document(cls, value: str | None) -> str | None:
-        return normalise_document(value) if value else None
-
-    def given(self) -> list[str]:
-        return [name for name in IDENTITY_QUERY_FIELDS if getattr(self, name)]
-
-    def identity(self) -> Identity:
-        """The one identity asked for (call after checking exactly one was given)."""
-        if self.email:
-            return Identity(IdentityKind.EMAIL, self.email)
-        if self.phone:
-            return Identity(IdentityKind.PHONE, self.phone)
-        if self.document_id:
-            return Identity(IdentityKind.DOCUMENT, self.document_id, self.document_type)
-        kind, scoped = (
-            (IdentityKind.EXTERNAL, self.external)
-            if self.external
-            else (IdentityKind.CHAT, self.chat or "")
+    @property
+    def profile(self) -> Profile:
+        return Profile(
+            customer_id=self.id,
+            tier=self.tier,
+            language=self.language,
+            formality=self.formality,
+            consent_surveys=self.consent_surveys,
+            consent_marketing=self.consent_marketing,
         )
-        scope, _, value = scoped.partition(":")
-        return Identity(kind, value.strip(), scope)
+
+    @property
+    def state(self) -> CustomerState:
+        return CustomerState(self.id, self.merged_into, self.erased_at is not None)
+
+
+@dataclass(frozen=True)
+class CustomerMerge:
+    """One merge, and exactly which rows it moved (so an undo moves back only those)."""
+
+    id: uuid.UUID
+    source_id: uuid.UUID
+    target_id: uuid.UUID
+    identity_ids: list[uuid.UUID]
+    contact_ids: list[uuid.UUID]
+    case_ids: list[uuid.UUID]
+    repointed_ids: list[uuid.UUID]
+    merged_at: datetime
+    undone_at: datetime | None = None
+
+    def merged_event(self) -> CustomerMerged:
+        return CustomerMerged(
+            merge_id=self.id,
+            source_customer_id=self.source_id,
+            target_customer_id=self.target_id,
+            case_ids=self.case_ids,
+            merged_at=self.merged_at,
+        )
+
+    def undone_event(self) -> CustomerMergeUndone:
+        assert self.undone_at is not None
+        return CustomerMergeUndone(
+            merge_id=self.id,
+            source_customer_id=self.source_id,
+            target_customer_id=self.target_id,
+            case_ids=self.case_ids,
+            undone_at=self.undone_at,
+        )
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One item of a customer's history: a contact or a case (`type`), newest first."""
+
+    type: str  # "contact" or "case"
+    at: datetime
+    id: uuid.UUID
+    kind: str  # the contact's kind, or the case's type
+    channel: str
+    direction: str | None
+    motive: str | None
+    touchpoint: str | None
+    case_id: uuid.UUID | None
+    case_number: str | None
+    status: str | None
+    text: str
+    severity: str | None
+    upset: bool
+
+
+@dataclass(frozen=True)
+class ContactFacts:
+    """Repeat-customer facts: when the customer first contacted us, and how often since."""
+
+    first_contact_at: datetime | None
+    contact_count: int
+    case_count: int
+
+
+@dataclass(frozen=True)
+class Erasure:
+    customer_id: uuid.UUID
+    erased_at: datetime
+    case_ids: list[uuid.UUID] = field(default_factory=list)
+
+    def erased_event(self) -> CustomerErased:
+        return CustomerErased(
+            customer_id=self.customer_id, case_ids=self.case_ids, erased_at=self.erased_at
+        )
 
 
 def identity_conflicts(
@@ -363,7 +357,7 @@ class CustomerState:
 
 @dataclass(frozen=True)
 class Refusal:
-    """Why an operation cannot happen now (answered as a 409 problem)."""
+    """Why an operation cannot happen now (raised as a CustomerConflict)."""
 
     title: str
     detail: str
@@ -418,6 +412,17 @@ def undo_refusal(
             "Target merged since",
             f"Customer {target.id} was merged into {target.merged_into} since"
             + (f"; undo merge {later_merge_id} first" if later_merge_id else ""),
+        )
+    return None
+
+
+def erase_refusal(customer: CustomerState) -> Refusal | None:
+    """A merged-away record is erased through its survivor (which erases it too)."""
+    if customer.merged_into is not None and not customer.erased:
+        return Refusal(
+            "Customer merged",
+            f"Customer {customer.id} was merged into {customer.merged_into}; "
+            "erase that one (it erases this record too)",
         )
     return None
 

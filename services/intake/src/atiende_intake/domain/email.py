@@ -27,9 +27,8 @@ from typing import Any
 from bs4 import BeautifulSoup
 from bs4.element import NavigableString, Tag
 from mailparser_reply import EmailReplyParser
-from pydantic import ValidationError
-
 from atiende_contracts import Channel, ContactKind, Direction
+from atiende_runtime.languages import LANGUAGE_CODES
 
 from .contacts import (
     CASE_NUMBER_PATTERN,
@@ -38,7 +37,7 @@ from .contacts import (
     RecordContact,
     case_number_in,
 )
-from .customers import CustomerRef, normalise_email
+from .customers import CustomerRef, identity_fields, normalise_email
 
 EMAIL_TOUCHPOINT = "EMAIL"
 MAX_ATTACHMENTS = 50
@@ -47,7 +46,8 @@ MAX_ATTACHMENTS = 50
 NAME_MAX_LENGTH = 200
 EXTERNAL_REF_MAX_LENGTH = 500
 ATTACHMENT_NAME_MAX_LENGTH = 255
-REPLY_LANGUAGES = ("es", "en")
+REPLY_LANGUAGES = LANGUAGE_CODES
+"""Languages whose quoting conventions are trimmed from replies: those Atiende writes in."""
 
 NOTIFICATIONS_MESSAGE_ID = re.compile(
     r"<([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})@atiende>", re.IGNORECASE
@@ -94,20 +94,17 @@ class InboundEmail:
     def contact(self, *, kind: ContactKind, case_number: str | None) -> RecordContact:
         """The contact this email is, joining `case_number` if given. Motive is left to
         record_contact (the default motive for a new case, until triage reclassifies it)."""
-        try:
-            return RecordContact(
-                customer=CustomerRef(email=self.sender, name=self.sender_name),
-                kind=kind,
-                channel=Channel.EMAIL,
-                direction=Direction.INBOUND,
-                text=self.text,
-                touchpoint=EMAIL_TOUCHPOINT,
-                case_number=case_number,
-                external_ref=self.message_id,
-                attachments=list(self.attachments),
-            )
-        except ValidationError as exc:  # parse_email keeps within the limits; this is a guard
-            raise UnusableEmail(f"the email cannot be recorded as a contact: {exc}") from exc
+        return RecordContact(
+            customer=CustomerRef(identity_fields(email=self.sender), name=self.sender_name),
+            kind=kind,
+            channel=Channel.EMAIL,
+            direction=Direction.INBOUND,
+            text=self.text,
+            touchpoint=EMAIL_TOUCHPOINT,
+            case_number=case_number,
+            external_ref=self.message_id,
+            attachments=self.attachments,
+        )
 
 
 def parse_email(raw: bytes) -> InboundEmail:

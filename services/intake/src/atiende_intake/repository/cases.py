@@ -1,4 +1,4 @@
-"""Cases' SQL."""
+"""Cases' SQL, and the case lookups the "one case per problem" rule needs."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from datetime import datetime
 
 import asyncpg
 
-from atiende_contracts import CaseType, Channel
+from atiende_contracts import CaseType, Channel, Severity
 from atiende_runtime.db import Connection
 
 from ..domain.cases import Case
-from ..domain.contacts import CaseStatus
-from .contacts import Conditions, Position
+from ..domain.contacts import CaseRef, CaseStatus
+from .sql import Conditions, Position
 
 
 @dataclass(frozen=True)
@@ -31,9 +31,44 @@ class CaseFilter:
 
 CASE_COLUMNS = "c.*, cu.name AS customer_name, c.reply_email AS customer_email"
 CASE_FROM = "cases c JOIN customers cu ON cu.id = c.customer_id"
+REF_COLUMNS = "id, number, customer_id, motive, status, opened_at"
 
 
-class CasesRepository:
+def case_of(row: asyncpg.Record) -> Case:
+    return Case(
+        id=row["id"],
+        number=row["number"],
+        customer_id=row["customer_id"],
+        customer_name=row["customer_name"],
+        customer_email=row["customer_email"],
+        type=CaseType(row["type"]),
+        channel=Channel(row["channel"]),
+        description=row["description"],
+        opened_at=row["opened_at"],
+        motive=row["motive"],
+        cause=row["cause"],
+        touchpoint=row["touchpoint"],
+        product=row["product"],
+        severity=Severity(row["severity"]) if row["severity"] else None,
+        upset=row["upset"],
+        expectation=row["expectation"],
+        status=CaseStatus(row["status"]),
+        status_changed_at=row["status_changed_at"],
+    )
+
+
+def case_ref_of(row: asyncpg.Record) -> CaseRef:
+    return CaseRef(
+        id=row["id"],
+        number=row["number"],
+        customer_id=row["customer_id"],
+        motive=row["motive"],
+        status=CaseStatus(row["status"]),
+        opened_at=row["opened_at"],
+    )
+
+
+class PostgresCasesRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
@@ -70,19 +105,18 @@ class CasesRepository:
             case.customer_email,
         )
 
-    async def get(self, case_id: uuid.UUID) -> asyncpg.Record | None:
-        return await self.conn.fetchrow(
+    async def get(self, case_id: uuid.UUID) -> Case | None:
+        row = await self.conn.fetchrow(
             f"SELECT {CASE_COLUMNS} FROM {CASE_FROM} WHERE c.id = $1", case_id
         )
+        return case_of(row) if row else None
 
     async def exists(self, case_id: uuid.UUID) -> bool:
         return bool(
             await self.conn.fetchval("SELECT EXISTS (SELECT 1 FROM cases WHERE id = $1)", case_id)
         )
 
-    async def search(
-        self, where: CaseFilter, after: Position | None, limit: int
-    ) -> list[asyncpg.Record]:
+    async def search(self, where: CaseFilter, after: Position | None, limit: int) -> list[Case]:
         """Cases matching `where`, newest first, starting after `after`."""
         sql = Conditions()
         sql.add("c.customer_id = {}", where.customer_id)
@@ -94,20 +128,43 @@ class CasesRepository:
         sql.add("c.opened_at < {}", where.opened_to)
         if after is not None:
             sql.add("(c.opened_at, c.id) < ({}, {})", *after)
-        return list(
-            await self.conn.fetch(
-                f"""SELECT {CASE_COLUMNS} FROM {CASE_FROM} WHERE {sql.where}
-                    ORDER BY c.opened_at DESC, c.id DESC LIMIT {sql.param(limit)}""",
-                *sql.args,
-            )
+        rows = await self.conn.fetch(
+            f"""SELECT {CASE_COLUMNS} FROM {CASE_FROM} WHERE {sql.where}
+                ORDER BY c.opened_at DESC, c.id DESC LIMIT {sql.param(limit)}""",
+            *sql.args,
         )
+        return [case_of(r) for r in rows]
 
-    async def set_status(self, case_id: uuid.UUID, status: str, at: datetime) -> None:
+    async def set_status(self, case_id: uuid.UUID, status: CaseStatus, at: datetime) -> None:
         """Intake's copy of the lifecycle routing owns; an older event never overrides a newer one."""
         await self.conn.execute(
             """UPDATE cases SET status = $2, status_changed_at = $3
                WHERE id = $1 AND (status_changed_at IS NULL OR status_changed_at <= $3)""",
             case_id,
-            status,
+            status.value,
             at,
         )
+
+    async def ref_by_number(self, number: str) -> CaseRef | None:
+        row = await self.conn.fetchrow(
+            f"SELECT {REF_COLUMNS} FROM cases WHERE number = $1", number
+        )
+        return case_ref_of(row) if row else None
+
+    async def ref(self, case_id: uuid.UUID) -> CaseRef | None:
+        row = await self.conn.fetchrow(f"SELECT {REF_COLUMNS} FROM cases WHERE id = $1", case_id)
+        return case_ref_of(row) if row else None
+
+    async def open_with_motive(
+        self, customer_id: uuid.UUID, motive: str, since: datetime
+    ) -> list[CaseRef]:
+        """The customer's open cases with this motive opened since `since`, newest first."""
+        rows = await self.conn.fetch(
+            f"""SELECT {REF_COLUMNS} FROM cases
+               WHERE customer_id = $1 AND motive = $2 AND status = 'open' AND opened_at >= $3
+               ORDER BY opened_at DESC, id DESC LIMIT 5""",
+            customer_id,
+            motive,
+            since,
+        )
+        return [case_ref_of(r) for r in rows]

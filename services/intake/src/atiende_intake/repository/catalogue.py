@@ -26,7 +26,7 @@ def entry_of(row: asyncpg.Record) -> CatalogueEntry:
     )
 
 
-class CatalogueRepository:
+class PostgresCatalogueRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
@@ -56,7 +56,7 @@ class CatalogueRepository:
         ]
         return await self.lookup((kind, code) for kind, code in pairs if code is not None)
 
-    # --- managing the catalogue over the API --------------------------------------------
+    # --- managing the catalogue --------------------------------------------
 
     async def get(self, kind: CatalogueKind, code: str) -> CatalogueEntry | None:
         row = await self.conn.fetchrow(

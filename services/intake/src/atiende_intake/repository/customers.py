@@ -13,6 +13,10 @@ from atiende_runtime.db import Connection
 
 from ..domain.customers import (
     ERASED_TEXT,
+    ContactFacts,
+    Customer,
+    CustomerMerge,
+    HistoryEntry,
     Identity,
     IdentityKind,
     NewCustomer,
@@ -22,7 +26,38 @@ from ..domain.customers import (
 )
 
 
-class CustomersRepository:
+def customer_of(row: asyncpg.Record) -> Customer:
+    return Customer(
+        id=row["id"],
+        name=row["name"],
+        primary_email=row["primary_email"],
+        tier=Tier(row["tier"]),
+        language=row["language"],
+        formality=Formality(row["formality"]),
+        consent_surveys=row["consent_surveys"],
+        consent_marketing=row["consent_marketing"],
+        merged_into=row["merged_into"],
+        erased_at=row["erased_at"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def merge_of(row: asyncpg.Record) -> CustomerMerge:
+    return CustomerMerge(
+        id=row["id"],
+        source_id=row["source_id"],
+        target_id=row["target_id"],
+        identity_ids=list(row["identity_ids"]),
+        contact_ids=list(row["contact_ids"]),
+        case_ids=list(row["case_ids"]),
+        repointed_ids=list(row["repointed_ids"]),
+        merged_at=row["merged_at"],
+        undone_at=row["undone_at"],
+    )
+
+
+class PostgresCustomersRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
@@ -44,12 +79,13 @@ class CustomersRepository:
             for r in rows
         }
 
-    async def lock(self, customer_id: uuid.UUID) -> asyncpg.Record | None:
-        """The customer row, locked: contacts of one customer are recorded one at a time, so two
-        simultaneous complaints about one problem cannot open two cases."""
-        return await self.conn.fetchrow(
+    async def lock(self, customer_id: uuid.UUID) -> Customer | None:
+        """The customer, its row locked: contacts of one customer are recorded one at a time, so
+        two simultaneous complaints about one problem cannot open two cases."""
+        row = await self.conn.fetchrow(
             "SELECT * FROM customers WHERE id = $1 FOR UPDATE", customer_id
         )
+        return customer_of(row) if row else None
 
     async def create(
         self, customer_id: uuid.UUID, name: str, primary_email: str | None, language: str = "es"
@@ -100,28 +136,29 @@ class CustomersRepository:
             )
         )
 
-    async def identities(self, customer_id: uuid.UUID) -> list[asyncpg.Record]:
-        return list(
-            await self.conn.fetch(
-                """SELECT id, kind, scope, value, created_at FROM customer_identities
-                   WHERE customer_id = $1 ORDER BY created_at, kind, value""",
-                customer_id,
-            )
+    async def identities(self, customer_id: uuid.UUID) -> list[Identity]:
+        """The customer's identities, oldest first."""
+        rows = await self.conn.fetch(
+            """SELECT kind, scope, value FROM customer_identities
+               WHERE customer_id = $1 ORDER BY created_at, kind, value""",
+            customer_id,
         )
+        return [Identity(IdentityKind(r["kind"]), r["value"], r["scope"]) for r in rows]
 
-    # --- managing customers over the API ------------------------------------------------
+    # --- managing customers -------------------------------------------------------------
 
-    async def get(self, customer_id: uuid.UUID) -> asyncpg.Record | None:
-        return await self.conn.fetchrow("SELECT * FROM customers WHERE id = $1", customer_id)
+    async def get(self, customer_id: uuid.UUID) -> Customer | None:
+        row = await self.conn.fetchrow("SELECT * FROM customers WHERE id = $1", customer_id)
+        return customer_of(row) if row else None
 
-    async def lock_in_order(self, *customer_ids: uuid.UUID) -> dict[uuid.UUID, asyncpg.Record]:
-        """Several customer rows, locked in id order: two merges of the same pair in opposite
-        directions then wait for each other instead of deadlocking."""
+    async def lock_in_order(self, *customer_ids: uuid.UUID) -> dict[uuid.UUID, Customer]:
+        """Several customers, their rows locked in id order: two merges of the same pair in
+        opposite directions then wait for each other instead of deadlocking."""
         rows = await self.conn.fetch(
             "SELECT * FROM customers WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE",
             list(customer_ids),
         )
-        return {r["id"]: r for r in rows}
+        return {r["id"]: customer_of(r) for r in rows}
 
     async def create_with_profile(self, customer_id: uuid.UUID, new: NewCustomer) -> None:
         await self.conn.execute(
@@ -132,7 +169,7 @@ class CustomersRepository:
             new.name,
             new.email,
             new.tier.value,
-            new.language,
+            str(new.language),
             new.formality.value,
             new.consent_surveys,
             new.consent_marketing,
@@ -146,7 +183,7 @@ class CustomersRepository:
             customer_id,
             name,
             profile.tier.value,
-            profile.language,
+            str(profile.language),
             profile.formality.value,
             profile.consent_surveys,
             profile.consent_marketing,
@@ -154,7 +191,7 @@ class CustomersRepository:
 
     async def merge(
         self, merge_id: uuid.UUID, source_id: uuid.UUID, target_id: uuid.UUID
-    ) -> asyncpg.Record:
+    ) -> CustomerMerge:
         """Move the source's identities, contacts and cases to the target and record exactly
         which rows moved. Customers merged into the source earlier are re-pointed at the target
         (and recorded too), so `merged_into` always names a customer that was not merged away."""
@@ -188,15 +225,17 @@ class CustomersRepository:
             target_id,
         )
         assert moved is not None
-        return moved
+        return merge_of(moved)
 
-    async def get_merge(self, merge_id: uuid.UUID) -> asyncpg.Record | None:
-        return await self.conn.fetchrow("SELECT * FROM customer_merges WHERE id = $1", merge_id)
+    async def get_merge(self, merge_id: uuid.UUID) -> CustomerMerge | None:
+        row = await self.conn.fetchrow("SELECT * FROM customer_merges WHERE id = $1", merge_id)
+        return merge_of(row) if row else None
 
-    async def lock_merge(self, merge_id: uuid.UUID) -> asyncpg.Record | None:
-        return await self.conn.fetchrow(
+    async def lock_merge(self, merge_id: uuid.UUID) -> CustomerMerge | None:
+        row = await self.conn.fetchrow(
             "SELECT * FROM customer_merges WHERE id = $1 FOR UPDATE", merge_id
         )
+        return merge_of(row) if row else None
 
     async def active_merge_of(self, source_id: uuid.UUID) -> uuid.UUID | None:
         """The merge, not undone, that took `source_id` away."""
@@ -207,13 +246,13 @@ class CustomersRepository:
         )
         return merge_id
 
-    async def undo_merge(self, merge: asyncpg.Record) -> asyncpg.Record:
+    async def undo_merge(self, merge: CustomerMerge) -> CustomerMerge:
         """Move back exactly the rows the merge moved; anything the target gained since stays."""
-        source_id, target_id = merge["source_id"], merge["target_id"]
+        source_id, target_id = merge.source_id, merge.target_id
         for table, ids in (
-            ("customer_identities", merge["identity_ids"]),
-            ("contacts", merge["contact_ids"]),
-            ("cases", merge["case_ids"]),
+            ("customer_identities", merge.identity_ids),
+            ("contacts", merge.contact_ids),
+            ("cases", merge.case_ids),
         ):
             await self.conn.execute(
                 f"UPDATE {table} SET customer_id = $1 WHERE id = ANY($3::uuid[]) AND customer_id = $2",
@@ -226,16 +265,16 @@ class CustomersRepository:
                WHERE id = ANY($3::uuid[]) AND merged_into = $2""",
             source_id,
             target_id,
-            merge["repointed_ids"],
+            merge.repointed_ids,
         )
         await self.conn.execute(
             "UPDATE customers SET merged_into = NULL, updated_at = now() WHERE id = $1", source_id
         )
         undone = await self.conn.fetchrow(
-            "UPDATE customer_merges SET undone_at = now() WHERE id = $1 RETURNING *", merge["id"]
+            "UPDATE customer_merges SET undone_at = now() WHERE id = $1 RETURNING *", merge.id
         )
         assert undone is not None
-        return undone
+        return merge_of(undone)
 
     async def erase(self, customer_id: uuid.UUID) -> datetime:
         """Pseudonymise the customer and everything written by or about them; rows stay, so
@@ -299,11 +338,10 @@ class CustomersRepository:
 
     async def history(
         self, customer_id: uuid.UUID, after: tuple[datetime, uuid.UUID] | None, limit: int
-    ) -> list[asyncpg.Record]:
+    ) -> list[HistoryEntry]:
         """The customer's contacts and cases, newest first, in one list: the page after
         `after` (the (at, id) of the previous page's last item)."""
-        return list(
-            await self.conn.fetch(
+        rows = await self.conn.fetch(
                 """SELECT * FROM (
                        SELECT 'contact' AS type, ct.received_at AS at, ct.id, ct.kind,
                               ct.channel, ct.direction, ct.motive, ct.touchpoint, ct.case_id,
@@ -322,10 +360,10 @@ class CustomersRepository:
                 after[0] if after else None,
                 after[1] if after else None,
                 limit,
-            )
         )
+        return [HistoryEntry(**dict(r)) for r in rows]
 
-    async def contact_facts(self, customer_id: uuid.UUID) -> asyncpg.Record:
+    async def contact_facts(self, customer_id: uuid.UUID) -> ContactFacts:
         """Repeat-customer facts: when the customer first contacted us, and how often since."""
         row = await self.conn.fetchrow(
             """SELECT min(received_at) AS first_contact_at, count(*) AS contact_count,
@@ -334,15 +372,5 @@ class CustomersRepository:
             customer_id,
         )
         assert row is not None
-        return row
+        return ContactFacts(row["first_contact_at"], row["contact_count"], row["case_count"])
 
-
-def profile_of(row: asyncpg.Record) -> Profile:
-    return Profile(
-        customer_id=row["id"],
-        tier=Tier(row["tier"]),
-        language=row["language"],
-        formality=Formality(row["formality"]),
-        consent_surveys=row["consent_surveys"],
-        consent_marketing=row["consent_marketing"],
-    )

@@ -9,7 +9,7 @@ from datetime import datetime
 from atiende_runtime.db import Connection
 
 
-class SentEmailsRepository:
+class PostgresSentEmailsRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 

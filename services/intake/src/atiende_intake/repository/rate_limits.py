@@ -7,7 +7,7 @@ from datetime import datetime
 from atiende_runtime.db import Connection
 
 
-class RateLimitsRepository:
+class PostgresRateLimitsRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 

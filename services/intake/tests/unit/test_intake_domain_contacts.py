@@ -7,15 +7,15 @@ import pytest
 from pydantic import ValidationError
 
 from atiende_contracts import ContactKind, LinkReason
-from atiende_intake.domain.cases import OpenCase
 from atiende_intake.domain.contacts import (
     CaseRef,
     CaseStatus,
     Outcome,
-    RecordContact,
     decide_case,
-    serialisation_key,
 )
+from atiende_intake.entrypoints.http.cases import OpenCase
+from atiende_intake.entrypoints.http.contacts import RecordContact
+from atiende_intake.repository.locks import serialisation_key
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 WINDOW = timedelta(days=30)

@@ -11,11 +11,10 @@ from pydantic import ValidationError
 from atiende_contracts import CatalogueKind
 from atiende_intake.domain.catalogue import (
     CatalogueEntry,
-    EntryChanges,
-    NewEntry,
     entry_errors,
     retires_default_motive,
 )
+from atiende_intake.entrypoints.http.catalogue import EntryChanges, NewEntry
 
 TODAY = date(2026, 11, 24)
 DELIVERY = CatalogueEntry(CatalogueKind.MOTIVE, "DELIVERY", "Entrega", "Delivery")

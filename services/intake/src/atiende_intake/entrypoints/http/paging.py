@@ -30,7 +30,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from fastapi import Depends, Query
 from pydantic import AwareDatetime, BaseModel, TypeAdapter, ValidationError
 
-from atiende_runtime.problems import Problem
+from atiende_runtime.problems import Problem, validation_problem
 
 T = TypeVar("T")
 
@@ -73,14 +73,7 @@ def invalid_cursor() -> Problem:
 
 def invalid_query(name: str, rule: str, message: str) -> Problem:
     """A 422 naming the query parameter `name`, for checks FastAPI's validation cannot make."""
-    field = f"query.{name}"
-    return Problem(
-        422,
-        "Request validation failed",
-        f"Invalid field(s): {field}",
-        type_="https://atiende.dev/problems/validation",
-        errors=[{"field": field, "rule": rule, "message": message}],
-    )
+    return validation_problem([{"field": f"query.{name}", "rule": rule, "message": message}])
 
 
 def _cursor_param(

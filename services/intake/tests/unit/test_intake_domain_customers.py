@@ -11,13 +11,9 @@ from pydantic import ValidationError
 
 from atiende_contracts import Formality, Tier
 from atiende_intake.domain.customers import (
-    CustomerChanges,
-    CustomerIdentitiesIn,
     CustomerState,
     Identity,
     IdentityKind,
-    IdentityQuery,
-    NewCustomer,
     Profile,
     identity_conflicts,
     identity_pseudonym,
@@ -25,6 +21,8 @@ from atiende_intake.domain.customers import (
     unchangeable,
     undo_refusal,
 )
+from atiende_intake.entrypoints.http.customers import CustomerChanges, IdentityQuery, NewCustomer
+from atiende_intake.entrypoints.http.identities import CustomerIdentitiesIn
 
 A, B, C = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 EMAIL = Identity(IdentityKind.EMAIL, "ana@example.com")

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from atiende_intake.api.paging import (
+from atiende_intake.entrypoints.http.paging import (
     Cursor,
     Period,
     decode_cursor,

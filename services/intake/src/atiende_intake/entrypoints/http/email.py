@@ -1,30 +1,25 @@
 """POST /inbound/email: a mail gateway hands over one customer email, raw (RFC 5322). It is
-recorded exactly as the SMTP listener records one (channels.record_email)."""
+recorded exactly as the SMTP listener records one (usecases.record_email)."""
 
 from __future__ import annotations
 
 import hashlib
 import uuid
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from atiende_runtime import idempotency
 from atiende_runtime.auth import Principal, require
-from atiende_runtime.idempotency import IdempotencyKey
-from atiende_runtime.problems import Problem
-from atiende_runtime.service import runtime_of
+from atiende_runtime.idempotency import Answer, IdempotencyKey
+from atiende_runtime.problems import Problem, validation_problem
 
-from ..channels import record_email
-from ..domain.contacts import Outcome
-from ..domain.email import UnusableEmail, parse_email
-from ..usecases import ContactRecorded
-from ..usecases import invalid as invalid_fields
-
-if TYPE_CHECKING:
-    from ..app import IntakeSettings
+from ... import usecases
+from ...domain.contacts import Outcome
+from ...domain.email import UnusableEmail, parse_email
+from .deps import Runtime, transaction
 
 router = APIRouter(tags=["email"])
 
@@ -42,7 +37,7 @@ class EmailRecordedOut(BaseModel):
     outcome: Outcome
 
 
-def email_recorded_out(recorded: ContactRecorded) -> EmailRecordedOut:
+def email_recorded_out(recorded: usecases.ContactRecorded) -> EmailRecordedOut:
     case = CaseLink(id=recorded.case.id, number=recorded.case.number) if recorded.case else None
     return EmailRecordedOut(contact_id=recorded.contact_id, case=case, outcome=recorded.outcome)
 
@@ -71,12 +66,11 @@ def email_recorded_out(recorded: ContactRecorded) -> EmailRecordedOut:
 )
 async def receive_email(
     request: Request,
-    response: Response,
+    runtime: Runtime,
     _: Annotated[Principal, Depends(require("mail-gateway", "intake"))],
     idempotency_key: IdempotencyKey = None,
-) -> EmailRecordedOut | JSONResponse:
-    runtime = runtime_of(request)
-    settings = cast("IntakeSettings", runtime.settings)
+) -> JSONResponse:
+    settings = runtime.settings
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != RAW_EMAIL:
         raise Problem(
@@ -95,24 +89,19 @@ async def receive_email(
     try:
         email = parse_email(raw)
     except UnusableEmail as exc:
-        raise invalid_fields(
+        raise validation_problem(
             [{"field": "body", "rule": "unusable_email", "message": str(exc)}]
         ) from exc
 
-    scope = "POST /inbound/email"
-    async with runtime.unit_of_work() as uow:
-        if idempotency_key is not None:
-            digest = hashlib.sha256(raw).hexdigest()
-            earlier = await idempotency.claim(uow.conn, scope, idempotency_key, digest)
-            if earlier is not None:
-                return earlier.response()
-        recorded = await record_email(uow, email, settings)
-        answer = email_recorded_out(recorded)
-        status = 200 if recorded.replayed else 201
-        if idempotency_key is not None:
-            await idempotency.remember(uow.conn, scope, idempotency_key, status, answer)
-    response.status_code = status
-    return answer
+    async with transaction(runtime) as (tx, uow):
+
+        async def produce() -> Answer:
+            recorded = await usecases.record_email(uow, email, settings)
+            return Answer(200 if recorded.replayed else 201, email_recorded_out(recorded))
+
+        # the raw bytes are the request: their digest is what a retry must repeat
+        digest = hashlib.sha256(raw).hexdigest()
+        return await idempotency.once(tx.conn, request, idempotency_key, digest, produce)
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:

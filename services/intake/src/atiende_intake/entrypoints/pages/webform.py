@@ -17,68 +17,45 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import math
-from datetime import UTC, datetime, timedelta
-from importlib.resources import files
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import Annotated
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from atiende_contracts import CatalogueKind
-from atiende_runtime.problems import Problem
-from atiende_runtime.service import runtime_of
+from atiende_runtime.errors import DomainError, Invalid
+from atiende_runtime.languages import Language
+from atiende_runtime.pages import HTML_RESPONSE, Pages
+from atiende_runtime.problems import status_of
 
-from ..channels import record_form
-from ..domain.contacts import CASE_NUMBER_RE, Outcome
-from ..domain.webform import (
+from ... import usecases
+from ...domain.contacts import CASE_NUMBER_RE, Outcome
+from ...domain.webform import (
     HONEYPOT_FIELD,
     KINDS,
     MAX_LENGTHS,
-    PAGE_TEXTS,
     FormProblem,
     FormValues,
     InvalidForm,
-    motive_options,
-    page_language,
     parse_form,
 )
-from ..repository.catalogue import CatalogueRepository
-from ..repository.rate_limits import RateLimitsRepository
-
-if TYPE_CHECKING:
-    from ..app import IntakeSettings
+from ..http.deps import Runtime, unit_of_work
+from .texts import PAGE_TEXTS
 
 router = APIRouter(tags=["web form"])
+
+pages = Pages("atiende_intake", PAGE_TEXTS)
+"""The form's pages: the shared base template, our stylesheet, the security headers (nothing
+but our own stylesheet runs on the page, no scripts at all; the form posts only back here; no
+other site may frame it; never cached, since the page may hold what the customer typed)."""
 
 MAX_FORM_BYTES = 64 * 1024
 """Far above the longest valid submission (every field at its limit, percent-encoded)."""
 
-MAX_MOTIVES = 200
-
-templates = Environment(
-    loader=PackageLoader("atiende_intake", "templates"),
-    autoescape=True,
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-CSS = (files("atiende_intake") / "templates" / "form.css").read_text(encoding="utf-8")
-_CSS_HASH = base64.b64encode(hashlib.sha256(CSS.encode()).digest()).decode()
-
-# Nothing but our own stylesheet runs on the page (no scripts at all), the form posts only back
-# here, and no other site may frame it. The page may hold what the customer typed: never cache it.
-PAGE_HEADERS = {
-    "Content-Security-Policy": f"default-src 'none'; style-src 'sha256-{_CSS_HASH}'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-}
+REFUSED_FIELDS = {"case_number": FormProblem.UNKNOWN_CASE, "motive": FormProblem.NOT_AN_OPTION}
+"""The form fields record_contact may refuse after the form's own checks passed (a case number
+we never issued, a motive deactivated since the page was shown), and what the form says then."""
 
 ANCHORS = {"kind": f"kind-{KINDS[0].value}"}
 """Where an error summary link takes the reader, when not to the control named like the field."""
@@ -107,33 +84,16 @@ FORM_BODY = {
     },
 }
 
-HTML: dict[str, Any] = {"content": {"text/html": {}}}
+
+LANG = Annotated[str | None, Query(description="es or en; else Accept-Language")]
 
 
 # --- rendering ----------------------------------------------------------------------------------
 
 
-def _render(
-    request: Request, template: str, language: str, status_code: int, **context: Any
-) -> HTMLResponse:
-    links = [
-        {
-            "code": code,
-            "name": text.language_name,
-            "href": "?" + urlencode({**request.query_params, "lang": code}),
-        }
-        for code, text in PAGE_TEXTS.items()
-        if code != language
-    ]
-    html = templates.get_template(template).render(
-        lang=language, t=PAGE_TEXTS[language], css=CSS, language_links=links, **context
-    )
-    return HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)
-
-
 def _form_page(
     request: Request,
-    language: str,
+    language: Language,
     motives: list[tuple[str, str]],
     *,
     status_code: int = 200,
@@ -143,13 +103,13 @@ def _form_page(
 ) -> HTMLResponse:
     text = PAGE_TEXTS[language]
     errors = {name: text.describe(name, problem) for name, problem in (problems or {}).items()}
-    return _render(
+    return pages.render(
         request,
         "form.html",
         language,
         status_code,
         heading=text.title,
-        action="?" + urlencode({"lang": language}),
+        action="?" + urlencode({"lang": language.value}),
         values=values or FormValues(),
         errors=errors,
         general_error=general_error,
@@ -163,7 +123,7 @@ def _form_page(
 
 def _message_page(
     request: Request,
-    language: str,
+    language: Language,
     status_code: int,
     heading: str,
     paragraphs: list[str],
@@ -172,7 +132,7 @@ def _message_page(
     case_number: str | None = None,
     back_to_form: str = "",
 ) -> HTMLResponse:
-    page = _render(
+    page = pages.render(
         request,
         "message.html",
         language,
@@ -180,28 +140,15 @@ def _message_page(
         heading=heading,
         paragraphs=paragraphs,
         case_number=case_number,
-        back_href=f"{back_to_form}?" + urlencode({"lang": language}),
+        back_href=f"{back_to_form}?" + urlencode({"lang": language.value}),
     )
     page.headers.update(headers or {})
     return page
 
 
-async def _motives(request: Request, language: str) -> list[tuple[str, str]]:
-    settings = cast("IntakeSettings", runtime_of(request).settings)
-    async with runtime_of(request).pool.acquire() as conn:
-        entries = await CatalogueRepository(conn).entries(
-            CatalogueKind.MOTIVE,
-            active=True,
-            on=datetime.now(UTC).date(),
-            parent=None,
-            after_code=None,
-            limit=MAX_MOTIVES,
-        )
-    return motive_options(entries, language, last=settings.default_motive)
-
-
-def _language(request: Request, lang: str | None) -> str:
-    return page_language(lang, request.headers.get("accept-language"))
+async def _motives(runtime: Runtime, language: Language) -> list[tuple[str, str]]:
+    async with unit_of_work(runtime) as uow:
+        return await usecases.form_motives(uow, language, runtime.settings)
 
 
 # --- routes -------------------------------------------------------------------------------------
@@ -212,12 +159,9 @@ def _language(request: Request, lang: str | None) -> str:
     response_class=HTMLResponse,
     summary="The public contact form (HTML, Spanish or English)",
 )
-async def show_form(
-    request: Request,
-    lang: Annotated[str | None, Query(description="es or en; else Accept-Language")] = None,
-) -> HTMLResponse:
-    language = _language(request, lang)
-    return _form_page(request, language, await _motives(request, language))
+async def show_form(request: Request, runtime: Runtime, lang: LANG = None) -> HTMLResponse:
+    language = pages.language(request, lang)
+    return _form_page(request, language, await _motives(runtime, language))
 
 
 @router.post(
@@ -229,22 +173,24 @@ async def show_form(
     "to the thank-you page",
     response_description="Recorded: see /form/thanks (Location)",
     responses={
-        413: {"description": "The form is far too large (HTML page)", **HTML},
-        415: {"description": "Not an urlencoded form (HTML page)", **HTML},
-        422: {"description": "Invalid fields: the form again, with messages", **HTML},
-        429: {"description": "Too many submissions from this address (Retry-After)", **HTML},
+        413: {"description": "The form is far too large (HTML page)", **HTML_RESPONSE},
+        415: {"description": "Not an urlencoded form (HTML page)", **HTML_RESPONSE},
+        422: {"description": "Invalid fields: the form again, with messages", **HTML_RESPONSE},
+        429: {
+            "description": "Too many submissions from this address (Retry-After)",
+            **HTML_RESPONSE,
+        },
     },
 )
-async def submit_form(
-    request: Request,
-    lang: Annotated[str | None, Query(description="es or en; else Accept-Language")] = None,
-) -> Response:
-    language = _language(request, lang)
+async def submit_form(request: Request, runtime: Runtime, lang: LANG = None) -> Response:
+    language = pages.language(request, lang)
     text = PAGE_TEXTS[language]
-    runtime = runtime_of(request)
-    settings = cast("IntakeSettings", runtime.settings)
+    settings = runtime.settings
 
-    retry_after = await _over_rate_limit(request, settings)
+    # every submission counts, valid or not, committed on its own whatever happens next
+    address = request.client.host if request.client else "unknown"
+    async with unit_of_work(runtime) as uow:
+        retry_after = await usecases.count_form_submission(uow, address, settings)
     if retry_after is not None:
         minutes = str(math.ceil(retry_after / 60))
         return _message_page(
@@ -265,7 +211,7 @@ async def submit_form(
     if values.is_bot:
         return _thanks_redirect(language, None, Outcome.RECORDED)
 
-    motives = await _motives(request, language)
+    motives = await _motives(runtime, language)
     try:
         form = parse_form(values, (code for code, _ in motives), language)
     except InvalidForm as invalid:
@@ -273,15 +219,16 @@ async def submit_form(
             request, language, motives, status_code=422, values=values, problems=invalid.problems
         )
     try:
-        async with runtime.unit_of_work() as uow:
-            recorded = await record_form(uow, form, settings)
-    except Problem as refused:
-        problems = _form_problems(refused)
+        async with unit_of_work(runtime) as uow:
+            recorded = await usecases.record_form(uow, form, settings)
+    except DomainError as refused:
+        fields = refused.by_field() if isinstance(refused, Invalid) else {}
+        problems = {name: REFUSED_FIELDS[name] for name in fields if name in REFUSED_FIELDS}
         return _form_page(
             request,
             language,
             motives,
-            status_code=422 if problems else refused.status,
+            status_code=422 if problems else status_of(refused),
             values=values,
             problems=problems,
             general_error=None if problems else text.not_recorded,
@@ -297,11 +244,11 @@ async def submit_form(
 )
 async def thanks(
     request: Request,
-    lang: Annotated[str | None, Query(description="es or en; else Accept-Language")] = None,
+    lang: LANG = None,
     case: Annotated[str | None, Query(description="The case number opened or joined")] = None,
     outcome: Annotated[Outcome | None, Query(description="What the message did")] = None,
 ) -> HTMLResponse:
-    language = _language(request, lang)
+    language = pages.language(request, lang)
     text = PAGE_TEXTS[language]
     number = case if case and CASE_NUMBER_RE.fullmatch(case) else None
     if number is None or outcome is None or outcome is Outcome.RECORDED:
@@ -324,29 +271,13 @@ async def thanks(
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def _thanks_redirect(language: str, number: str | None, outcome: Outcome) -> RedirectResponse:
-    query = {"lang": language, "outcome": outcome.value}
+def _thanks_redirect(language: Language, number: str | None, outcome: Outcome) -> RedirectResponse:
+    query = {"lang": language.value, "outcome": outcome.value}
     if number:
         query["case"] = number
     return RedirectResponse(
-        "form/thanks?" + urlencode(query), status_code=303, headers=PAGE_HEADERS
+        "form/thanks?" + urlencode(query), status_code=303, headers=pages.headers
     )
-
-
-async def _over_rate_limit(request: Request, settings: IntakeSettings) -> int | None:
-    """Count this submission for its client address; seconds until the window ends when the
-    address is over the limit, else None. Committed on its own, whatever happens next."""
-    window = settings.form_rate_window_seconds
-    now = datetime.now(UTC)
-    start = datetime.fromtimestamp(int(now.timestamp()) // window * window, UTC)
-    address = request.client.host if request.client else "unknown"
-    # the address is personal data: the table only ever holds a digest of it
-    bucket = "form:" + hashlib.sha256(address.encode()).hexdigest()[:32]
-    async with runtime_of(request).unit_of_work() as uow:
-        hits = await RateLimitsRepository(uow.conn).hit(bucket, start)
-    if hits <= settings.form_rate_limit:
-        return None
-    return max(1, math.ceil((start + timedelta(seconds=window) - now).total_seconds()))
 
 
 class UnreadableForm(Exception):
@@ -370,15 +301,3 @@ async def _form_fields(request: Request) -> list[tuple[str, str]]:
         return parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=50)
     except (UnicodeDecodeError, ValueError):
         raise UnreadableForm(415) from None
-
-
-def _form_problems(refused: Problem) -> dict[str, FormProblem]:
-    """The form fields a refusal from record_contact names (a case number we never issued, a
-    motive deactivated since the page was shown); empty when it is about nothing on the form."""
-    problems: dict[str, FormProblem] = {}
-    for error in refused.errors or []:
-        if error.get("field") == "case_number":
-            problems["case_number"] = FormProblem.UNKNOWN_CASE
-        elif error.get("field") == "motive":
-            problems["motive"] = FormProblem.NOT_AN_OPTION
-    return problems

@@ -7,20 +7,23 @@ from __future__ import annotations
 from atiende_contracts import CaseResolved, NotificationChannel, NotificationSent
 from atiende_runtime.inbox import Consumers, HandlerContext
 
-from .repository.cases import CasesRepository
-from .repository.emails import SentEmailsRepository
+from .. import usecases
+from ..repository.unit_of_work import PostgresUnitOfWork
+from ..settings import IntakeSettings
 
-consumers = Consumers()
+consumers: Consumers[IntakeSettings] = Consumers()
 
 
 @consumers.on(CaseResolved, name="track-resolution")
-async def track_resolution(ctx: HandlerContext, event: CaseResolved) -> None:
-    await CasesRepository(ctx.conn).set_status(event.case_id, "resolved", event.resolved_at)
+async def track_resolution(ctx: HandlerContext[IntakeSettings], event: CaseResolved) -> None:
+    await usecases.case_resolved(PostgresUnitOfWork(ctx.uow), event.case_id, event.resolved_at)
 
 
 @consumers.on(NotificationSent, name="remember-sent-emails")
-async def remember_sent_email(ctx: HandlerContext, event: NotificationSent) -> None:
+async def remember_sent_email(
+    ctx: HandlerContext[IntakeSettings], event: NotificationSent
+) -> None:
     if event.channel is NotificationChannel.EMAIL and event.case_id is not None:
-        await SentEmailsRepository(ctx.conn).remember(
-            event.delivery_id, event.case_id, event.sent_at
+        await usecases.email_sent(
+            PostgresUnitOfWork(ctx.uow), event.delivery_id, event.case_id, event.sent_at
         )

@@ -6,14 +6,14 @@ from atiende_contracts import CatalogueKind, Channel, ContactKind
 from atiende_intake.domain.catalogue import CatalogueEntry
 from atiende_intake.domain.webform import (
     MAX_LENGTHS,
-    PAGE_TEXTS,
     FormProblem,
     FormValues,
     InvalidForm,
     motive_options,
-    page_language,
     parse_form,
 )
+from atiende_intake.entrypoints.pages.texts import PAGE_TEXTS
+from atiende_runtime.languages import negotiate as page_language
 
 MOTIVES = ["BILLING", "DELIVERY", "OTHER"]
 

@@ -18,18 +18,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Collection
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from opentelemetry import trace
 
 from atiende_runtime.service import ServiceRuntime
 
-from .channels import record_email
-from .domain.email import UnusableEmail, parse_email
-
-if TYPE_CHECKING:
-    from .app import IntakeSettings
+from .. import usecases
+from ..domain.email import UnusableEmail, parse_email
+from ..repository.unit_of_work import PostgresUnitOfWork
+from ..settings import IntakeSettings
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
@@ -44,7 +43,7 @@ class InboundSmtpListener:
 
     def __init__(
         self,
-        runtime: ServiceRuntime,
+        runtime: ServiceRuntime[IntakeSettings],
         *,
         host: str,
         port: int,
@@ -96,7 +95,7 @@ class InboundSmtpListener:
 class InboundEmailHandler:
     """aiosmtpd's handler: which recipients we take mail for, and what to do with a message."""
 
-    def __init__(self, runtime: ServiceRuntime, domains: Collection[str]) -> None:
+    def __init__(self, runtime: ServiceRuntime[IntakeSettings], domains: Collection[str]) -> None:
         self.runtime = runtime
         self.domains = frozenset(d.lower() for d in domains)
 
@@ -122,15 +121,15 @@ class InboundEmailHandler:
             return await self._record(raw)
 
     async def _record(self, raw: bytes) -> str:
-        settings = cast("IntakeSettings", self.runtime.settings)
+        settings = self.runtime.settings
         try:
             email = parse_email(raw)
         except UnusableEmail as exc:
             log.warning("smtp email refused", extra={"reason": str(exc)})
             return UNUSABLE
         try:
-            async with self.runtime.unit_of_work() as uow:
-                recorded = await record_email(uow, email, settings)
+            async with self.runtime.unit_of_work() as tx:
+                recorded = await usecases.record_email(PostgresUnitOfWork(tx), email, settings)
         except Exception:
             log.exception("smtp email not recorded; the sender will retry")
             return TRY_LATER

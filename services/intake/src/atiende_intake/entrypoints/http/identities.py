@@ -1,0 +1,137 @@
+"""How clients name a customer and their identities in a request body (shared by contacts, cases
+and customers): validated and normalised here, handed to the use cases as domain values."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Self
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from atiende_runtime.languages import LANGUAGE_CODES, Language
+
+from ...domain.customers import CustomerRef as DomainCustomerRef
+from ...domain.customers import (
+    DEFAULT_PHONE_REGION,
+    Identity,
+    identity_fields,
+    normalise_document,
+    normalise_email,
+    normalise_phone,
+)
+
+
+def _supported_language(value: Any) -> Any:
+    if value in LANGUAGE_CODES:
+        return value
+    raise PydanticCustomError(
+        "literal_error",
+        "Input should be {expected}",
+        {"expected": " or ".join(repr(code) for code in LANGUAGE_CODES)},
+    )
+
+
+SupportedLanguage = Annotated[Language, BeforeValidator(_supported_language)]
+"""A language intake's templates and pages exist in (atiende_runtime.languages)."""
+
+
+def refuse_null(value: Any) -> Any:
+    """Fields a PATCH may leave out but never set to null (null would mean "unknown", and these
+    always have a value)."""
+    if value is None:
+        raise PydanticCustomError("not_null", "may be left out, but not null")
+    return value
+
+
+class ExternalId(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    system: str = Field(min_length=1, max_length=50, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    id: str = Field(min_length=1, max_length=200)
+
+
+class ChatHandle(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    platform: str = Field(min_length=1, max_length=50, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    handle: str = Field(min_length=1, max_length=200)
+
+
+class CustomerIdentitiesIn(BaseModel):
+    """Ways to recognise a customer, as a client sends them; validated and normalised."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    email: str | None = Field(default=None, max_length=320)
+    # before `phone`: the phone's validator reads it
+    phone_region: str = Field(
+        default=DEFAULT_PHONE_REGION,
+        pattern=r"^[A-Z]{2}$",
+        description="Country (ISO 3166-1 alpha-2) of a phone number written without +code",
+    )
+    phone: str | None = Field(default=None, max_length=40, description="E.164, or national")
+    document_id: str | None = Field(default=None, max_length=40)
+    document_type: str = Field(default="national_id", max_length=30, pattern=r"^[a-z0-9_]+$")
+    external_ids: list[ExternalId] = Field(default_factory=list, max_length=10)
+    chat_handles: list[ChatHandle] = Field(default_factory=list, max_length=10)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return normalise_email(value) if value else None
+
+    @field_validator("document_id")
+    @classmethod
+    def _document(cls, value: str | None) -> str | None:
+        return normalise_document(value) if value else None
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if not value or "phone_region" not in info.data:  # a bad region is reported already
+            return value
+        return normalise_phone(value, info.data["phone_region"])
+
+    def identities(self) -> list[Identity]:
+        return [identity for _, identity in self.identity_fields()]
+
+    def identity_fields(self) -> list[tuple[str, Identity]]:
+        """Each identity with the request field it came from, so an error can name the field."""
+        return list(
+            identity_fields(
+                email=self.email,
+                phone=self.phone,
+                document_id=self.document_id,
+                document_type=self.document_type,
+                external_ids=[(e.system, e.id) for e in self.external_ids],
+                chat_handles=[(c.platform, c.handle) for c in self.chat_handles],
+            )
+        )
+
+
+class CustomerRef(CustomerIdentitiesIn):
+    """Who a contact is from: an existing customer's id, or identities (and a name) to resolve."""
+
+    id: uuid.UUID | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _recognisable(self) -> Self:
+        if self.id is None and not self.identities():
+            raise ValueError(
+                "give the customer's id, or at least one identity "
+                "(email, phone, document_id, external_ids, chat_handles)"
+            )
+        return self
+
+    def ref(self) -> DomainCustomerRef:
+        return DomainCustomerRef(tuple(self.identity_fields()), id=self.id, name=self.name)

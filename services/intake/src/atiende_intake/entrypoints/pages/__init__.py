@@ -1,0 +1,1 @@
+"""Intake's HTML pages: the public contact form."""
