@@ -182,9 +182,7 @@ async def record_contact(
     if command.case_number:
         named_case = await uow.cases.ref_by_number(command.case_number)
         if named_case is None:
-            raise Invalid.field(
-                "case_number", "unknown_case", f"no case {command.case_number}"
-            )
+            raise Invalid.field("case_number", "unknown_case", f"no case {command.case_number}")
 
     classification = command.classification
     opens = always_open or (named_case is None and command.kind in OPENS_CASE)
@@ -479,7 +477,9 @@ async def _attach_or_refuse(
     did not attach also catches an identity taken by a concurrent request."""
     attached = set(await uow.customers.attach(customer_id, [identity for _, identity in fields]))
     not_attached = [identity for _, identity in fields if identity not in attached]
-    conflicts = identity_conflicts(list(fields), await uow.customers.owners(not_attached), customer_id)
+    conflicts = identity_conflicts(
+        list(fields), await uow.customers.owners(not_attached), customer_id
+    )
     if conflicts:
         taken = ", ".join(f"{c['field']} (customer {c['owner_id']})" for c in conflicts)
         raise IdentityTaken(

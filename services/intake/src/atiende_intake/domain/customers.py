@@ -29,7 +29,6 @@ DEFAULT_PHONE_REGION = "ES"
 """Phone numbers written without a country code are read as numbers of this region."""
 
 
-
 class IdentityKind(StrEnum):
     EMAIL = "email"
     PHONE = "phone"
@@ -129,6 +128,7 @@ def identity_fields(
         for n, (platform, value) in enumerate(chat_handles)
     ]
     return tuple(found)
+
 
 IDENTITY_PRIORITY = {
     IdentityKind.DOCUMENT: 0,

@@ -27,6 +27,7 @@ from typing import Any
 from bs4 import BeautifulSoup
 from bs4.element import NavigableString, Tag
 from mailparser_reply import EmailReplyParser
+
 from atiende_contracts import Channel, ContactKind, Direction
 from atiende_runtime.languages import LANGUAGE_CODES
 

@@ -107,9 +107,7 @@ class FormContact:
     language: Language
 
 
-def parse_form(
-    values: FormValues, motives: Iterable[str], language: Language
-) -> FormContact:
+def parse_form(values: FormValues, motives: Iterable[str], language: Language) -> FormContact:
     """The contact a submission is, or InvalidForm naming each field's first problem.
     `motives` are the codes the page offered (the active motives)."""
     problems: dict[str, FormProblem] = {}

@@ -20,9 +20,7 @@ async def track_resolution(ctx: HandlerContext[IntakeSettings], event: CaseResol
 
 
 @consumers.on(NotificationSent, name="remember-sent-emails")
-async def remember_sent_email(
-    ctx: HandlerContext[IntakeSettings], event: NotificationSent
-) -> None:
+async def remember_sent_email(ctx: HandlerContext[IntakeSettings], event: NotificationSent) -> None:
     if event.channel is NotificationChannel.EMAIL and event.case_id is not None:
         await usecases.email_sent(
             PostgresUnitOfWork(ctx.uow), event.delivery_id, event.case_id, event.sent_at

@@ -146,9 +146,7 @@ class PostgresCasesRepository:
         )
 
     async def ref_by_number(self, number: str) -> CaseRef | None:
-        row = await self.conn.fetchrow(
-            f"SELECT {REF_COLUMNS} FROM cases WHERE number = $1", number
-        )
+        row = await self.conn.fetchrow(f"SELECT {REF_COLUMNS} FROM cases WHERE number = $1", number)
         return case_ref_of(row) if row else None
 
     async def ref(self, case_id: uuid.UUID) -> CaseRef | None:

@@ -6,6 +6,7 @@ import json
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
@@ -34,9 +35,9 @@ CONTACT_COLUMNS = "ct.*, cs.number AS case_number"
 CONTACT_FROM = "contacts ct LEFT JOIN cases cs ON cs.id = ct.case_id"
 
 
-def _attachments(raw: object) -> tuple[Attachment, ...]:
-    items = json.loads(raw) if isinstance(raw, str) else raw
-    return tuple(Attachment(**a) for a in items or [])
+def _attachments(raw: Any) -> tuple[Attachment, ...]:
+    items: list[dict[str, Any]] = json.loads(raw) if isinstance(raw, str) else raw or []
+    return tuple(Attachment(**a) for a in items)
 
 
 def contact_of(row: asyncpg.Record) -> Contact:
@@ -44,7 +45,7 @@ def contact_of(row: asyncpg.Record) -> Contact:
         id=row["id"],
         customer_id=row["customer_id"],
         case_id=row["case_id"],
-        case_number=row["case_number"] if "case_number" in row else None,
+        case_number=row["case_number"],
         kind=ContactKind(row["kind"]),
         channel=Channel(row["channel"]),
         direction=Direction(row["direction"]),

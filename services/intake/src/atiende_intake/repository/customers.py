@@ -342,7 +342,7 @@ class PostgresCustomersRepository:
         """The customer's contacts and cases, newest first, in one list: the page after
         `after` (the (at, id) of the previous page's last item)."""
         rows = await self.conn.fetch(
-                """SELECT * FROM (
+            """SELECT * FROM (
                        SELECT 'contact' AS type, ct.received_at AS at, ct.id, ct.kind,
                               ct.channel, ct.direction, ct.motive, ct.touchpoint, ct.case_id,
                               cs.number AS case_number, NULL AS status, ct.body AS text,
@@ -356,10 +356,10 @@ class PostgresCustomersRepository:
                    ) h
                    WHERE $2::timestamptz IS NULL OR (h.at, h.id) < ($2, $3)
                    ORDER BY h.at DESC, h.id DESC LIMIT $4""",
-                customer_id,
-                after[0] if after else None,
-                after[1] if after else None,
-                limit,
+            customer_id,
+            after[0] if after else None,
+            after[1] if after else None,
+            limit,
         )
         return [HistoryEntry(**dict(r)) for r in rows]
 
@@ -373,4 +373,3 @@ class PostgresCustomersRepository:
         )
         assert row is not None
         return ContactFacts(row["first_contact_at"], row["contact_count"], row["case_count"])
-

@@ -183,9 +183,7 @@ class ContactOut(BaseModel):
 def contact_out(contact: Contact) -> ContactOut:
     """A contact read with its case's number."""
     case = (
-        CaseLink(id=contact.case_id, number=contact.case_number or "")
-        if contact.case_id
-        else None
+        CaseLink(id=contact.case_id, number=contact.case_number or "") if contact.case_id else None
     )
     fields = {
         name: getattr(contact, name)

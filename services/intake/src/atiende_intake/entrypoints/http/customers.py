@@ -502,9 +502,7 @@ async def customer_history(
     after = (cursor.at, cursor.id) if cursor else None
     async with unit_of_work(runtime) as uow:
         history = await usecases.customer_history(uow, customer_id, after, limit + 1)
-    page = page_of(
-        [history_item(e) for e in history.items], limit, lambda item: (item.at, item.id)
-    )
+    page = page_of([history_item(e) for e in history.items], limit, lambda item: (item.at, item.id))
     return HistoryOut(
         customer_id=customer_id,
         merged_into=history.customer.merged_into,

@@ -33,6 +33,8 @@ async def transaction(
 
 
 @asynccontextmanager
-async def unit_of_work(service: ServiceRuntime[IntakeSettings]) -> AsyncIterator[PostgresUnitOfWork]:
+async def unit_of_work(
+    service: ServiceRuntime[IntakeSettings],
+) -> AsyncIterator[PostgresUnitOfWork]:
     async with service.unit_of_work() as tx:
         yield PostgresUnitOfWork(tx)

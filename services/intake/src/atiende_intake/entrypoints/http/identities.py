@@ -19,7 +19,6 @@ from pydantic_core import PydanticCustomError
 
 from atiende_runtime.languages import LANGUAGE_CODES, Language
 
-from ...domain.customers import CustomerRef as DomainCustomerRef
 from ...domain.customers import (
     DEFAULT_PHONE_REGION,
     Identity,
@@ -28,6 +27,7 @@ from ...domain.customers import (
     normalise_email,
     normalise_phone,
 )
+from ...domain.customers import CustomerRef as DomainCustomerRef
 
 
 def _supported_language(value: Any) -> Any:
