@@ -11,7 +11,7 @@ from atiende_contracts import Envelope, EventData
 from atiende_runtime.db import Connection
 from atiende_runtime.uow import UnitOfWork as RuntimeUnitOfWork
 
-from .domain.cases import CaseStatus, RoutedCase
+from ..domain.cases import CaseStatus, RoutedCase
 
 # --- ports -------------------------------------------------------------------------------------
 

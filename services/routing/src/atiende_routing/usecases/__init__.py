@@ -8,10 +8,10 @@ from datetime import datetime
 
 from atiende_contracts import CaseOpened
 
-from .domain.cases import RoutedCase
-from .domain.errors import CaseNotFound
-from .domain.rules import choose_team
-from .repository import UnitOfWork
+from ..domain.cases import RoutedCase
+from ..domain.errors import CaseNotFound
+from ..domain.rules import choose_team
+from ..repository import UnitOfWork
 
 
 async def open_and_assign(
