@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from atiende_contracts import CaseAssigned, CaseOpened, CaseResolved, CaseType, Channel
-from atiende_routing import usecases
 from atiende_routing.domain.cases import CaseStatus, RoutedCase
 from atiende_routing.domain.errors import CaseNotFound, IllegalTransition
+from atiende_routing.usecases import lifecycle as usecases
 
 from ..fakes import FakeUnitOfWork
 

@@ -7,15 +7,15 @@ from datetime import UTC, datetime
 from atiende_contracts import CaseOpened
 from atiende_runtime.inbox import Consumers, HandlerContext
 
-from .. import usecases
 from ..repository import PostgresUnitOfWork
 from ..settings import RoutingSettings
+from ..usecases import lifecycle
 
 consumers: Consumers[RoutingSettings] = Consumers()
 
 
 @consumers.on(CaseOpened, name="assign-case")
 async def assign_case(ctx: HandlerContext[RoutingSettings], event: CaseOpened) -> None:
-    await usecases.open_and_assign(
+    await lifecycle.open_and_assign(
         PostgresUnitOfWork(ctx.uow), event, ctx.settings.default_team, datetime.now(UTC)
     )

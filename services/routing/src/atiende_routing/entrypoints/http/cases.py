@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from atiende_runtime.logs import current_case_id
 
-from ... import usecases
 from ...domain.cases import CaseStatus, RoutedCase
 from ...repository import PostgresUnitOfWork
+from ...usecases import lifecycle
 from .deps import CaseWorker, Runtime
 
 router = APIRouter(tags=["cases"])
@@ -47,7 +47,7 @@ class RoutedCaseOut(BaseModel):
 )
 async def get_case(case_id: uuid.UUID, runtime: Runtime, _: CaseWorker) -> RoutedCaseOut:
     async with runtime.unit_of_work() as tx:
-        case = await usecases.get_case(PostgresUnitOfWork(tx), case_id)
+        case = await lifecycle.get_case(PostgresUnitOfWork(tx), case_id)
     return RoutedCaseOut.of(case)
 
 
@@ -63,7 +63,7 @@ async def resolve_case(
     command = body or ResolveCase()
     current_case_id.set(str(case_id))
     async with runtime.unit_of_work() as tx:
-        case = await usecases.resolve_case(
+        case = await lifecycle.resolve_case(
             PostgresUnitOfWork(tx), case_id, command.resolution, datetime.now(UTC)
         )
     return RoutedCaseOut.of(case)
