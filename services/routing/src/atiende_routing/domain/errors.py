@@ -28,3 +28,29 @@ class IllegalTransition(Conflict):
             f" (from {current} it can become: {can_become})",
             title=f"Case cannot be {target}",
         )
+
+
+# --- organisation (teams, agents, routing rules) -----------------------------------------------
+
+
+class TeamNotFound(NotFound):
+    def __init__(self, team_id: str) -> None:
+        super().__init__(f"Routing knows no team {team_id!r}", title="Team not found")
+        self.team_id = team_id
+
+
+class AgentNotFound(NotFound):
+    def __init__(self, agent_id: str) -> None:
+        super().__init__(f"Routing knows no agent {agent_id!r}", title="Agent not found")
+        self.agent_id = agent_id
+
+
+class RuleNotFound(NotFound):
+    def __init__(self, rule_id: str) -> None:
+        super().__init__(f"Routing knows no rule {rule_id!r}", title="Routing rule not found")
+        self.rule_id = rule_id
+
+
+class AlreadyExists(Conflict):
+    def __init__(self, what: str, key: str) -> None:
+        super().__init__(f"a {what} {key!r} already exists", title=f"{what.capitalize()} exists")
