@@ -5,6 +5,7 @@ comes first; then the team's strategy decides. No candidate: None, the case wait
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -120,3 +121,36 @@ def choose_agent(
             ),
         )
     return Choice(best.agent, strategy.value)
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """A case while it is open, as assignment sees it: its team and who holds it (agent_id None:
+    waiting in the team's queue, ordered by due_at then queued_at)."""
+
+    case_id: uuid.UUID
+    case_number: str
+    team: str
+    queued_at: datetime
+    agent_id: str | None = None
+    customer_id: uuid.UUID | None = None
+    channel: str | None = None
+    language: str | None = None
+    motive: str | None = None
+    priority: str = "normal"
+    required: Skills = field(default_factory=Skills)
+    rule_id: str | None = None
+    rule_version: int | None = None
+    due_at: datetime | None = None
+    assigned_at: datetime | None = None
+    closed_at: datetime | None = None
+
+    def needs(self, previous_agent_id: str | None = None, exclude: Iterable[str] = ()) -> CaseNeeds:
+        return CaseNeeds(
+            channel=self.channel,
+            language=self.language,
+            motive=self.motive,
+            required=self.required,
+            previous_agent_id=previous_agent_id,
+            exclude=frozenset(exclude),
+        )

@@ -11,6 +11,8 @@ from atiende_contracts import Envelope, EventData
 from atiende_runtime.uow import UnitOfWork as RuntimeUnitOfWork
 
 from .cases import CasesRepository, PostgresCasesRepository
+from .org import OrgRepository, PostgresOrgRepository, PostgresWorkRepository, WorkRepository
+from .rules import PostgresRulesRepository, RulesRepository
 
 
 class UnitOfWork(Protocol):
@@ -18,6 +20,15 @@ class UnitOfWork(Protocol):
 
     @property
     def cases(self) -> CasesRepository: ...
+
+    @property
+    def org(self) -> OrgRepository: ...
+
+    @property
+    def rules(self) -> RulesRepository: ...
+
+    @property
+    def work(self) -> WorkRepository: ...
 
     async def emit(
         self, data: EventData, *, subject: str | uuid.UUID | None = None
@@ -30,6 +41,9 @@ class PostgresUnitOfWork:
     def __init__(self, uow: RuntimeUnitOfWork) -> None:
         self._uow = uow
         self.cases = PostgresCasesRepository(uow.conn)
+        self.org = PostgresOrgRepository(uow.conn)
+        self.rules = PostgresRulesRepository(uow.conn)
+        self.work = PostgresWorkRepository(uow.conn)
 
     async def emit(self, data: EventData, *, subject: str | uuid.UUID | None = None) -> Envelope:
         return await self._uow.emit(data, subject=subject)
