@@ -378,3 +378,17 @@ def start_clock(
         calendar=measured_calendar(policy, calendar),
         case_number=case_number,
     )
+
+
+@dataclass(frozen=True)
+class SlaAlert:
+    """A warning or breach that just fired (what escalation hears)."""
+
+    case_id: uuid.UUID
+    case_number: str
+    clock: SlaClock
+    kind: str
+    """"warning" or "breach"."""
+    threshold: str | None
+    due_at: datetime
+    at: datetime

@@ -13,6 +13,13 @@ from atiende_runtime.uow import UnitOfWork as RuntimeUnitOfWork
 from .cases import CasesRepository, PostgresCasesRepository
 from .org import OrgRepository, PostgresOrgRepository, PostgresWorkRepository, WorkRepository
 from .rules import PostgresRulesRepository, RulesRepository
+from .sla import (
+    ClocksRepository,
+    PostgresClocksRepository,
+    PostgresSlaPoliciesRepository,
+    SlaPoliciesRepository,
+)
+from .timers import PostgresTimersRepository, TimersRepository
 
 
 class UnitOfWork(Protocol):
@@ -30,6 +37,15 @@ class UnitOfWork(Protocol):
     @property
     def work(self) -> WorkRepository: ...
 
+    @property
+    def sla_policies(self) -> SlaPoliciesRepository: ...
+
+    @property
+    def clocks(self) -> ClocksRepository: ...
+
+    @property
+    def timers(self) -> TimersRepository: ...
+
     async def emit(
         self, data: EventData, *, subject: str | uuid.UUID | None = None
     ) -> Envelope | None: ...
@@ -44,6 +60,9 @@ class PostgresUnitOfWork:
         self.org = PostgresOrgRepository(uow.conn)
         self.rules = PostgresRulesRepository(uow.conn)
         self.work = PostgresWorkRepository(uow.conn)
+        self.sla_policies = PostgresSlaPoliciesRepository(uow.conn)
+        self.clocks = PostgresClocksRepository(uow.conn)
+        self.timers = PostgresTimersRepository(uow.conn)
 
     async def emit(self, data: EventData, *, subject: str | uuid.UUID | None = None) -> Envelope:
         return await self._uow.emit(data, subject=subject)

@@ -1,0 +1,123 @@
+"""The one durable timers table: schedule, cancel, claim what is due (FOR UPDATE SKIP LOCKED, so
+replicas never take the same row), record the firing in the claiming transaction, and say when
+the next one is due (the worker sleeps until then)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Protocol
+
+import asyncpg
+
+from atiende_runtime.db import Connection
+
+from ..domain.timers import Timer, TimerOutcome
+
+
+class TimersRepository(Protocol):
+    async def schedule(self, timer: Timer) -> None:
+        """Add a pending timer; one already pending for the same case, kind and ref is moved."""
+        ...
+
+    async def cancel(
+        self, case_id: uuid.UUID, *, kinds: Collection[str], ref_prefix: str = ""
+    ) -> int:
+        """Drop the case's pending timers of these kinds (whose ref starts with `ref_prefix`)."""
+        ...
+
+    async def claim_due(self, now: datetime, limit: int) -> list[Timer]:
+        """Pending timers due by `now`, earliest first, locked until the unit of work ends;
+        rows another worker holds are skipped, not waited for."""
+        ...
+
+    async def mark_fired(
+        self, timer_ids: Sequence[uuid.UUID], outcome: TimerOutcome, at: datetime, by: str
+    ) -> None: ...
+
+    async def next_due(self) -> datetime | None:
+        """The earliest pending deadline."""
+        ...
+
+    async def pending(self, case_id: uuid.UUID) -> list[Timer]: ...
+
+
+def _timer(row: asyncpg.Record) -> Timer:
+    return Timer(
+        id=row["id"],
+        kind=row["kind"],
+        case_id=row["case_id"],
+        ref=row["ref"],
+        due_at=row["due_at"],
+        payload=json.loads(row["payload"]),
+        fired_at=row["fired_at"],
+        fired_by=row["fired_by"],
+        outcome=TimerOutcome(row["outcome"]) if row["outcome"] else None,
+    )
+
+
+class PostgresTimersRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    async def schedule(self, timer: Timer) -> None:
+        await self.conn.execute(
+            """INSERT INTO timers (id, kind, case_id, ref, due_at, payload)
+               VALUES ($1, $2, $3, $4, $5, $6::jsonb)
+               ON CONFLICT (case_id, kind, ref) WHERE fired_at IS NULL
+               DO UPDATE SET due_at = EXCLUDED.due_at, payload = EXCLUDED.payload""",
+            timer.id,
+            timer.kind,
+            timer.case_id,
+            timer.ref,
+            timer.due_at,
+            json.dumps(timer.payload),
+        )
+
+    async def cancel(
+        self, case_id: uuid.UUID, *, kinds: Collection[str], ref_prefix: str = ""
+    ) -> int:
+        result = await self.conn.execute(
+            """DELETE FROM timers WHERE case_id = $1 AND kind = ANY($2::text[])
+               AND fired_at IS NULL AND starts_with(ref, $3)""",
+            case_id,
+            list(kinds),
+            ref_prefix,
+        )
+        return int(result.split()[-1])
+
+    async def claim_due(self, now: datetime, limit: int) -> list[Timer]:
+        rows = await self.conn.fetch(
+            """SELECT * FROM timers WHERE fired_at IS NULL AND due_at <= $1
+               ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED""",
+            now,
+            limit,
+        )
+        return [_timer(row) for row in rows]
+
+    async def mark_fired(
+        self, timer_ids: Sequence[uuid.UUID], outcome: TimerOutcome, at: datetime, by: str
+    ) -> None:
+        await self.conn.execute(
+            """UPDATE timers SET fired_at = $2, fired_by = $3, outcome = $4
+               WHERE id = ANY($1::uuid[]) AND fired_at IS NULL""",
+            list(timer_ids),
+            at,
+            by,
+            outcome.value,
+        )
+
+    async def next_due(self) -> datetime | None:
+        due: datetime | None = await self.conn.fetchval(
+            "SELECT due_at FROM timers WHERE fired_at IS NULL ORDER BY due_at LIMIT 1"
+        )
+        return due
+
+    async def pending(self, case_id: uuid.UUID) -> list[Timer]:
+        rows = await self.conn.fetch(
+            "SELECT * FROM timers WHERE case_id = $1 AND fired_at IS NULL ORDER BY due_at, ref",
+            case_id,
+        )
+        return [_timer(row) for row in rows]
