@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from atiende_contracts import CaseAssigned, CaseResolved
+from atiende_contracts import (
+    AgentChanged,
+    CaseAssigned,
+    CaseResolved,
+    RoutingRuleChanged,
+    TeamChanged,
+)
 from atiende_runtime.service import build_app
 from atiende_runtime.services import ServiceDefinition
 
@@ -13,7 +19,7 @@ from .entrypoints.consumers import consumers
 from .entrypoints.http import ROUTERS
 from .settings import RoutingSettings
 
-PUBLISHES = (CaseAssigned, CaseResolved)
+PUBLISHES = (CaseAssigned, CaseResolved, TeamChanged, AgentChanged, RoutingRuleChanged)
 """Every event routing emits (its unit of work refuses any other)."""
 
 

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import cases
+from . import agents, cases, rules, teams
 
-ROUTERS: tuple[APIRouter, ...] = (cases.router,)
+ROUTERS: tuple[APIRouter, ...] = (cases.router, teams.router, agents.router, rules.router)

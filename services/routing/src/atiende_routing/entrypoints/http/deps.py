@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from atiende_runtime.auth import Principal, require
+from atiende_runtime.auth import ANONYMOUS_DEV, Principal, require
 from atiende_runtime.service import ServiceRuntime, runtime_of
 
 from ...settings import RoutingSettings
@@ -18,3 +18,10 @@ def runtime(request: Request) -> ServiceRuntime[RoutingSettings]:
 
 Runtime = Annotated[ServiceRuntime[RoutingSettings], Depends(runtime)]
 CaseWorker = Annotated[Principal, Depends(require("agent", "supervisor"))]
+Admin = Annotated[Principal, Depends(require("admin"))]
+Anyone = Annotated[Principal, Depends(require("agent", "supervisor", "admin"))]
+
+
+def actor_of(principal: Principal) -> str | None:
+    """Who did it; None when auth is off (the development principal is nobody)."""
+    return None if principal is ANONYMOUS_DEV else principal.subject

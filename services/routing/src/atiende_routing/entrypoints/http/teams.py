@@ -1,0 +1,189 @@
+"""/teams: teams with their calendar, assignment strategy, reopen window and escalation ladder
+(admin); holidays imported from an iCalendar file."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from atiende_contracts import Rank
+from atiende_runtime.errors import FieldError
+from atiende_runtime.problems import validation_problem
+
+from ...domain.org import DEFAULT_CALENDAR, Strategy, Team, calendar_from_json, calendar_json
+from ...repository import PostgresUnitOfWork
+from ...usecases import assignment, organisation
+from .deps import Admin, Anyone, Runtime, actor_of
+
+router = APIRouter(tags=["teams"])
+
+ICAL_MAX_BYTES = 1_000_000
+
+
+class IntervalIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    weekday: int = Field(description="0 Monday … 6 Sunday")
+    start: time
+    end: time = Field(description="00:00 means midnight at the end of the day")
+
+
+class HolidayIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    date: date
+    name: str = Field(default="Holiday", max_length=200)
+
+
+class CalendarIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    time_zone: str = Field(default="Europe/Madrid", description="IANA time zone")
+    weekly: list[IntervalIn] = Field(description="Opening intervals; split shifts are two a day")
+    holidays: list[HolidayIn] = []
+
+
+class TeamIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(max_length=200)
+    strategy: Strategy = Strategy.ROUND_ROBIN
+    reopen_window_days: int = 14
+    calendar: CalendarIn | None = Field(
+        default=None, description="Business hours; Monday-Friday 09:00-18:00 Madrid if omitted"
+    )
+    ladder: dict[Rank, list[str]] = Field(
+        default={}, description="Agent ids to call at each rank when a case escalates"
+    )
+    active: bool = True
+
+    def team(self, team_id: str) -> Team:
+        calendar = (
+            calendar_from_json(self.calendar.model_dump(mode="json"))
+            if self.calendar
+            else DEFAULT_CALENDAR
+        )
+        return Team(
+            id=team_id,
+            name=self.name,
+            strategy=self.strategy,
+            calendar=calendar,
+            reopen_window_days=self.reopen_window_days,
+            ladder={rank: tuple(people) for rank, people in self.ladder.items()},
+            active=self.active,
+        )
+
+
+class NewTeam(TeamIn):
+    id: str = Field(max_length=63, description="Slug: lower-case letters, digits, - and _")
+
+
+class TeamOut(BaseModel):
+    id: str
+    name: str
+    strategy: Strategy
+    reopen_window_days: int
+    calendar: dict[str, Any]
+    ladder: dict[str, list[str]]
+    active: bool
+    version: int
+
+    @classmethod
+    def of(cls, team: Team) -> TeamOut:
+        return cls(
+            id=team.id,
+            name=team.name,
+            strategy=team.strategy,
+            reopen_window_days=team.reopen_window_days,
+            calendar=calendar_json(team.calendar),
+            ladder={rank.value: list(people) for rank, people in team.ladder.items()},
+            active=team.active,
+            version=team.version,
+        )
+
+
+class HolidaysImported(BaseModel):
+    added: int
+    team: TeamOut
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@router.get("/teams", response_model=list[TeamOut], summary="Every team")
+async def list_teams(runtime: Runtime, _: Anyone) -> list[TeamOut]:
+    async with runtime.unit_of_work() as tx:
+        return [TeamOut.of(t) for t in await organisation.list_teams(PostgresUnitOfWork(tx))]
+
+
+@router.get(
+    "/teams/{team_id}",
+    response_model=TeamOut,
+    summary="A team",
+    responses={404: {"description": "Unknown team"}},
+)
+async def get_team(team_id: str, runtime: Runtime, _: Anyone) -> TeamOut:
+    async with runtime.unit_of_work() as tx:
+        return TeamOut.of(await organisation.get_team(PostgresUnitOfWork(tx), team_id))
+
+
+@router.post(
+    "/teams",
+    response_model=TeamOut,
+    status_code=201,
+    summary="Create a team; emits team.changed",
+    responses={409: {"description": "The id is taken"}, 422: {"description": "Invalid team"}},
+)
+async def create_team(body: NewTeam, runtime: Runtime, who: Admin) -> TeamOut:
+    team = body.team(body.id)
+    async with runtime.unit_of_work() as tx:
+        created = await organisation.create_team(PostgresUnitOfWork(tx), team, now(), actor_of(who))
+    return TeamOut.of(created)
+
+
+@router.put(
+    "/teams/{team_id}",
+    response_model=TeamOut,
+    summary="Replace a team's settings; emits team.changed",
+    responses={404: {"description": "Unknown team"}, 422: {"description": "Invalid team"}},
+)
+async def update_team(team_id: str, body: TeamIn, runtime: Runtime, who: Admin) -> TeamOut:
+    team = body.team(team_id)
+    at = now()
+    async with runtime.unit_of_work() as tx:
+        uow = PostgresUnitOfWork(tx)
+        saved = await organisation.update_team(uow, team, at, actor_of(who))
+        # a team's strategy or members' capacity may let its queue move now
+        await assignment.assign_next(uow, saved.id, at)
+    return TeamOut.of(saved)
+
+
+@router.post(
+    "/teams/{team_id}/holidays/import",
+    response_model=HolidaysImported,
+    summary="Add the holidays of an iCalendar file (body: text/calendar) to the team's calendar",
+    responses={404: {"description": "Unknown team"}, 422: {"description": "Not iCalendar"}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"text/calendar": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
+async def import_holidays(
+    team_id: str, request: Request, runtime: Runtime, who: Admin
+) -> HolidaysImported:
+    body = await request.body()
+    if not body or len(body) > ICAL_MAX_BYTES:
+        raise validation_problem(
+            [FieldError("ical", "size", f"send an iCalendar file of 1 to {ICAL_MAX_BYTES} bytes")]
+        )
+    async with runtime.unit_of_work() as tx:
+        team, added = await organisation.import_holidays(
+            PostgresUnitOfWork(tx), team_id, body, now(), actor_of(who)
+        )
+    return HolidaysImported(added=added, team=TeamOut.of(team))
