@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from atiende_contracts import EventData
+from atiende_routing.domain.assignment import AgentLoad, WorkItem
 from atiende_routing.domain.cases import RoutedCase
+from atiende_routing.domain.org import Agent, Team
+from atiende_routing.domain.rules import Explanation, Outcome, RoutingRule
 
 
 class FakeCasesRepository:
@@ -53,6 +57,9 @@ class FakeUnitOfWork:
         self.sla_policies = FakeSlaPoliciesRepository()
         self.clocks = FakeClocksRepository()
         self.timers = FakeTimersRepository()
+        self.work = FakeWorkRepository()
+        self.org = FakeOrgRepository(self.work)
+        self.rules = FakeRulesRepository()
         self.emitted: list[EventData] = []
         self.subjects: list[str | uuid.UUID | None] = []
 
@@ -172,3 +179,182 @@ class FakeTimersRepository:
             (t for t in self.rows.values() if t.case_id == case_id and t.fired_at is None),
             key=lambda t: (t.due_at, t.ref),
         )
+
+
+# --- organisation: teams, agents, who holds which case, rules (like repository/org.py, rules.py) --
+
+
+class FakeWorkRepository:
+    def __init__(self) -> None:
+        self.items: dict[uuid.UUID, WorkItem] = {}
+
+    async def put(self, item: WorkItem) -> None:
+        self.items[item.case_id] = item
+
+    async def get(self, case_id: uuid.UUID) -> WorkItem | None:
+        return self.items.get(case_id)
+
+    async def set_agent(self, case_id: uuid.UUID, agent_id: str | None, at: datetime) -> None:
+        if case_id in self.items:
+            self.items[case_id] = replace(
+                self.items[case_id], agent_id=agent_id, assigned_at=at if agent_id else None
+            )
+
+    async def set_team(self, case_id: uuid.UUID, team: str, at: datetime) -> None:
+        if case_id in self.items:
+            self.items[case_id] = replace(
+                self.items[case_id], team=team, agent_id=None, assigned_at=None
+            )
+
+    async def set_due(self, case_id: uuid.UUID, due_at: datetime | None) -> None:
+        if case_id in self.items:
+            self.items[case_id] = replace(self.items[case_id], due_at=due_at)
+
+    async def close(self, case_id: uuid.UUID, at: datetime) -> WorkItem | None:
+        item = self.items.get(case_id)
+        if item is None or item.closed_at is not None:
+            return None
+        self.items[case_id] = replace(item, closed_at=at)
+        return self.items[case_id]
+
+    def _open(self) -> list[WorkItem]:
+        far = datetime.max.replace(tzinfo=UTC)
+        return sorted(
+            (i for i in self.items.values() if i.closed_at is None),
+            key=lambda i: (i.due_at or far, i.queued_at, i.case_id),
+        )
+
+    async def queue(self, team: str, limit: int) -> list[WorkItem]:
+        return [i for i in self._open() if i.team == team and i.agent_id is None][:limit]
+
+    async def held_by(self, agent_id: str) -> list[WorkItem]:
+        return [i for i in self._open() if i.agent_id == agent_id]
+
+    async def previous_agent(self, customer_id: uuid.UUID, before: uuid.UUID) -> str | None:
+        theirs = sorted(
+            (
+                i
+                for i in self.items.values()
+                if i.customer_id == customer_id and i.case_id != before and i.agent_id
+            ),
+            key=lambda i: i.queued_at,
+        )
+        return theirs[-1].agent_id if theirs else None
+
+
+class FakeOrgRepository:
+    def __init__(self, work: FakeWorkRepository) -> None:
+        self.work = work
+        self.teams: dict[str, Team] = {"general": Team(id="general", name="General")}
+        self.agents: dict[str, Agent] = {}
+        self.last_assigned: dict[str, datetime] = {}
+
+    async def add_team(self, team: Team) -> bool:
+        if team.id in self.teams:
+            return False
+        self.teams[team.id] = team
+        return True
+
+    async def get_team(self, team_id: str, *, lock: bool = False) -> Team | None:
+        return self.teams.get(team_id)
+
+    async def list_teams(self) -> list[Team]:
+        return [self.teams[k] for k in sorted(self.teams)]
+
+    async def save_team(self, team: Team) -> None:
+        if team.id in self.teams:
+            self.teams[team.id] = team
+
+    async def add_agent(self, agent: Agent) -> bool:
+        if agent.id in self.agents:
+            return False
+        self.agents[agent.id] = agent
+        return True
+
+    async def get_agent(self, agent_id: str, *, lock: bool = False) -> Agent | None:
+        return self.agents.get(agent_id)
+
+    async def list_agents(self, team_id: str | None = None) -> list[Agent]:
+        return [
+            self.agents[k]
+            for k in sorted(self.agents)
+            if team_id is None or team_id in self.agents[k].teams
+        ]
+
+    async def save_agent(self, agent: Agent) -> None:
+        if agent.id in self.agents:
+            self.agents[agent.id] = agent
+
+    async def loads(self, team_id: str) -> list[AgentLoad]:
+        out = []
+        for agent in await self.list_agents(team_id):
+            held = await self.work.held_by(agent.id)
+            by_channel: dict[str, int] = {}
+            for item in held:
+                if item.channel is not None:
+                    by_channel[item.channel] = by_channel.get(item.channel, 0) + 1
+            out.append(AgentLoad(agent, len(held), by_channel, self.last_assigned.get(agent.id)))
+        return out
+
+    async def mark_assigned(self, agent_id: str, at: datetime) -> None:
+        self.last_assigned[agent_id] = at
+
+
+DEFAULT_RULE = RoutingRule(
+    id="default",
+    name="Every other case",
+    conditions=(),
+    outcome=Outcome(team="general"),
+    position=1000000,
+)
+
+
+class FakeRulesRepository:
+    def __init__(self) -> None:
+        self.heads: dict[str, RoutingRule] = {"default": DEFAULT_RULE}
+        self.versions: dict[tuple[str, int], RoutingRule] = {("default", 1): DEFAULT_RULE}
+        self.deleted: set[str] = set()
+        self.decided: dict[uuid.UUID, list[tuple[datetime, Explanation]]] = {}
+        self.locks = 0
+
+    async def lock(self) -> None:
+        self.locks += 1
+
+    async def current(self) -> list[RoutingRule]:
+        live = [r for k, r in self.heads.items() if k not in self.deleted]
+        return sorted(live, key=lambda r: (r.position, r.id))
+
+    async def get(self, rule_id: str) -> RoutingRule | None:
+        return None if rule_id in self.deleted else self.heads.get(rule_id)
+
+    async def version(self, rule_id: str, version: int) -> RoutingRule | None:
+        found = self.versions.get((rule_id, version))
+        head = self.heads.get(rule_id)
+        if found is None or head is None:
+            return None
+        # like the SQL: content of that version, place and state of the head
+        return replace(found, position=head.position, active=head.active)
+
+    async def add(self, rule: RoutingRule, actor: str | None, at: datetime) -> bool:
+        if rule.id in self.heads:
+            return False
+        self.heads[rule.id] = rule
+        self.versions.setdefault((rule.id, rule.version), rule)
+        return True
+
+    async def save(self, rule: RoutingRule, actor: str | None, at: datetime) -> None:
+        self.heads[rule.id] = rule
+        self.versions.setdefault((rule.id, rule.version), rule)
+
+    async def delete(self, rule_id: str, at: datetime) -> None:
+        if rule_id in self.heads:
+            self.heads[rule_id] = replace(self.heads[rule_id], active=False)
+            self.deleted.add(rule_id)
+
+    async def record_decision(
+        self, case_id: uuid.UUID, explanation: Explanation, at: datetime
+    ) -> None:
+        self.decided.setdefault(case_id, []).append((at, explanation))
+
+    async def decisions(self, case_id: uuid.UUID) -> list[tuple[datetime, Explanation]]:
+        return list(self.decided.get(case_id, []))
