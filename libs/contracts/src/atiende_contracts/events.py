@@ -95,6 +95,10 @@ class LinkReason(StrEnum):
     """The contact named the case (a number in the form, an email reply's subject)."""
     SAME_PROBLEM = "same_problem"
     """Same customer, same motive, an open case within the joining window."""
+    THREAD_HEADER = "thread_header"
+    """An email's In-Reply-To/References named a message of the case (ours or the customer's)."""
+    AGENT = "agent"
+    """An agent put the contact on the case (a case merge moved it)."""
 
 
 class NotificationChannel(StrEnum):
@@ -269,6 +273,9 @@ class CustomerProfileChanged(EventData):
     consent_surveys: bool
     consent_marketing: bool
     changed_at: datetime
+    preferred_channel: NotificationChannel | None = Field(
+        default=None, description="How the customer prefers to be written to"
+    )
 
 
 class CustomerMerged(EventData):
