@@ -37,10 +37,10 @@ class CalendarTime:
     """Every second counts (a policy in calendar time)."""
 
     def add(self, start: datetime, duration: timedelta) -> datetime:
-        return start + duration
+        return start.astimezone(UTC) + duration
 
     def between(self, start: datetime, end: datetime) -> timedelta:
-        return end - start
+        return end.astimezone(UTC) - start.astimezone(UTC)
 
 
 CALENDAR_TIME = CalendarTime()
@@ -152,6 +152,8 @@ class BusinessCalendar:
 
     def openings(self, start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
         """The opening periods (UTC, in order, clipped) that overlap [start, end)."""
+        # in UTC: Python subtracts two datetimes of one zone by wall clock, not real time
+        start, end = start.astimezone(UTC), end.astimezone(UTC)
         for period_start, period_end in self._periods_from(start):
             if period_start >= end:
                 return
@@ -181,6 +183,7 @@ class BusinessCalendar:
             raise ValueError("business time is added, never subtracted")
         if duration == timedelta(0):
             return start
+        start = start.astimezone(UTC)
         remaining = duration
         for opens, closes in self._periods_from(start):
             if opens - start > SEARCH_LIMIT:
@@ -257,8 +260,7 @@ def holidays_from_ical(data: bytes | str, *, until: date) -> tuple[Holiday, ...]
             rule = raw.decode() if isinstance(raw, bytes) else str(raw)
             # an UNTIL with a zone cannot meet a floating start: holidays are dates anyway
             rule = ";".join(
-                part if not part.startswith("UNTIL=") else part[:14]
-                for part in rule.split(";")
+                part if not part.startswith("UNTIL=") else part[:14] for part in rule.split(";")
             )
             until_dt = datetime.combine(until, time(23, 59))
             recurrence = rrulestr(rule, dtstart=datetime.combine(first, MIDNIGHT), forceset=True)
