@@ -9,18 +9,35 @@ from atiende_contracts import (
     AgentChanged,
     CaseAssigned,
     CaseResolved,
+    CaseSlaBreached,
+    CaseSlaWarning,
     RoutingRuleChanged,
+    SlaPolicyChanged,
     TeamChanged,
 )
-from atiende_runtime.service import build_app
+from atiende_runtime.service import ServiceRuntime, Worker, build_app
 from atiende_runtime.services import ServiceDefinition
 
 from .entrypoints.consumers import consumers
 from .entrypoints.http import ROUTERS
+from .entrypoints.workers import timer_worker
 from .settings import RoutingSettings
 
-PUBLISHES = (CaseAssigned, CaseResolved, TeamChanged, AgentChanged, RoutingRuleChanged)
+PUBLISHES = (
+    CaseAssigned,
+    CaseResolved,
+    TeamChanged,
+    AgentChanged,
+    RoutingRuleChanged,
+    CaseSlaWarning,
+    CaseSlaBreached,
+    SlaPolicyChanged,
+)
 """Every event routing emits (its unit of work refuses any other)."""
+
+
+def workers(runtime: ServiceRuntime[RoutingSettings]) -> list[Worker]:
+    return [timer_worker(runtime)]
 
 
 def create_app(config: RoutingSettings | None = None) -> FastAPI:
@@ -31,6 +48,7 @@ def create_app(config: RoutingSettings | None = None) -> FastAPI:
         routers=ROUTERS,
         consumers=consumers,
         publishes=PUBLISHES,
+        workers=workers,
     )
 
 

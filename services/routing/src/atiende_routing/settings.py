@@ -12,3 +12,9 @@ class RoutingSettings(Settings):
 
     service_name: str = "routing"
     default_team: str = "general"
+    # the timer worker (SLA warnings and breaches, commitments): it sleeps until the next
+    # deadline, at most timer_poll_interval seconds
+    timer_batch_size: int = 200
+    timer_poll_interval: float = 1.0
+    replica_name: str = ""
+    """Recorded on each timer this process fires (empty: host:pid)."""

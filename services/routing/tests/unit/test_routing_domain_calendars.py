@@ -58,7 +58,7 @@ def test_a_holiday_is_closed_all_day_and_the_weekend_counts_saturday_morning_onl
     assert SPLIT.add(local(MADRID, 2026, 3, 13, 18), timedelta(hours=2)) == local(
         MADRID, 2026, 3, 14, 11
     )
-    # a whole week: 5 × 8h + 3h
+    # a whole week: 5 times 8h, plus 3h
     monday = local(MADRID, 2026, 3, 9)
     assert SPLIT.between(monday, monday + timedelta(days=7)) == timedelta(hours=43)
 

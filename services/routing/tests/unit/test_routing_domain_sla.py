@@ -52,7 +52,8 @@ def test_a_policy_that_pauses_first_response_or_misses_targets_is_refused():
     assert fields["pauses.first_response"].rule == "never"
     assert fields["targets.low.first_response"].rule == "positive"
     assert "targets.urgent" in fields
-    assert "warn_at_percent[0]" in fields and "warn_minutes_before[0]" in fields
+    assert "warn_at_percent[0]" in fields
+    assert "warn_minutes_before[0]" in fields
 
 
 def test_warning_thresholds_by_percent_and_minutes_before():

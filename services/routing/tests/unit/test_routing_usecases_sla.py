@@ -163,11 +163,11 @@ async def test_reopening_starts_resolution_again_as_a_new_cycle():
     await sla.on_status_changed(
         uow, Case(case.id, status="reopened"), "resolved", "reopened", None, T0 + timedelta(hours=5)
     )
-    res = [
+    res = next(
         v
         for v in await sla.clocks_of(uow, case.id, T0 + timedelta(hours=6))
         if v.clock == SlaClock.RESOLUTION
-    ][0]
+    )
     assert (res.cycle, res.state, res.elapsed) == (2, ClockState.RUNNING, timedelta(hours=1))
     assert len(await uow.clocks.history(case.id)) == 3
 

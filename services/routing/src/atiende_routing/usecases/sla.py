@@ -43,7 +43,9 @@ class SlaCase(Protocol):
     def number(self) -> str: ...
 
     @property
-    def priority(self) -> str: ...
+    def priority(self) -> str | None:
+        """A Priority value; None counts as normal."""
+        ...
 
     @property
     def status(self) -> str: ...
@@ -197,7 +199,7 @@ async def start_clocks(
     existing = await uow.clocks.current(case.id)
     if existing:
         return existing
-    priority = Priority(case.priority)
+    priority = _priority(case)
     started = []
     for name in (SlaClock.FIRST_RESPONSE, SlaClock.RESOLUTION):
         clock = start_clock(case.id, case.number, name, 1, policy, priority, calendar, now)
@@ -263,7 +265,7 @@ async def reprioritise(
     """The case's priority or policy changed: each clock keeps its start and pauses (so the
     time elapsed and paused still counts) under the new target; deadlines and warnings are
     rescheduled. `calendar`: the team's, when it changed too (else the clock's own is kept)."""
-    priority = Priority(case.priority)
+    priority = _priority(case)
     changed = []
     for clock in await _locked(uow, case.id):
         if clock.stopped:
@@ -302,6 +304,10 @@ def view_of(clock: Clock, now: datetime) -> ClockView:
 # --- helpers ---------------------------------------------------------------------------------------
 
 
+def _priority(case: SlaCase) -> Priority:
+    return Priority(case.priority or Priority.NORMAL)
+
+
 async def _locked(uow: UnitOfWork, case_id: uuid.UUID) -> list[Clock]:
     """The case's current clocks, each locked (the timer worker locks a clock it fires)."""
     locked = []
@@ -331,9 +337,7 @@ async def _restart(uow: UnitOfWork, case: SlaCase, name: SlaClock, now: datetime
         policy = await _policy_of(uow, any_clock) if any_clock else await policy_for(uow, None)
         calendar = any_clock.calendar if any_clock else None
         cycle = 1
-    clock = start_clock(
-        case.id, case.number, name, cycle, policy, Priority(case.priority), calendar, now
-    )
+    clock = start_clock(case.id, case.number, name, cycle, policy, _priority(case), calendar, now)
     if policy.pauses_on(name, case.status):
         clock = clock.pause(now, case.status, None, None)
     return await _store(uow, clock, policy, now)

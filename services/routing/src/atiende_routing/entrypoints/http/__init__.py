@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import agents, cases, rules, teams
+from . import agents, cases, policies, rules, teams
 
-ROUTERS: tuple[APIRouter, ...] = (cases.router, teams.router, agents.router, rules.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    cases.router,
+    teams.router,
+    agents.router,
+    rules.router,
+    policies.router,
+)
