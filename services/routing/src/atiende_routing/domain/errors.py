@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from atiende_runtime.errors import Conflict, NotFound
+from atiende_runtime.errors import Conflict, DomainError, FieldError, NotFound
 
 
 class CaseNotFound(NotFound):
@@ -27,7 +27,50 @@ class IllegalTransition(Conflict):
             f"case {case_number} is {current}, so it cannot become {target}"
             f" (from {current} it can become: {can_become})",
             title=f"Case cannot be {target}",
+            extensions={"current_status": str(current), "allowed_statuses": list(self.allowed)},
         )
+
+
+class StepRequired(Conflict):
+    """A complaint or claim lacks a step of the seven the command needs (field `steps.<n>`)."""
+
+    def __init__(self, action: str, step: str, label: str) -> None:
+        self.step = step
+        super().__init__(
+            f"{action} requires step {step}: {label}",
+            title=f"Case cannot be {action}",
+            errors=[
+                FieldError(
+                    f"steps.{step}", "step_required", f"{action} requires step {step}: {label}"
+                )
+            ],
+        )
+
+
+class StaleCase(DomainError):
+    """The If-Match version is not the case's current one (the route answers 412)."""
+
+    def __init__(self, case_number: str, expected: int, current: int) -> None:
+        self.expected = expected
+        self.current = current
+        super().__init__(
+            f"case {case_number} is at version {current}, not {expected}: reload it and retry",
+            title="Case changed since you read it",
+        )
+
+
+class CommitmentNotFound(NotFound):
+    def __init__(self, commitment_id: uuid.UUID) -> None:
+        super().__init__(
+            f"no commitment {commitment_id} on this case", title="Commitment not found"
+        )
+
+
+class NotPermitted(DomainError):
+    """The actor's role may not do this (the route answers 403)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, title="Forbidden")
 
 
 # --- organisation (teams, agents, routing rules) -----------------------------------------------

@@ -11,7 +11,14 @@ from atiende_contracts import Envelope, EventData
 from atiende_runtime.uow import UnitOfWork as RuntimeUnitOfWork
 
 from .cases import CasesRepository, PostgresCasesRepository
+from .commitments import (
+    CommitmentsRepository,
+    EscalationsRepository,
+    PostgresCommitmentsRepository,
+    PostgresEscalationsRepository,
+)
 from .org import OrgRepository, PostgresOrgRepository, PostgresWorkRepository, WorkRepository
+from .phrasebook import PhrasebookRepository, PostgresPhrasebookRepository
 from .rules import PostgresRulesRepository, RulesRepository
 from .sla import (
     ClocksRepository,
@@ -19,6 +26,7 @@ from .sla import (
     PostgresSlaPoliciesRepository,
     SlaPoliciesRepository,
 )
+from .steps import PostgresStepsRepository, StepsRepository
 from .timers import PostgresTimersRepository, TimersRepository
 
 
@@ -27,6 +35,18 @@ class UnitOfWork(Protocol):
 
     @property
     def cases(self) -> CasesRepository: ...
+
+    @property
+    def steps(self) -> StepsRepository: ...
+
+    @property
+    def commitments(self) -> CommitmentsRepository: ...
+
+    @property
+    def escalations(self) -> EscalationsRepository: ...
+
+    @property
+    def phrasebook(self) -> PhrasebookRepository: ...
 
     @property
     def org(self) -> OrgRepository: ...
@@ -57,6 +77,10 @@ class PostgresUnitOfWork:
     def __init__(self, uow: RuntimeUnitOfWork) -> None:
         self._uow = uow
         self.cases = PostgresCasesRepository(uow.conn)
+        self.steps = PostgresStepsRepository(uow.conn)
+        self.commitments = PostgresCommitmentsRepository(uow.conn)
+        self.escalations = PostgresEscalationsRepository(uow.conn)
+        self.phrasebook = PostgresPhrasebookRepository(uow.conn)
         self.org = PostgresOrgRepository(uow.conn)
         self.rules = PostgresRulesRepository(uow.conn)
         self.work = PostgresWorkRepository(uow.conn)

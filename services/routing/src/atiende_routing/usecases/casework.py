@@ -1,0 +1,66 @@
+"""What every command on a case shares: loading it locked (with the If-Match check), writing
+its timeline, keeping its earliest deadline for the queues, emitting its events."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import datetime
+
+from atiende_contracts import EventData
+
+from ..domain.cases import RoutedCase
+from ..domain.errors import CaseNotFound, StaleCase
+from ..repository import UnitOfWork
+from ..repository.cases import TimelineEntry
+from . import assignment, sla
+
+ERASED = "[erased]"
+"""What a pseudonymised free text reads as."""
+
+
+async def load(
+    uow: UnitOfWork, case_id: uuid.UUID, expected_version: int | None = None
+) -> RoutedCase:
+    """The case, locked until the unit of work ends; StaleCase when the caller's version (its
+    If-Match) is not the current one."""
+    case = await uow.cases.get_for_update(case_id)
+    if case is None:
+        raise CaseNotFound(case_id)
+    if expected_version is not None and expected_version != case.version:
+        raise StaleCase(case.number, expected_version, case.version)
+    return case
+
+
+async def note(
+    uow: UnitOfWork, case: RoutedCase, at: datetime, kind: str, summary: str, actor: str | None
+) -> None:
+    await uow.cases.add_timeline(TimelineEntry(case.id, at, kind, summary, actor))
+
+
+async def emit_all(uow: UnitOfWork, case: RoutedCase, events: Iterable[EventData]) -> None:
+    for event in events:
+        await uow.emit(event, subject=case.id)
+
+
+async def with_due(uow: UnitOfWork, case: RoutedCase, now: datetime) -> RoutedCase:
+    """The case with the earliest deadline among its running clocks (queues sort by it); also
+    tells organisation's queue."""
+    running = [
+        view.due_at
+        for view in await sla.clocks_of(uow, case.id, now)
+        if view.due_at is not None and view.state.value == "running"
+    ]
+    due = min(running) if running else None
+    if due != case.sla_due_at:
+        await assignment.set_due(uow, case.id, due)
+        return replace(case, sla_due_at=due)
+    return case
+
+
+async def get(uow: UnitOfWork, case_id: uuid.UUID) -> RoutedCase:
+    case = await uow.cases.get(case_id)
+    if case is None:
+        raise CaseNotFound(case_id)
+    return case
