@@ -44,6 +44,26 @@ class FakeCasesRepository:
             resolution=case.resolution,
         )
 
+    async def set_agent(
+        self, case_id: uuid.UUID, team: str, agent_id: str | None, now: datetime
+    ) -> RoutedCase | None:
+        # like the SQL: only an open case moves; new or reopened becomes assigned
+        stored = self.cases.get(case_id)
+        if stored is None or stored.status in ("resolved", "closed"):
+            return None
+        status = "assigned" if stored.status in ("new", "reopened") else stored.status
+        moved = replace(
+            stored,
+            team=team,
+            agent_id=agent_id,
+            assigned_at=now,
+            status=type(stored.status)(status),
+            version=getattr(stored, "version", 0) + 1,
+        )
+        self.cases[case_id] = moved
+        self.assignments[case_id] = self.assignments.get(case_id, 0) + 1
+        return moved
+
     def _update(self, case: RoutedCase, **columns: Any) -> None:
         # like the SQL: only the named columns change, and an unknown id changes nothing
         stored = self.cases.get(case.id)
