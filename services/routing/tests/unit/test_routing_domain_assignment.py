@@ -128,7 +128,9 @@ def test_not_sticky_when_the_previous_agent_is_away_or_full():
     away = load(agent("bea", availability=Availability.AWAY))
     full = load(agent("bea", capacity=1), open_cases=1)
     for previous in (away, full):
-        assert choose(Strategy.ROUND_ROBIN, [load(agent("ana")), previous], previous_agent_id="bea") == (
+        assert choose(
+            Strategy.ROUND_ROBIN, [load(agent("ana")), previous], previous_agent_id="bea"
+        ) == (
             "ana",
             "round_robin",
         )

@@ -48,7 +48,9 @@ def test_overlapping_intervals_are_refused_naming_the_field():
                 ]
             }
         )
-    assert [(e.field, e.rule) for e in refused.value.errors] == [("calendar.intervals[1]", "overlap")]
+    assert [(e.field, e.rule) for e in refused.value.errors] == [
+        ("calendar.intervals[1]", "overlap")
+    ]
 
 
 def test_an_unknown_time_zone_is_refused():
@@ -61,7 +63,9 @@ DEFAULT_JSON = calendar_json(DEFAULT_CALENDAR)
 
 
 def test_imported_holidays_add_new_dates_and_keep_known_names():
-    calendar = calendar_from_json({**DEFAULT_JSON, "holidays": [{"date": "2026-05-01", "name": "Trabajo"}]})
+    calendar = calendar_from_json(
+        {**DEFAULT_JSON, "holidays": [{"date": "2026-05-01", "name": "Trabajo"}]}
+    )
     merged = with_holidays(
         calendar, [Holiday(date(2026, 5, 1), "Labour day"), Holiday(date(2026, 1, 1), "New year")]
     )
@@ -131,7 +135,9 @@ def test_an_agent_works_only_when_available_active_and_not_out_of_office():
     ana = Agent("ana", "Ana", teams=("general",), availability=Availability.AVAILABLE)
     assert ana.can_work(NOW)
     ooo = OutOfOffice(NOW - timedelta(hours=1), NOW + timedelta(days=2), "bea")
-    away = Agent("ana", "Ana", teams=("general",), availability=Availability.AVAILABLE, out_of_office=ooo)
+    away = Agent(
+        "ana", "Ana", teams=("general",), availability=Availability.AVAILABLE, out_of_office=ooo
+    )
     assert not away.can_work(NOW)
     assert away.substitute_at(NOW) == "bea"
     assert away.substitute_at(NOW + timedelta(days=3)) is None

@@ -148,7 +148,10 @@ def test_contradictory_conditions_can_never_match(conditions):
 
 
 def test_compatible_conditions_on_one_fact_narrow_each_other():
-    assert rule_problems(rule("ok", present("motive"), among("motive", "a", "b"), eq("motive", "a"))) == []
+    assert (
+        rule_problems(rule("ok", present("motive"), among("motive", "a", "b"), eq("motive", "a")))
+        == []
+    )
 
 
 def test_values_a_closed_fact_never_takes_are_refused():

@@ -127,7 +127,9 @@ async def test_a_queued_case_is_assigned_the_moment_capacity_frees():
 
     moved = await assignment.release(uow, uuid.UUID(int=1), NOW + timedelta(minutes=5))
 
-    assert [(m.case_id, m.agent_id, m.reason) for m in moved] == [(uuid.UUID(int=2), "ana", "routed")]
+    assert [(m.case_id, m.agent_id, m.reason) for m in moved] == [
+        (uuid.UUID(int=2), "ana", "routed")
+    ]
     (told,) = assigned(uow)
     assert (told.case_id, told.team, told.agent_id, told.agent_email, told.reason) == (
         uuid.UUID(int=2),
@@ -154,7 +156,9 @@ async def test_the_queue_gives_the_soonest_due_case_first():
 async def test_sticky_to_the_agent_of_the_customers_previous_case():
     uow = await with_agents(available("ana", capacity=5), available("bea", capacity=5))
     first = await assignment.route_case(uow, case(1, customer_id=CUSTOMER), NOW)
-    again = await assignment.route_case(uow, case(2, customer_id=CUSTOMER), NOW + timedelta(hours=1))
+    again = await assignment.route_case(
+        uow, case(2, customer_id=CUSTOMER), NOW + timedelta(hours=1)
+    )
     assert (again.agent.id, again.reason) == (first.agent.id, "sticky")
 
 
@@ -203,7 +207,9 @@ async def test_coming_back_takes_from_the_queue():
     away = Agent("ana", "Ana", teams=("general",), availability=Availability.AWAY)
     uow = await with_agents(away)
     await assignment.route_case(uow, case(1), NOW)
-    before, after = await organisation.set_availability(uow, "ana", Availability.AVAILABLE, NOW, "ana")
+    before, after = await organisation.set_availability(
+        uow, "ana", Availability.AVAILABLE, NOW, "ana"
+    )
     moved = await assignment.agent_changed(uow, before, after, NOW)
     assert [(m.case_id.int, m.agent_id) for m in moved] == [(1, "ana")]
 
