@@ -116,7 +116,8 @@ def test_the_explanation_names_each_failed_condition_of_each_earlier_rule():
         "motive in [invoice, charge]: the case's motive is delivery",
         "product is present: the case has no product",
     )
-    assert english.matched and english.failed == ()
+    assert english.matched
+    assert english.failed == ()
     assert found.facts["language"] == "en"
 
 

@@ -101,7 +101,8 @@ async def test_a_rule_routes_to_a_team_and_its_skilled_available_agent():
         "gold",
         "english",
     )
-    assert outcome.agent is not None and outcome.agent.id == "bob"
+    assert outcome.agent is not None
+    assert outcome.agent.id == "bob"
     assert [v.rule_id for v in outcome.explanation.verdicts] == ["english"]
 
     spanish = await assignment.route_case(uow, case(2, language="es"), NOW)
@@ -116,7 +117,8 @@ async def test_round_robin_spreads_and_capacity_queues_the_rest():
     third = await assignment.route_case(uow, case(3), NOW + timedelta(seconds=2))
 
     assert {first.agent.id, second.agent.id} == {"ana", "bea"}
-    assert third.agent is None and third.reason == "queued"
+    assert third.agent is None
+    assert third.reason == "queued"
 
 
 async def test_a_queued_case_is_assigned_the_moment_capacity_frees():

@@ -55,7 +55,8 @@ async def test_a_team_ladder_names_known_agents():
             uow, Team("b", "B", ladder={Rank.SENIOR: ("ghost",)}), NOW, None
         )
     assert refused.value.errors[0].field == "ladder.senior"
-    assert "b" not in uow.org.teams and uow.emitted == []
+    assert "b" not in uow.org.teams
+    assert uow.emitted == []
 
 
 async def test_an_agent_with_unknown_team_or_zero_capacity_is_refused_and_nothing_saved():
@@ -70,7 +71,8 @@ async def test_an_agent_with_unknown_team_or_zero_capacity_is_refused_and_nothin
             uow, Agent("ana", "Ana", teams=("general",), capacity=Capacity(0)), NOW, None
         )
     assert zero.value.errors[0].field == "capacity.total"
-    assert uow.org.agents == {} and uow.emitted == []
+    assert uow.org.agents == {}
+    assert uow.emitted == []
 
 
 async def test_an_agent_change_is_versioned_and_told():
@@ -172,7 +174,8 @@ async def test_holidays_are_imported_from_an_icalendar_file():
         (date(2026, 10, 12), "Fiesta Nacional")
     ]
     again, none = await organisation.import_holidays(uow, "general", ICAL, NOW, "admin")
-    assert none == 0 and again == team
+    assert none == 0
+    assert again == team
     with pytest.raises(Invalid):
         await organisation.import_holidays(uow, "general", b"not a calendar", NOW, None)
 
