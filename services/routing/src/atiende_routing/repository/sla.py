@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -77,8 +76,8 @@ def policy_pauses_json(policy: SlaPolicy) -> dict[str, list[str]]:
 
 
 def _policy(row: asyncpg.Record) -> SlaPolicy:
-    targets = json.loads(row["targets"])
-    pauses = json.loads(row["pauses"])
+    targets = row["targets"]
+    pauses = row["pauses"]
     return SlaPolicy(
         id=row["id"],
         version=row["version"],
@@ -97,19 +96,17 @@ def _policy(row: asyncpg.Record) -> SlaPolicy:
     )
 
 
-def _pauses_json(pauses: Sequence[Pause]) -> str:
-    return json.dumps(
-        [
-            {
-                "started_at": p.started_at.isoformat(),
-                "ended_at": p.ended_at.isoformat() if p.ended_at else None,
-                "reason": p.reason,
-                "note": p.note,
-                "status": p.status,
-            }
-            for p in pauses
-        ]
-    )
+def _pauses_json(pauses: Sequence[Pause]) -> list[dict[str, Any]]:
+    return [
+        {
+            "started_at": p.started_at.isoformat(),
+            "ended_at": p.ended_at.isoformat() if p.ended_at else None,
+            "reason": p.reason,
+            "note": p.note,
+            "status": p.status,
+        }
+        for p in pauses
+    ]
 
 
 def _pause(data: dict[str, Any]) -> Pause:
@@ -132,9 +129,9 @@ def _clock(row: asyncpg.Record) -> Clock:
         policy_version=row["policy_version"],
         priority=Priority(row["priority"]),
         target=timedelta(seconds=row["target_seconds"]),
-        calendar=calendar_from_json(json.loads(row["calendar"])) if row["calendar"] else None,
+        calendar=calendar_from_json(row["calendar"]) if row["calendar"] else None,
         started_at=row["started_at"],
-        pauses=tuple(_pause(p) for p in json.loads(row["pauses"])),
+        pauses=tuple(_pause(p) for p in row["pauses"]),
         met_at=row["met_at"],
         breached_at=row["breached_at"],
         warned=tuple(row["warned"]),
@@ -173,8 +170,8 @@ class PostgresSlaPoliciesRepository:
             policy.version,
             policy.name,
             policy.business_hours,
-            json.dumps(policy_targets_json(policy)),
-            json.dumps(policy_pauses_json(policy)),
+            policy_targets_json(policy),
+            policy_pauses_json(policy),
             list(policy.warn_at_percent),
             list(policy.warn_minutes_before),
             policy.active,
@@ -248,7 +245,7 @@ class PostgresClocksRepository:
             clock.policy_version,
             clock.priority.value,
             clock.target.total_seconds(),
-            json.dumps(calendar_json(clock.calendar)) if clock.calendar else None,
+            calendar_json(clock.calendar) if clock.calendar else None,
             clock.started_at,
             _pauses_json(clock.pauses),
             clock.met_at,

@@ -4,7 +4,6 @@ the next one is due (the worker sleeps until then)."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Collection, Sequence
 from datetime import datetime
@@ -51,7 +50,7 @@ def _timer(row: asyncpg.Record) -> Timer:
         case_id=row["case_id"],
         ref=row["ref"],
         due_at=row["due_at"],
-        payload=json.loads(row["payload"]),
+        payload=dict(row["payload"]),
         fired_at=row["fired_at"],
         fired_by=row["fired_by"],
         outcome=TimerOutcome(row["outcome"]) if row["outcome"] else None,
@@ -73,7 +72,7 @@ class PostgresTimersRepository:
             timer.case_id,
             timer.ref,
             timer.due_at,
-            json.dumps(timer.payload),
+            timer.payload,
         )
 
     async def cancel(
