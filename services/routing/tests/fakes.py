@@ -4,6 +4,7 @@ tests/integration/test_routing_repository_contract.py holds them to the PostgreS
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -11,14 +12,20 @@ from typing import Any
 from atiende_contracts import EventData
 from atiende_routing.domain.assignment import AgentLoad, WorkItem
 from atiende_routing.domain.cases import RoutedCase
+from atiende_routing.domain.commitments import Commitment, CommitmentState
+from atiende_routing.domain.escalation import EscalationRecord
 from atiende_routing.domain.org import Agent, Team
+from atiende_routing.domain.phrasebook import Phrase
 from atiende_routing.domain.rules import Explanation, Outcome, RoutingRule
+from atiende_routing.domain.steps import Step, StepRecord
+from atiende_routing.repository.cases import QueueFilter, QueuePosition, TimelineEntry
 
 
 class FakeCasesRepository:
     def __init__(self, *cases: RoutedCase) -> None:
         self.cases: dict[uuid.UUID, RoutedCase] = {case.id: case for case in cases}
         self.assignments: dict[uuid.UUID, int] = {}
+        self.entries: list[TimelineEntry] = []
 
     async def add(self, case: RoutedCase) -> bool:
         if case.id in self.cases:
@@ -70,10 +77,180 @@ class FakeCasesRepository:
         if stored is not None:
             self.cases[case.id] = replace(stored, **columns)
 
+    async def save(self, case: RoutedCase, *, assignment: bool = False) -> None:
+        if case.id not in self.cases:
+            return
+        self.cases[case.id] = case
+        if assignment:
+            self.assignments[case.id] = self.assignments.get(case.id, 0) + 1
+
+    async def of_customer(self, customer_id: uuid.UUID) -> list[RoutedCase]:
+        return sorted(
+            (c for c in self.cases.values() if c.customer_id == customer_id),
+            key=lambda c: (c.opened_at, c.id),
+        )
+
+    async def queue(
+        self, where: QueueFilter, after: QueuePosition | None, limit: int
+    ) -> list[RoutedCase]:
+        def key(c: RoutedCase) -> tuple[Any, ...]:
+            due = c.sla_due_at or datetime.max.replace(tzinfo=UTC)
+            return (c.escalation is None, due, c.opened_at, c.id)
+
+        found = [
+            c
+            for c in self.cases.values()
+            if c.status not in ("resolved", "closed")
+            and (where.team is None or c.team == where.team)
+            and (where.agent_id is None or c.agent_id == where.agent_id)
+            and (not where.unassigned or c.agent_id is None)
+            and (where.status is None or c.status == where.status)
+            and (where.priority is None or c.priority == where.priority)
+            and (where.escalated is None or (c.escalation is not None) == where.escalated)
+        ]
+        found.sort(key=key)
+        if after is not None:
+            due = after.due_at or datetime.max.replace(tzinfo=UTC)
+            mark = (not after.escalated, due, after.opened_at, after.id)
+            found = [c for c in found if key(c) > mark]
+        return found[:limit]
+
+    async def add_timeline(self, entry: TimelineEntry) -> None:
+        self.entries.append(entry)
+
+    async def timeline(self, case_id: uuid.UUID) -> list[TimelineEntry]:
+        return [e for e in self.entries if e.case_id == case_id]
+
+    async def erase_timeline(self, case_id: uuid.UUID, placeholder: str) -> None:
+        self.entries = [
+            replace(e, summary=placeholder)
+            if e.case_id == case_id and e.kind not in ("opened", "assigned")
+            else e
+            for e in self.entries
+        ]
+
+
+class FakeStepsRepository:
+    def __init__(self) -> None:
+        self.records: dict[tuple[uuid.UUID, Step], StepRecord] = {}
+
+    async def record(self, record: StepRecord) -> None:
+        self.records[(record.case_id, record.step)] = record
+
+    async def of_case(self, case_id: uuid.UUID) -> list[StepRecord]:
+        order = list(Step)
+        return sorted(
+            (r for (c, _), r in self.records.items() if c == case_id),
+            key=lambda r: order.index(r.step),
+        )
+
+    async def erase(self, case_id: uuid.UUID, placeholder: str) -> None:
+        for key, r in list(self.records.items()):
+            if key[0] == case_id:
+                self.records[key] = replace(
+                    r,
+                    text=placeholder,
+                    options=tuple(placeholder for _ in r.options),
+                    chosen=placeholder if r.chosen is not None else None,
+                )
+
+
+class FakeCommitmentsRepository:
+    def __init__(self) -> None:
+        self.items: dict[uuid.UUID, Commitment] = {}
+
+    async def add(self, commitment: Commitment) -> None:
+        self.items[commitment.id] = commitment
+
+    async def get(self, commitment_id: uuid.UUID, *, for_update: bool = False) -> Commitment | None:
+        return self.items.get(commitment_id)
+
+    async def save(self, commitment: Commitment) -> None:
+        # like the SQL: state, times and description change; the rest stays
+        stored = self.items.get(commitment.id)
+        if stored is not None:
+            self.items[commitment.id] = replace(
+                stored,
+                state=commitment.state,
+                reminded_at=commitment.reminded_at,
+                kept_at=commitment.kept_at,
+                missed_at=commitment.missed_at,
+                description=commitment.description,
+            )
+
+    async def of_case(self, case_id: uuid.UUID) -> list[Commitment]:
+        return sorted(
+            (c for c in self.items.values() if c.case_id == case_id),
+            key=lambda c: (c.due_at, c.id),
+        )
+
+    async def move(
+        self, from_case: uuid.UUID, to_case: uuid.UUID, to_number: str
+    ) -> list[Commitment]:
+        moved = []
+        for c in list(self.items.values()):
+            if c.case_id == from_case and c.state is CommitmentState.OPEN:
+                self.items[c.id] = replace(c, case_id=to_case, case_number=to_number)
+                moved.append(self.items[c.id])
+        return moved
+
+    async def erase(self, case_id: uuid.UUID, placeholder: str) -> None:
+        for c in list(self.items.values()):
+            if c.case_id == case_id:
+                self.items[c.id] = replace(
+                    c,
+                    description=placeholder,
+                    to_whom=placeholder if c.to_whom is not None else None,
+                )
+
+
+class FakeEscalationsRepository:
+    def __init__(self) -> None:
+        self.records: list[EscalationRecord] = []
+
+    async def add(self, record: EscalationRecord) -> None:
+        self.records.append(record)
+
+    async def of_case(self, case_id: uuid.UUID) -> list[EscalationRecord]:
+        return [r for r in self.records if r.case_id == case_id]
+
+    async def erase(self, case_id: uuid.UUID, placeholder: str) -> None:
+        self.records = [
+            replace(r, note=placeholder) if r.case_id == case_id and r.note is not None else r
+            for r in self.records
+        ]
+
+
+class FakePhrasebookRepository:
+    def __init__(self, *phrases: Phrase) -> None:
+        self.items: list[Phrase] = list(phrases)
+
+    async def phrases(
+        self, language: str | None = None, register: str | None = None
+    ) -> list[Phrase]:
+        return sorted(
+            (
+                p
+                for p in self.items
+                if (language is None or p.language == language)
+                and (register is None or p.register == register)
+            ),
+            key=lambda p: (p.language, p.register.value, p.position),
+        )
+
+    async def replace(self, language: str, register: str, phrases: Sequence[Phrase]) -> None:
+        self.items = [
+            p for p in self.items if (p.language, p.register.value) != (language, register)
+        ] + list(phrases)
+
 
 class FakeUnitOfWork:
     def __init__(self, *cases: RoutedCase) -> None:
         self.cases = FakeCasesRepository(*cases)
+        self.steps = FakeStepsRepository()
+        self.commitments = FakeCommitmentsRepository()
+        self.escalations = FakeEscalationsRepository()
+        self.phrasebook = FakePhrasebookRepository()
         self.sla_policies = FakeSlaPoliciesRepository()
         self.clocks = FakeClocksRepository()
         self.timers = FakeTimersRepository()

@@ -8,9 +8,18 @@ from fastapi import FastAPI
 from atiende_contracts import (
     AgentChanged,
     CaseAssigned,
+    CaseClosed,
+    CaseDeescalated,
+    CaseEscalated,
+    CaseReopened,
     CaseResolved,
     CaseSlaBreached,
     CaseSlaWarning,
+    CaseStatusChanged,
+    CommitmentDueSoon,
+    CommitmentKept,
+    CommitmentMade,
+    CommitmentMissed,
     RoutingRuleChanged,
     SlaPolicyChanged,
     TeamChanged,
@@ -22,6 +31,10 @@ from .entrypoints.consumers import consumers
 from .entrypoints.http import ROUTERS
 from .entrypoints.workers import timer_worker
 from .settings import RoutingSettings
+from .usecases import commitments
+from .usecases.timers import KINDS
+
+commitments.register(KINDS)  # commitment reminders and misses; SLA alerts climb the ladder
 
 PUBLISHES = (
     CaseAssigned,
@@ -32,6 +45,16 @@ PUBLISHES = (
     CaseSlaWarning,
     CaseSlaBreached,
     SlaPolicyChanged,
+    # the case lifecycle
+    CaseStatusChanged,
+    CaseEscalated,
+    CaseDeescalated,
+    CaseClosed,
+    CaseReopened,
+    CommitmentMade,
+    CommitmentDueSoon,
+    CommitmentKept,
+    CommitmentMissed,
 )
 """Every event routing emits (its unit of work refuses any other)."""
 

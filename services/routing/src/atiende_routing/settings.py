@@ -18,3 +18,11 @@ class RoutingSettings(Settings):
     timer_poll_interval: float = 1.0
     replica_name: str = ""
     """Recorded on each timer this process fires (empty: host:pid)."""
+    # the case lifecycle
+    require_steps: bool = True
+    """The seven-step gates on complaints and claims: resolve needs steps 3-6, close 7a+7b (or a
+    supervisor's waiver)."""
+    reopen_window_days: int = 14
+    """How long after resolution a customer's return reopens the case (a team's own window wins)."""
+    commitment_reminder_minutes: int = 15
+    """How long before a commitment is due its owner hears commitment.due_soon."""

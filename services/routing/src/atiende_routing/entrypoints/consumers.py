@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from atiende_contracts import CaseOpened
+from atiende_contracts import (
+    CaseContactLinked,
+    CaseMerged,
+    CaseOpened,
+    CaseReclassified,
+    CustomerErased,
+    CustomerProfileChanged,
+)
 from atiende_runtime.inbox import Consumers, HandlerContext
 
 from ..repository import PostgresUnitOfWork
@@ -16,6 +23,37 @@ consumers: Consumers[RoutingSettings] = Consumers()
 
 @consumers.on(CaseOpened, name="assign-case")
 async def assign_case(ctx: HandlerContext[RoutingSettings], event: CaseOpened) -> None:
-    await lifecycle.open_and_assign(
-        PostgresUnitOfWork(ctx.uow), event, ctx.settings.default_team, datetime.now(UTC)
+    await lifecycle.open_case(
+        PostgresUnitOfWork(ctx.uow), event, datetime.now(UTC), lifecycle.Rules.of(ctx.settings)
     )
+
+
+@consumers.on(CaseContactLinked, name="case-contact")
+async def case_contact(ctx: HandlerContext[RoutingSettings], event: CaseContactLinked) -> None:
+    await lifecycle.contact_linked(
+        PostgresUnitOfWork(ctx.uow), event, datetime.now(UTC), lifecycle.Rules.of(ctx.settings)
+    )
+
+
+@consumers.on(CaseReclassified, name="case-reclassified")
+async def case_reclassified(ctx: HandlerContext[RoutingSettings], event: CaseReclassified) -> None:
+    await lifecycle.reclassified(PostgresUnitOfWork(ctx.uow), event, datetime.now(UTC))
+
+
+@consumers.on(CaseMerged, name="case-merged")
+async def case_merged(ctx: HandlerContext[RoutingSettings], event: CaseMerged) -> None:
+    await lifecycle.merged(
+        PostgresUnitOfWork(ctx.uow), event, datetime.now(UTC), lifecycle.Rules.of(ctx.settings)
+    )
+
+
+@consumers.on(CustomerProfileChanged, name="customer-profile")
+async def customer_profile(
+    ctx: HandlerContext[RoutingSettings], event: CustomerProfileChanged
+) -> None:
+    await lifecycle.profile_changed(PostgresUnitOfWork(ctx.uow), event)
+
+
+@consumers.on(CustomerErased, name="customer-erased")
+async def customer_erased(ctx: HandlerContext[RoutingSettings], event: CustomerErased) -> None:
+    await lifecycle.erased(PostgresUnitOfWork(ctx.uow), event)

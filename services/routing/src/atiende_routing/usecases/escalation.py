@@ -5,6 +5,7 @@ down only when a supervisor says so, with a reason."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime
 
 from atiende_contracts import CaseDeescalated, CaseEscalated, EscalationReason, Rank
@@ -83,8 +84,20 @@ async def escalate(
     note: str | None = None,
     actor: str | None = None,
     expected_version: int | None = None,
+    mark_upset: bool = False,
 ) -> RoutedCase:
+    """By hand: one rung (or to `level`); `mark_upset`: the agent marks the customer upset,
+    which calls in someone above the agent as an upset customer from intake does."""
     case = await casework.load(uow, case_id, expected_version)
+    if mark_upset:
+        if not case.upset:
+            case = replace(case, upset=True, version=case.version + 1)
+            await uow.cases.save(case)
+            await casework.note(uow, case, now, "note", "customer marked upset", actor)
+        climbed = await climb(
+            uow, case, EscalationReason.CUSTOMER_UPSET, now, note=note, actor=actor
+        )
+        return climbed
     return await climb(uow, case, reason, now, level=level, note=note, actor=actor)
 
 

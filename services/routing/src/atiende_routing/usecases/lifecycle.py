@@ -33,6 +33,7 @@ from ..domain.sla import SlaPolicy
 from ..domain.steps import Step, StepRecord
 from ..repository import UnitOfWork
 from ..repository.cases import QueueFilter, QueuePosition, TimelineEntry
+from ..settings import RoutingSettings
 from . import assignment, casework, commitments, escalation, sla
 
 
@@ -46,6 +47,14 @@ class Rules:
     """For a case whose team is unknown; a team's own window wins."""
     commitment_lead: timedelta = timedelta(minutes=15)
     """How long before a commitment's due time its owner is reminded."""
+
+    @classmethod
+    def of(cls, settings: RoutingSettings) -> Rules:
+        return cls(
+            require_steps=settings.require_steps,
+            reopen_window=timedelta(days=settings.reopen_window_days),
+            commitment_lead=timedelta(minutes=settings.commitment_reminder_minutes),
+        )
 
 
 DEFAULT_RULES = Rules()

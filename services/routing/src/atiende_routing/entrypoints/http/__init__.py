@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import agents, cases, policies, rules, teams
+from . import agents, cases, phrasebook, policies, queues, rules, teams
 
 ROUTERS: tuple[APIRouter, ...] = (
     cases.router,
@@ -12,4 +12,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     agents.router,
     rules.router,
     policies.router,
+    queues.router,
+    phrasebook.router,
 )
