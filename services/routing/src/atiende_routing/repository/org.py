@@ -338,7 +338,7 @@ class PostgresWorkRepository:
         # back to the queue keeps the time it first queued, so it does not lose its place
         await self.conn.execute(
             """UPDATE assignments SET agent_id = $2,
-                      assigned_at = CASE WHEN $2::text IS NULL THEN NULL ELSE $3 END
+                      assigned_at = CASE WHEN $2::text IS NULL THEN NULL ELSE $3::timestamptz END
                WHERE case_id = $1""",
             case_id,
             agent_id,
