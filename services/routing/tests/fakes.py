@@ -39,18 +39,6 @@ class FakeCasesRepository:
     async def get_for_update(self, case_id: uuid.UUID) -> RoutedCase | None:
         return self.cases.get(case_id)
 
-    async def save_assignment(self, case: RoutedCase) -> None:
-        self._update(case, status=case.status, team=case.team, assigned_at=case.assigned_at)
-        self.assignments[case.id] = self.assignments.get(case.id, 0) + 1
-
-    async def save_resolution(self, case: RoutedCase) -> None:
-        self._update(
-            case,
-            status=case.status,
-            resolved_at=case.resolved_at,
-            resolution=case.resolution,
-        )
-
     async def set_agent(
         self, case_id: uuid.UUID, team: str, agent_id: str | None, now: datetime
     ) -> RoutedCase | None:
@@ -70,12 +58,6 @@ class FakeCasesRepository:
         self.cases[case_id] = moved
         self.assignments[case_id] = self.assignments.get(case_id, 0) + 1
         return moved
-
-    def _update(self, case: RoutedCase, **columns: Any) -> None:
-        # like the SQL: only the named columns change, and an unknown id changes nothing
-        stored = self.cases.get(case.id)
-        if stored is not None:
-            self.cases[case.id] = replace(stored, **columns)
 
     async def save(self, case: RoutedCase, *, assignment: bool = False) -> None:
         if case.id not in self.cases:

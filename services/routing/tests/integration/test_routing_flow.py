@@ -2,6 +2,13 @@ import uuid
 
 from atiende_testing import eventually
 
+WALK_TO_RESOLUTION = [
+    ("3", {"text": "wants the invoice corrected"}),
+    ("4", {"text": "you want a corrected invoice, right?", "confirmed": True}),
+    ("5", {"text": "offered a corrected invoice or a refund", "options": ["corrected invoice", "refund"], "chosen": "refund"}),
+    ("6", {"text": "refund ordered"}),
+]
+
 
 async def test_opened_case_is_assigned_once_and_can_be_resolved(service_factory):
     async with service_factory("intake") as intake, service_factory("routing") as routing:
@@ -24,6 +31,10 @@ async def test_opened_case_is_assigned_once_and_can_be_resolved(service_factory)
         routed = await eventually(assigned, message="case never assigned")
         assert routed["team"] == "general"
 
+        # a complaint is resolved once steps 3 to 6 are recorded
+        for step, body in WALK_TO_RESOLUTION:
+            walked = await routing.client.post(f"/cases/{case['id']}/steps/{step}", json=body)
+            assert walked.status_code == 200, walked.text
         resolved = await routing.client.post(
             f"/cases/{case['id']}/resolve", json={"resolution": "refund"}
         )

@@ -7,9 +7,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from atiende_contracts import Channel, Rank
 from atiende_routing.domain.cases import CaseStatus, RoutedCase
+from atiende_routing.domain.commitments import Commitment
+from atiende_routing.domain.escalation import EscalationRecord
+from atiende_routing.domain.phrasebook import Phrase
+from atiende_routing.domain.steps import Step, StepRecord
 from atiende_routing.repository import PostgresUnitOfWork
+from atiende_routing.repository.cases import QueueFilter, QueuePosition, TimelineEntry
 from atiende_runtime import db
+from atiende_runtime.languages import Register
 from atiende_runtime.uow import UnitOfWork as RuntimeUnitOfWork
 
 from ..fakes import FakeUnitOfWork
@@ -66,34 +73,185 @@ async def test_an_unknown_case_reads_as_none(uow):
     assert await uow.cases.get_for_update(uuid.uuid4()) is None
 
 
-async def test_an_assignment_and_a_resolution_are_saved(uow):
+async def test_a_case_is_saved_whole_and_assignments_counted(uow):
     case = new_case()
     await uow.cases.add(case)
     assigned, _ = case.assign("general", OPENED_AT + timedelta(minutes=1))
-    await uow.cases.save_assignment(assigned)
+    await uow.cases.save(assigned, assignment=True)
     assert await uow.cases.get(case.id) == assigned
 
     resolved, _ = assigned.resolve("refund", OPENED_AT + timedelta(hours=2))
-    await uow.cases.save_resolution(resolved)
-    assert await uow.cases.get(case.id) == resolved
-
-
-async def test_saving_changes_only_what_the_step_changed(uow):
-    case = new_case()
-    await uow.cases.add(case)
-    # a resolution saves status, time and resolution: never the team
-    resolved = replace(
-        case,
-        status=CaseStatus.RESOLVED,
-        team="ignored",
-        resolved_at=OPENED_AT,
-        resolution="answered",
+    escalated = replace(
+        resolved.escalated_to(Rank.SENIOR, "sara"),
+        sla_due_at=OPENED_AT + timedelta(hours=4),
+        customer_id=uuid.uuid4(),
+        upset=True,
+        waiting_note="n",
     )
-    await uow.cases.save_resolution(resolved)
-    assert await uow.cases.get(case.id) == replace(resolved, team=None)
+    await uow.cases.save(escalated)
+    assert await uow.cases.get(case.id) == escalated
 
 
 async def test_saving_an_unknown_case_stores_nothing(uow):
     ghost, _ = new_case().assign("general", OPENED_AT)
-    await uow.cases.save_assignment(ghost)
+    await uow.cases.save(ghost, assignment=True)
     assert await uow.cases.get(ghost.id) is None
+
+
+async def test_set_agent_moves_only_open_cases_and_assigns_new_ones(uow):
+    case = new_case()
+    await uow.cases.add(case)
+    moved = await uow.cases.set_agent(case.id, "billing", "ana", OPENED_AT)
+    assert (moved.status, moved.team, moved.agent_id, moved.assigned_at) == (
+        CaseStatus.ASSIGNED,
+        "billing",
+        "ana",
+        OPENED_AT,
+    )
+    assert moved.version == case.version + 1
+    assert await uow.cases.get(case.id) == moved
+    done = new_case(id=uuid.uuid4(), status=CaseStatus.RESOLVED)
+    await uow.cases.add(done)
+    assert await uow.cases.set_agent(done.id, "billing", "ana", OPENED_AT) is None
+
+
+async def test_queues_order_escalated_first_then_deadline_and_page(uow):
+    due = OPENED_AT + timedelta(hours=1)
+    cases = [
+        new_case(id=uuid.UUID(int=1), team="t", sla_due_at=due + timedelta(hours=2)),
+        new_case(id=uuid.UUID(int=2), team="t", sla_due_at=due),
+        new_case(id=uuid.UUID(int=3), team="t", sla_due_at=None),
+        new_case(
+            id=uuid.UUID(int=4),
+            team="t",
+            escalation=Rank.SENIOR,
+            sla_due_at=due + timedelta(hours=9),
+        ),
+        new_case(id=uuid.UUID(int=5), team="t", status=CaseStatus.CLOSED),
+        new_case(id=uuid.UUID(int=6), team="other"),
+        new_case(id=uuid.UUID(int=7), team="t", agent_id="ana", sla_due_at=due),
+    ]
+    for case in cases:
+        await uow.cases.add(case)
+    order = [c.id.int for c in await uow.cases.queue(QueueFilter(team="t"), None, 10)]
+    assert order == [4, 2, 7, 1, 3]
+    first = await uow.cases.queue(QueueFilter(team="t"), None, 2)
+    rest = await uow.cases.queue(QueueFilter(team="t"), QueuePosition.of(first[-1]), 10)
+    assert [c.id.int for c in first + rest] == order
+    assert [
+        c.id.int for c in await uow.cases.queue(QueueFilter(team="t", unassigned=True), None, 10)
+    ] == [4, 2, 1, 3]
+    assert [c.id.int for c in await uow.cases.queue(QueueFilter(agent_id="ana"), None, 10)] == [7]
+    assert [
+        c.id.int for c in await uow.cases.queue(QueueFilter(team="t", escalated=True), None, 10)
+    ] == [4]
+    position = QueuePosition.of(first[-1])
+    assert QueuePosition.decode(position.encode()) == position
+
+
+async def test_timeline_steps_commitments_and_escalations_and_their_erasure(uow):
+    case = new_case(customer_id=uuid.uuid4())
+    await uow.cases.add(case)
+    assert await uow.cases.of_customer(case.customer_id) == [case]
+    at = OPENED_AT + timedelta(minutes=3)
+    await uow.cases.add_timeline(TimelineEntry(case.id, at, "opened", "opened by intake"))
+    await uow.cases.add_timeline(TimelineEntry(case.id, at, "step", "step 2: said x", "ana"))
+    assert [e.summary for e in await uow.cases.timeline(case.id)] == [
+        "opened by intake",
+        "step 2: said x",
+    ]
+
+    five = StepRecord(case.id, Step.OPTIONS, "two ways", "ana", at, ("refund", "swap"), "swap")
+    three = StepRecord(case.id, Step.EXPECTATION, "refund", None, at, source="intake")
+    await uow.steps.record(five)
+    await uow.steps.record(three)
+    assert await uow.steps.of_case(case.id) == [three, five]
+    again = replace(three, text="a refund this week", author="ana", source="agent")
+    await uow.steps.record(again)
+    assert await uow.steps.of_case(case.id) == [again, five]
+
+    promise, _ = Commitment.make(
+        case_id=case.id,
+        case_number=case.number,
+        description="call back",
+        owner_id="ana",
+        due_at=at + timedelta(hours=1),
+        now=at,
+        to_whom="Ana",
+        channel=Channel.PHONE,
+    )
+    await uow.commitments.add(promise)
+    assert await uow.commitments.get(promise.id) == promise
+    kept, _ = promise.keep(at, "ana")
+    await uow.commitments.save(kept)
+    assert await uow.commitments.of_case(case.id) == [kept]
+
+    record = EscalationRecord(case.id, Rank.SENIOR, "manual", "sara", at, "ana", "please")
+    await uow.escalations.add(record)
+    assert await uow.escalations.of_case(case.id) == [record]
+
+    await uow.steps.erase(case.id, "[erased]")
+    await uow.commitments.erase(case.id, "[erased]")
+    await uow.escalations.erase(case.id, "[erased]")
+    await uow.cases.erase_timeline(case.id, "[erased]")
+    erased_five = (await uow.steps.of_case(case.id))[1]
+    assert (erased_five.text, erased_five.options, erased_five.chosen) == (
+        "[erased]",
+        ("[erased]", "[erased]"),
+        "[erased]",
+    )
+    [c] = await uow.commitments.of_case(case.id)
+    assert (c.description, c.to_whom) == ("[erased]", "[erased]")
+    assert (await uow.escalations.of_case(case.id))[0].note == "[erased]"
+    assert [e.summary for e in await uow.cases.timeline(case.id)] == [
+        "opened by intake",
+        "[erased]",
+    ]
+
+
+async def test_open_commitments_move_with_a_merge(uow):
+    a, b = new_case(), new_case(id=uuid.uuid4(), number="AT-2")
+    await uow.cases.add(a)
+    await uow.cases.add(b)
+    at = OPENED_AT
+    open_one, _ = Commitment.make(
+        case_id=a.id,
+        case_number=a.number,
+        description="x",
+        owner_id="ana",
+        due_at=at + timedelta(hours=1),
+        now=at,
+    )
+    kept_one, _ = Commitment.make(
+        case_id=a.id,
+        case_number=a.number,
+        description="y",
+        owner_id="ana",
+        due_at=at + timedelta(hours=2),
+        now=at,
+    )
+    await uow.commitments.add(open_one)
+    await uow.commitments.add(kept_one)
+    await uow.commitments.save(kept_one.keep(at, None)[0])
+    moved = await uow.commitments.move(a.id, b.id, b.number)
+    assert [(m.id, m.case_id, m.case_number) for m in moved] == [(open_one.id, b.id, "AT-2")]
+    assert [c.id for c in await uow.commitments.of_case(a.id)] == [kept_one.id]
+
+
+async def test_the_phrasebook_is_seeded_and_replaced_per_language_and_register(uow):
+    if isinstance(uow, FakeUnitOfWork):  # the fake starts empty; the migration seeds PostgreSQL
+        for language in ("es", "en"):
+            for register in Register:
+                await uow.phrasebook.replace(
+                    language,
+                    register.value,
+                    [Phrase(language, register, i, f"{language}{i}") for i in range(6)],
+                )
+    for language in ("es", "en"):
+        for register in Register:
+            assert len(await uow.phrasebook.phrases(language, register.value)) == 6
+    new = [Phrase("en", Register.FORMAL, 0, "One."), Phrase("en", Register.FORMAL, 1, "Two.")]
+    await uow.phrasebook.replace("en", "formal", new)
+    assert await uow.phrasebook.phrases("en", "formal") == new
+    assert len(await uow.phrasebook.phrases("en", "informal")) == 6
+    assert len(await uow.phrasebook.phrases()) == 20

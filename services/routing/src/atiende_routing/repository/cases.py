@@ -87,12 +87,9 @@ class CasesRepository(Protocol):
         ...
 
     async def save(self, case: RoutedCase, *, assignment: bool = False) -> None:
-        """Store every field of a known case; `assignment` counts one more assignment made."""
+        """Store every field of a known case (an unknown one stores nothing); `assignment`
+        counts one more assignment made (the reliability tests assert exactly one per case)."""
         ...
-
-    async def save_assignment(self, case: RoutedCase) -> None: ...
-
-    async def save_resolution(self, case: RoutedCase) -> None: ...
 
     async def set_agent(
         self, case_id: uuid.UUID, team: str, agent_id: str | None, now: datetime
@@ -167,26 +164,6 @@ class PostgresCasesRepository:
         await self.conn.execute(
             f"UPDATE cases SET {sets}{counted} WHERE id = ${_COLUMNS.index('id') + 1}",
             *_values(case),
-        )
-
-    async def save_assignment(self, case: RoutedCase) -> None:
-        # `assignments` counts assignments made: the reliability tests assert exactly one per case
-        await self.conn.execute(
-            """UPDATE cases SET status = $2, team = $3, assigned_at = $4, assignments = assignments + 1
-               WHERE id = $1""",
-            case.id,
-            case.status.value,
-            case.team,
-            case.assigned_at,
-        )
-
-    async def save_resolution(self, case: RoutedCase) -> None:
-        await self.conn.execute(
-            "UPDATE cases SET status = $2, resolved_at = $3, resolution = $4 WHERE id = $1",
-            case.id,
-            case.status.value,
-            case.resolved_at,
-            case.resolution,
         )
 
     async def set_agent(
