@@ -53,11 +53,14 @@ clean: ## remove caches and the virtualenv
 # `make chaos CASES=2000 RATE=20 FAULTS=kill=10,rabbitmq=2,postgres=2,poison=1`. A variable left
 # unset takes the command's own default (`uv run atiende-bench --help`); ARGS passes anything else.
 # Each run makes its own database and broker namespace, so it never disturbs `make run`.
-.PHONY: bench chaos
+.PHONY: bench chaos bench-timers
 
 bench: sync ## measure speed and memory (RATE, DURATION, WARMUP, PRELOAD; results/bench-*.json)
 	@$(UV) run atiende-bench $(if $(RATE),--rate $(RATE)) $(if $(DURATION),--duration $(DURATION)) \
 		$(if $(WARMUP),--warmup $(WARMUP)) $(if $(PRELOAD),--preload $(PRELOAD)) $(ARGS)
+
+bench-timers: sync ## routing's timer lateness p50/p99/max with PENDING deadlines (results/bench-timers-*.json)
+	@$(UV) run atiende-bench-timers $(if $(PENDING),--pending $(PENDING)) $(ARGS)
 
 chaos: sync ## inject faults, account for every case (CASES, RATE, FAULTS; results/chaos-*.json)
 	@$(UV) run atiende-chaos $(if $(CASES),--cases $(CASES)) $(if $(RATE),--rate $(RATE)) \
