@@ -24,5 +24,5 @@ class RoutingSettings(Settings):
     supervisor's waiver)."""
     reopen_window_days: int = 14
     """How long after resolution a customer's return reopens the case (a team's own window wins)."""
-    commitment_reminder_minutes: int = 15
+    commitment_reminder_minutes: float = 15
     """How long before a commitment is due its owner hears commitment.due_soon."""
