@@ -78,6 +78,19 @@ async def test_a_case_flows_through_every_service(cluster, smtp_sink):
 
         await eventually(assigned, message="case was not assigned")
 
+        # a complaint is resolved once steps 3 to 6 of the seven are recorded
+        for step, body in (
+            ("3", {"text": "Quiere lo que faltaba del pedido"}),
+            ("4", {"text": "¿Le enviamos lo que faltaba?", "confirmed": True}),
+            (
+                "5",
+                {"text": "Envío o reembolso", "options": ["envío", "reembolso"], "chosen": "envío"},
+            ),
+            ("6", {"text": "Enviamos lo que faltaba"}),
+        ):
+            walked = await http.post(f"{routing.url}/cases/{case['id']}/steps/{step}", json=body)
+            assert walked.status_code == 200, walked.text
+
         resolved = await http.post(
             f"{routing.url}/cases/{case['id']}/resolve",
             json={"resolution": "Enviamos lo que faltaba"},
