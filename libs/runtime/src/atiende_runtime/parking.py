@@ -28,8 +28,14 @@ def _describe(message: aio_pika.abc.AbstractIncomingMessage) -> dict[str, Any]:
         "reason": first.get("reason") or headers.get("x-first-death-reason"),
         "routing_keys": first.get("routing-keys"),
         "delivery_count": headers.get("x-delivery-count"),
-        "body": message.body[:200].decode(errors="replace"),
+        # whole events are a few hundred bytes; only a runaway body is cut, and says so
+        "body": message.body[:BODY_SHOWN].decode(errors="replace"),
+        "body_truncated": len(message.body) > BODY_SHOWN,
     }
+
+
+BODY_SHOWN = 4096
+"""Bytes of a parked message's body that `atiende parked list` shows."""
 
 
 async def list_parked(amqp_url: str, queue: str, limit: int) -> list[str]:

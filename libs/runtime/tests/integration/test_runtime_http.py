@@ -73,7 +73,7 @@ async def test_unknown_and_malformed_case_ids(service_factory: Any) -> None:
     assert missing.status_code == 404
     assert missing.headers["content-type"] == PROBLEM_JSON
     assert missing.json() == {
-        "type": "about:blank",
+        "type": "https://atiende.dev/problems/not-found",  # a domain NotFound: stable type
         "title": "Case not found",
         "status": 404,
         "instance": f"/cases/{unknown}",
