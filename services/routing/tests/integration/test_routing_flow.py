@@ -5,7 +5,14 @@ from atiende_testing import eventually
 WALK_TO_RESOLUTION = [
     ("3", {"text": "wants the invoice corrected"}),
     ("4", {"text": "you want a corrected invoice, right?", "confirmed": True}),
-    ("5", {"text": "offered a corrected invoice or a refund", "options": ["corrected invoice", "refund"], "chosen": "refund"}),
+    (
+        "5",
+        {
+            "text": "offered a corrected invoice or a refund",
+            "options": ["corrected invoice", "refund"],
+            "chosen": "refund",
+        },
+    ),
     ("6", {"text": "refund ordered"}),
 ]
 
