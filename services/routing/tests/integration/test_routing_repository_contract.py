@@ -3,7 +3,7 @@ fake the unit tests rely on cannot drift from the SQL."""
 
 import uuid
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
@@ -255,3 +255,113 @@ async def test_the_phrasebook_is_seeded_and_replaced_per_language_and_register(u
     assert await uow.phrasebook.phrases("en", "formal") == new
     assert len(await uow.phrasebook.phrases("en", "informal")) == 6
     assert len(await uow.phrasebook.phrases()) == 20
+
+
+# --- SLA: policies, pause reasons, clocks, timers ------------------------------------------------
+
+
+async def test_sla_policies_are_versioned_and_the_default_is_there(uow):
+    from atiende_routing.domain.sla import DEFAULT_POLICY
+
+    default = await uow.sla_policies.get("default")
+    assert (default.targets, default.pauses, default.business_hours) == (
+        DEFAULT_POLICY.targets,
+        DEFAULT_POLICY.pauses,
+        True,
+    )
+    assert (default.warn_at_percent, default.warn_minutes_before) == ((75,), (15,))
+    fast = replace(DEFAULT_POLICY, id="fast", name="Fast", changed_at=OPENED_AT)
+    assert await uow.sla_policies.add(fast) is True
+    assert await uow.sla_policies.add(fast) is False
+    second = fast.next_version(name="Faster", business_hours=False)
+    assert await uow.sla_policies.add(second) is True
+    assert (await uow.sla_policies.get("fast")).name == "Faster"
+    assert (await uow.sla_policies.get("fast", 1)).name == "Fast"
+    assert await uow.sla_policies.get("fast", 3) is None
+    assert [(p.id, p.version) for p in await uow.sla_policies.current()] == [
+        ("default", 1),
+        ("fast", 2),
+    ]
+
+
+async def test_pause_reasons_are_seeded_and_replaced(uow):
+    from atiende_routing.repository.sla import PauseReason
+
+    assert "customer_information" in [r.code for r in await uow.sla_policies.pause_reasons()]
+    await uow.sla_policies.set_pause_reasons([PauseReason("b", "B"), PauseReason("a", "A")])
+    assert await uow.sla_policies.pause_reasons() == [PauseReason("b", "B"), PauseReason("a", "A")]
+
+
+async def test_clocks_keep_every_cycle_with_pauses_and_calendar(uow):
+    from atiende_contracts import SlaClock
+    from atiende_routing.domain.calendars import BusinessCalendar, Holiday, weekdays
+    from atiende_routing.domain.sla import DEFAULT_POLICY, Priority, start_clock
+
+    calendar = BusinessCalendar(
+        "Europe/Madrid",
+        weekdays(range(5), time(9), time(14)) + weekdays(range(5), time(16), time(19)),
+        (Holiday(OPENED_AT.date(), "Fiesta"),),
+    )
+    case_id = uuid.uuid4()
+    first = start_clock(
+        case_id, "AT-1", SlaClock.RESOLUTION, 1, DEFAULT_POLICY, Priority.HIGH, calendar, OPENED_AT
+    )
+    first = first.pause(OPENED_AT + timedelta(hours=1), "waiting_on_customer", "x", "note")
+    first = first.resume(OPENED_AT + timedelta(hours=2)).warn("75%")
+    await uow.clocks.save(first)
+    assert await uow.clocks.get(case_id, SlaClock.RESOLUTION) == first
+    met = first.meet(OPENED_AT + timedelta(hours=3))
+    await uow.clocks.save(met)
+    again = start_clock(
+        case_id, "AT-1", SlaClock.RESOLUTION, 2, DEFAULT_POLICY, Priority.HIGH, None, OPENED_AT
+    )
+    await uow.clocks.save(again)
+    response = start_clock(
+        case_id, "AT-1", SlaClock.FIRST_RESPONSE, 1, DEFAULT_POLICY, Priority.HIGH, None, OPENED_AT
+    )
+    await uow.clocks.save(response)
+    assert await uow.clocks.current(case_id) == [response, again]
+    assert await uow.clocks.get(case_id, SlaClock.RESOLUTION, for_update=True) == again
+    assert len(await uow.clocks.history(case_id)) == 3
+    assert await uow.clocks.current(uuid.uuid4()) == []
+
+
+async def test_timers_are_scheduled_moved_cancelled_claimed_and_fired_once(uow):
+    from atiende_routing.domain.timers import Timer, TimerOutcome
+
+    case_id = uuid.uuid4()
+    t = OPENED_AT
+    late = Timer("sla_breach", case_id, "resolution:1", t + timedelta(hours=2), {"cycle": 1})
+    soon = Timer("sla_warning", case_id, "resolution:1:75%", t + timedelta(hours=1))
+    other = Timer("commitment_due", case_id, "c1", t + timedelta(minutes=30))
+    for timer in (late, soon, other):
+        await uow.timers.schedule(timer)
+    # the same kind and ref again moves the pending one
+    await uow.timers.schedule(
+        Timer("sla_breach", case_id, "resolution:1", t + timedelta(hours=3), {"cycle": 1})
+    )
+    pending = await uow.timers.pending(case_id)
+    assert [(p.ref, p.due_at) for p in pending] == [
+        ("c1", t + timedelta(minutes=30)),
+        ("resolution:1:75%", t + timedelta(hours=1)),
+        ("resolution:1", t + timedelta(hours=3)),
+    ]
+    assert pending[2].payload == {"cycle": 1}
+    assert await uow.timers.next_due() == t + timedelta(minutes=30)
+
+    claimed = await uow.timers.claim_due(t + timedelta(hours=1), 1)
+    assert [c.ref for c in claimed] == ["c1"]
+    await uow.timers.mark_fired([claimed[0].id], TimerOutcome.FIRED, t + timedelta(hours=1), "a")
+    await uow.timers.mark_fired([claimed[0].id], TimerOutcome.STALE, t + timedelta(hours=2), "b")
+    assert [c.ref for c in await uow.timers.claim_due(t + timedelta(hours=1), 10)] == [
+        "resolution:1:75%"
+    ]
+    assert (
+        await uow.timers.cancel(
+            case_id, kinds=("sla_warning", "sla_breach"), ref_prefix="resolution:"
+        )
+        == 2
+    )
+    assert await uow.timers.pending(case_id) == []
+    assert await uow.timers.next_due() is None
+    assert await uow.timers.claim_due(t + timedelta(days=9), 10) == []
