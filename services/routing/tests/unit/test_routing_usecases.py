@@ -596,3 +596,55 @@ async def test_an_unknown_case_is_not_found():
     with pytest.raises(CaseNotFound):
         await usecases.resolve_case(uow, unknown, "refund", NOW)
     assert uow.emitted == []
+
+
+async def test_a_reclassification_reroutes_when_the_outcome_changes():
+    from atiende_contracts import CaseReclassified, Classification
+    from atiende_routing.domain.org import Team
+    from atiende_routing.domain.rules import Condition, Operator, Outcome, RoutingRule
+
+    uow = await opened_case()
+    uow.org.teams["billing"] = Team("billing", "Billing")
+    uow.rules.heads["billing"] = RoutingRule(
+        "billing",
+        "Billing motives",
+        (Condition("motive", Operator.EQUALS, ("billing",)),),
+        Outcome(team="billing", priority="high"),
+        position=1,
+    )
+    before = Classification(type=CaseType.COMPLAINT)
+    after = Classification(type=CaseType.COMPLAINT, motive="billing")
+    moved = await usecases.reclassified(
+        uow,
+        CaseReclassified(
+            case_id=CASE_ID,
+            case_number="AT-2026-000042",
+            before=before,
+            after=after,
+            reason="it is about an invoice",
+            reclassified_at=NOW,
+        ),
+        NOW,
+    )
+    assert (moved.team, moved.priority, moved.motive, moved.rule_id) == (
+        "billing",
+        "high",
+        "billing",
+        "billing",
+    )
+    assert of(uow, CaseAssigned)[-1].reason == "reclassified"
+    assert {c.priority for c in await uow.clocks.current(CASE_ID)} == {"high"}
+    same = await usecases.reclassified(
+        uow,
+        CaseReclassified(
+            case_id=CASE_ID,
+            case_number="AT-2026-000042",
+            before=after,
+            after=after,
+            reason="again",
+            reclassified_at=NOW,
+        ),
+        NOW,
+    )
+    assert same.team == "billing"
+    assert len(of(uow, CaseAssigned)) == 2  # nothing moved the second time
