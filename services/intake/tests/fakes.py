@@ -8,10 +8,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
-from atiende_contracts import CatalogueKind, Channel, Envelope, EventData, Formality, Tier
+from atiende_contracts import (
+    CatalogueKind,
+    Channel,
+    Envelope,
+    EventData,
+    Formality,
+    LinkReason,
+    Tier,
+)
 from atiende_intake.domain.cases import Case
 from atiende_intake.domain.catalogue import CatalogueEntry, Classification
-from atiende_intake.domain.contacts import CaseRef, CaseStatus, Contact
+from atiende_intake.domain.contacts import CaseRef, CaseStatus, Contact, Outcome
 from atiende_intake.domain.customers import (
     ERASED_TEXT,
     ContactFacts,
@@ -19,11 +27,14 @@ from atiende_intake.domain.customers import (
     CustomerMerge,
     HistoryEntry,
     Identity,
+    IdentityKind,
     NewCustomer,
     Profile,
     identity_pseudonym,
     pseudonym,
 )
+from atiende_intake.domain.feedback import FeedbackKind, KeptMail
+from atiende_intake.domain.history import CaseFact
 from atiende_intake.repository.cases import CaseFilter
 from atiende_intake.repository.contacts import ContactFilter
 from atiende_intake.repository.locks import NaturalKey
@@ -57,6 +68,8 @@ class Store:
     catalogue: dict[CatalogueKey, CatalogueEntry] = field(default_factory=dict)
     sent_emails: dict[uuid.UUID, tuple[uuid.UUID, datetime]] = field(default_factory=dict)
     rate_limits: dict[tuple[str, datetime], int] = field(default_factory=dict)
+    kept_mail: dict[uuid.UUID, KeptMail] = field(default_factory=dict)
+    case_facts: dict[uuid.UUID, CaseFact] = field(default_factory=dict)
 
 
 class FakeLocks:
@@ -116,7 +129,38 @@ class FakeCasesRepository:
 
     @staticmethod
     def _ref(c: Case) -> CaseRef:
-        return CaseRef(c.id, c.number, c.customer_id, c.motive, c.status, c.opened_at)
+        return c.ref
+
+    async def lock(self, case_id: uuid.UUID) -> Case | None:
+        return await self.get(case_id)
+
+    async def reclassify(self, case: Case) -> None:
+        stored = self.store.cases[case.id]
+        self.store.cases[case.id] = replace(
+            stored,
+            type=case.type,
+            motive=case.motive,
+            cause=case.cause,
+            touchpoint=case.touchpoint,
+            product=case.product,
+            severity=case.severity,
+            upset=case.upset,
+            version=stored.version + 1,
+        )
+
+    async def touch(self, case_id: uuid.UUID) -> None:
+        stored = self.store.cases[case_id]
+        self.store.cases[case_id] = replace(stored, version=stored.version + 1)
+
+    async def mark_merged(self, case_id: uuid.UUID, into_id: uuid.UUID, at: datetime) -> None:
+        stored = self.store.cases[case_id]
+        self.store.cases[case_id] = replace(
+            stored,
+            merged_into=into_id,
+            status=CaseStatus.CLOSED,
+            status_changed_at=at,
+            version=stored.version + 1,
+        )
 
     async def ref_by_number(self, number: str) -> CaseRef | None:
         found = [c for c in self.store.cases.values() if c.number == number]
@@ -197,6 +241,32 @@ class FakeContactsRepository:
         )
         return [self._read(c) for c in found[:limit]]
 
+    async def case_of_messages(self, message_ids: Sequence[str]) -> uuid.UUID | None:
+        for message_id in message_ids:
+            for c in self.store.contacts.values():
+                if c.channel is Channel.EMAIL and c.external_ref == message_id and c.case_id:
+                    return c.case_id
+        return None
+
+    async def count_of_case(self, case_id: uuid.UUID) -> int:
+        return sum(1 for c in self.store.contacts.values() if c.case_id == case_id)
+
+    async def split_off(self, contact_id: uuid.UUID, new_case_id: uuid.UUID) -> None:
+        contact = self.store.contacts[contact_id]
+        self.store.contacts[contact_id] = replace(
+            contact, case_id=new_case_id, outcome=Outcome.OPENED, link_reason=None
+        )
+
+    async def move_all(self, from_case_id: uuid.UUID, to_case_id: uuid.UUID) -> list[uuid.UUID]:
+        moved = []
+        for c in list(self.store.contacts.values()):
+            if c.case_id == from_case_id:
+                self.store.contacts[c.id] = replace(
+                    c, case_id=to_case_id, outcome=Outcome.JOINED, link_reason=LinkReason.AGENT
+                )
+                moved.append(c.id)
+        return sorted(moved)
+
 
 class FakeCustomersRepository:
     def __init__(self, store: Store) -> None:
@@ -258,6 +328,7 @@ class FakeCustomersRepository:
                 None,
                 now,
                 now,
+                new.preferred_channel,
             )
         )
 
@@ -311,6 +382,7 @@ class FakeCustomersRepository:
             formality=profile.formality,
             consent_surveys=profile.consent_surveys,
             consent_marketing=profile.consent_marketing,
+            preferred_channel=profile.preferred_channel,
         )
 
     def _move(
@@ -406,6 +478,15 @@ class FakeCustomersRepository:
                     expectation=ERASED_TEXT if case.expectation is not None else None,
                     customer_email=None,
                 )
+        erased_cases = {c.id for c in self.store.cases.values() if c.customer_id in people}
+        for fact in list(self.store.case_facts.values()):
+            if fact.case_id in erased_cases and fact.event_type in (
+                "commitment.made",
+                "case.resolved",
+            ):
+                self.store.case_facts[fact.event_id] = replace(
+                    fact, summary=ERASED_TEXT, details={}
+                )
         return now
 
     async def case_ids(self, customer_id: uuid.UUID) -> list[uuid.UUID]:
@@ -415,45 +496,70 @@ class FakeCustomersRepository:
     async def history(
         self, customer_id: uuid.UUID, after: Position | None, limit: int
     ) -> list[HistoryEntry]:
-        items = [
-            HistoryEntry(
-                "contact",
-                c.received_at,
-                c.id,
-                c.kind.value,
-                c.channel.value,
-                c.direction.value,
-                c.motive,
-                c.touchpoint,
-                c.case_id,
-                self.store.cases[c.case_id].number if c.case_id else None,
-                None,
-                c.text,
-                c.severity.value if c.severity else None,
-                c.upset,
-            )
-            for c in self.store.contacts.values()
-            if c.customer_id == customer_id
-        ] + [
-            HistoryEntry(
-                "case",
-                c.opened_at,
-                c.id,
-                c.type.value,
-                c.channel.value,
-                None,
-                c.motive,
-                c.touchpoint,
-                c.id,
-                c.number,
-                c.status.value,
-                c.description,
-                c.severity.value if c.severity else None,
-                c.upset,
-            )
-            for c in self.store.cases.values()
-            if c.customer_id == customer_id
-        ]
+        items = (
+            [
+                HistoryEntry(
+                    "contact",
+                    c.received_at,
+                    c.id,
+                    c.kind.value,
+                    c.channel.value,
+                    c.direction.value,
+                    c.motive,
+                    c.touchpoint,
+                    c.case_id,
+                    self.store.cases[c.case_id].number if c.case_id else None,
+                    None,
+                    c.text,
+                    c.severity.value if c.severity else None,
+                    c.upset,
+                )
+                for c in self.store.contacts.values()
+                if c.customer_id == customer_id
+            ]
+            + [
+                HistoryEntry(
+                    "case",
+                    c.opened_at,
+                    c.id,
+                    c.type.value,
+                    c.channel.value,
+                    None,
+                    c.motive,
+                    c.touchpoint,
+                    c.id,
+                    c.number,
+                    c.status.value,
+                    c.description,
+                    c.severity.value if c.severity else None,
+                    c.upset,
+                )
+                for c in self.store.cases.values()
+                if c.customer_id == customer_id
+            ]
+            + [
+                HistoryEntry(
+                    "event",
+                    f.at,
+                    f.event_id,
+                    f.event_type,
+                    None,
+                    None,
+                    None,
+                    None,
+                    f.case_id,
+                    self.store.cases[f.case_id].number,
+                    None,
+                    f.summary,
+                    None,
+                    False,
+                    dict(f.details),
+                )
+                for f in self.store.case_facts.values()
+                if f.case_id in self.store.cases
+                and self.store.cases[f.case_id].customer_id == customer_id
+            ]
+        )
         items = [i for i in items if after is None or (i.at, i.id) < after]
         items.sort(key=lambda i: (i.at, i.id), reverse=True)
         return items[:limit]
@@ -463,6 +569,14 @@ class FakeCustomersRepository:
         cases = sum(1 for c in self.store.cases.values() if c.customer_id == customer_id)
         first = min((c.received_at for c in mine), default=None)
         return ContactFacts(first, len(mine), cases)
+
+    async def phone_of(self, customer_id: uuid.UUID) -> str | None:
+        phones = sorted(
+            (s.order, s.identity.value)
+            for s in self.store.identities.values()
+            if s.customer_id == customer_id and s.identity.kind is IdentityKind.PHONE
+        )
+        return phones[0][1] if phones else None
 
 
 class FakeCatalogueRepository:
@@ -552,6 +666,50 @@ class FakeSentEmailsRepository:
                 return self.store.cases[case_id].number
         return None
 
+    async def delivery_of(
+        self, delivery_ids: Sequence[uuid.UUID]
+    ) -> tuple[uuid.UUID, uuid.UUID] | None:
+        for delivery_id in delivery_ids:
+            if delivery_id in self.store.sent_emails:
+                return delivery_id, self.store.sent_emails[delivery_id][0]
+        return None
+
+
+class FakeEmailFeedbackRepository:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def keep(self, mail: KeptMail) -> bool:
+        if any(
+            (k.kind, k.message_id) == (mail.kind, mail.message_id)
+            for k in self.store.kept_mail.values()
+        ):
+            return False
+        self.store.kept_mail[mail.id] = mail
+        return True
+
+    async def get(self, kept_id: uuid.UUID) -> KeptMail | None:
+        return self.store.kept_mail.get(kept_id)
+
+    async def recent(self, kind: FeedbackKind | None, limit: int) -> list[KeptMail]:
+        found = [m for m in self.store.kept_mail.values() if kind is None or m.kind is kind]
+        found.sort(key=lambda m: (m.received_at, m.id), reverse=True)
+        return found[:limit]
+
+    async def counts(self) -> dict[FeedbackKind, int]:
+        counts: dict[FeedbackKind, int] = {}
+        for m in self.store.kept_mail.values():
+            counts[m.kind] = counts.get(m.kind, 0) + 1
+        return counts
+
+
+class FakeCaseFactsRepository:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def keep(self, fact: CaseFact) -> None:
+        self.store.case_facts.setdefault(fact.event_id, fact)
+
 
 class FakeRateLimitsRepository:
     def __init__(self, store: Store) -> None:
@@ -577,6 +735,8 @@ class FakeUnitOfWork:
         self.sent_emails = FakeSentEmailsRepository(self.store)
         self.rate_limits = FakeRateLimitsRepository(self.store)
         self.locks = FakeLocks()
+        self.email_feedback = FakeEmailFeedbackRepository(self.store)
+        self.case_facts = FakeCaseFactsRepository(self.store)
         self.emitted: list[EventData] = []
         self.subjects: list[str | uuid.UUID | None] = []
 

@@ -7,13 +7,16 @@ from fastapi import APIRouter, FastAPI
 
 from atiende_contracts import (
     CaseContactLinked,
+    CaseMerged,
     CaseOpened,
+    CaseReclassified,
     CatalogueEntryChanged,
     ContactReceived,
     CustomerErased,
     CustomerMerged,
     CustomerMergeUndone,
     CustomerProfileChanged,
+    EmailBounced,
 )
 from atiende_runtime.service import ServiceRuntime, Worker, build_app
 from atiende_runtime.services import ServiceDefinition
@@ -42,6 +45,9 @@ PUBLISHES = (
     CustomerMergeUndone,
     CustomerErased,
     CatalogueEntryChanged,
+    CaseReclassified,
+    CaseMerged,
+    EmailBounced,
 )
 """Every event intake emits (its unit of work refuses any other)."""
 

@@ -29,7 +29,8 @@ class IntakeSettings(Settings):
         default="OTHER",
         pattern=CATALOGUE_CODE,
         description="Motive of a case opened without one (e.g. from an email), until triage "
-        "reclassifies it; must be an active catalogue motive",
+        "reclassifies it; must be an active catalogue motive. A contact with this motive never "
+        "joins another case by 'same problem'",
     )
     inbound_email_kind: ContactKind = Field(
         default=ContactKind.CLAIM,

@@ -14,12 +14,28 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from atiende_contracts import CaseType, CatalogueKind
+from atiende_contracts import (
+    CaseType,
+    CatalogueKind,
+    ContactKind,
+    EmailBounced,
+    Envelope,
+    EventData,
+    LinkReason,
+)
 from atiende_runtime.logs import current_case_id
 
-from .domain.cases import Case, case_number
+from .domain.cases import (
+    Case,
+    Reclassification,
+    case_merge_refusal,
+    case_number,
+    merged_event,
+    reclassified_event,
+)
 from .domain.catalogue import (
     CatalogueEntry,
+    Classification,
     changed_entry,
     classification_errors,
     entry_errors,
@@ -53,8 +69,9 @@ from .domain.customers import (
     unchangeable,
     undo_refusal,
 )
-from .domain.email import InboundEmail
+from .domain.email import NOTIFICATIONS_MESSAGE_ID, InboundEmail, UnusableEmail, parse_email
 from .domain.errors import (
+    CaseConflict,
     CaseNotFound,
     CodeExists,
     ContactNotFound,
@@ -64,10 +81,21 @@ from .domain.errors import (
     FieldError,
     IdentityTaken,
     Invalid,
+    KeptMailNotFound,
     MergeNotFound,
     RetiresDefaultMotive,
+    StaleCase,
     TakenIdentity,
 )
+from .domain.feedback import (
+    BouncedRecipient,
+    Feedback,
+    FeedbackKind,
+    KeptMail,
+    read_feedback,
+    unreadable_message_id,
+)
+from .domain.history import case_fact
 from .domain.webform import FormContact, motive_options
 from .repository.cases import CaseFilter
 from .repository.contacts import ContactFilter
@@ -183,6 +211,7 @@ async def record_contact(
         named_case = await uow.cases.ref_by_number(command.case_number)
         if named_case is None:
             raise Invalid.field("case_number", "unknown_case", f"no case {command.case_number}")
+        named_case = await _survivor(uow, named_case)
 
     classification = command.classification
     opens = always_open or (named_case is None and command.kind in OPENS_CASE)
@@ -198,11 +227,20 @@ async def record_contact(
         decision = CaseDecision(Outcome.OPENED)
     else:
         same_problem: list[CaseRef] = []
-        if opens and classification.motive:
+        # an unclassified contact (the default motive) says nothing about its problem: it joins
+        # a case only by its number, a thread header or an agent's choice, never by "same motive"
+        if opens and classification.motive and classification.motive != default_motive:
             same_problem = await uow.cases.open_with_motive(
                 customer.id, classification.motive, received_at - join_window
             )
-        decision = decide_case(command.kind, named_case, same_problem, received_at, join_window)
+        decision = decide_case(
+            command.kind,
+            named_case,
+            same_problem,
+            received_at,
+            join_window,
+            command.case_link_reason,
+        )
 
     contact_id = uuid.uuid4()
     case_ref = decision.case
@@ -232,6 +270,18 @@ async def record_contact(
         contact.received_event(customer.returning), subject=case_ref.id if case_ref else None
     )
     return ContactRecorded(contact_id, customer.id, decision.outcome, case_ref)
+
+
+async def _survivor(uow: UnitOfWork, case: CaseRef) -> CaseRef:
+    """A case merged into another speaks through the one it was merged into."""
+    seen = {case.id}
+    while case.merged_into is not None and case.merged_into not in seen:
+        into = await uow.cases.ref(case.merged_into)
+        if into is None:
+            break
+        seen.add(into.id)
+        case = into
+    return case
 
 
 async def _open_case(
@@ -267,18 +317,27 @@ async def _open_case(
         contact_id=contact_id,
     )
     await uow.cases.add(case)
-    profile = customer.customer.profile
     current_case_id.set(str(case.id))
+    await _announce_opened(uow, case, customer.customer)
+    return case.ref
+
+
+async def _announce_opened(uow: UnitOfWork, case: Case, customer: Customer) -> None:
+    """case.opened, carrying what other services need to treat the customer well: language and
+    register, consents, preferred channel, phone."""
+    profile = customer.profile
     await uow.emit(
         case.opened_event(
             language=profile.language,
             formality=profile.formality,
             tier=profile.tier,
             consent_surveys=profile.consent_surveys,
+            consent_marketing=profile.consent_marketing,
+            preferred_channel=profile.preferred_channel,
+            customer_phone=await uow.customers.phone_of(customer.id),
         ),
         subject=case.id,
     )
-    return CaseRef(case.id, case.number, customer.id, motive, case.status, case.opened_at)
 
 
 async def open_case(
@@ -317,21 +376,133 @@ async def record(
 async def record_email(
     uow: UnitOfWork, email: InboundEmail, settings: IntakeSettings, now: datetime | None = None
 ) -> ContactRecorded:
-    """Record a customer's email; a reply naming one of our cases joins it."""
-    number = await case_answered(uow, email)
-    return await record(
-        uow, email.contact(kind=settings.inbound_email_kind, case_number=number), settings, now
+    """Record a customer's email; a reply naming one of our cases, or answering a message of
+    one (ours or the customer's earlier email), joins it."""
+    number, reason = await case_answered(uow, email)
+    contact = email.contact(
+        kind=settings.inbound_email_kind, case_number=number, link_reason=reason
     )
+    return await record(uow, contact, settings, now)
 
 
-async def case_answered(uow: UnitOfWork, email: InboundEmail) -> str | None:
-    """The case the email is about: the first case number it names that exists, else the case of
-    the notification it answers. A number we never issued (a typo, another company's reference)
-    does not make the email fail: it is then recorded as a new contact, and nothing is lost."""
-    for number in email.case_numbers:
-        if await uow.cases.ref_by_number(number) is not None:
-            return number
-    return await uow.sent_emails.case_number_of(email.replied_deliveries)
+async def case_answered(uow: UnitOfWork, email: InboundEmail) -> tuple[str | None, LinkReason]:
+    """The case the email is about, and how it says so: the first case number it names that
+    exists, else the case of the message its thread headers answer — a notification we sent, or
+    the customer's own earlier email. A number we never issued (a typo, another company's
+    reference) does not make the email fail: it is then recorded as a new contact."""
+    for named in email.case_numbers:
+        if await uow.cases.ref_by_number(named) is not None:
+            return named, LinkReason.CASE_NUMBER
+    number = await uow.sent_emails.case_number_of(email.replied_deliveries)
+    if number is None:
+        case_id = await uow.contacts.case_of_messages(email.thread)
+        case = await uow.cases.ref(case_id) if case_id else None
+        number = case.number if case else None
+    return number, LinkReason.THREAD_HEADER
+
+
+@dataclass(frozen=True)
+class MailKept:
+    """A message kept for an operator instead of becoming a contact."""
+
+    kind: FeedbackKind
+    reason: str
+    id: uuid.UUID
+    first_time: bool
+    """False when the same message was kept before (a retry): nothing was done again."""
+    case_id: uuid.UUID | None
+    bounced: tuple[BouncedRecipient, ...] = ()
+
+
+async def receive_mail(
+    uow: UnitOfWork,
+    raw: bytes,
+    settings: IntakeSettings,
+    *,
+    null_sender: bool = False,
+    now: datetime | None = None,
+) -> ContactRecorded | MailKept:
+    """Whatever reaches intake's mailbox: a customer's email becomes a contact; an auto-reply or
+    a bounce is kept as feedback on the email it answers (a bounce also tells notifications:
+    email.bounced); a message we cannot read at all is kept for an operator. Raises
+    UnusableEmail for a message with nobody to answer (the caller refuses it)."""
+    now = _now(now)
+    try:
+        feedback = read_feedback(raw, null_sender=null_sender)
+    except Exception as exc:
+        return await keep_unreadable(uow, raw, f"unreadable: {type(exc).__name__}", now)
+    if feedback is not None:
+        return await keep_feedback(uow, feedback, raw, now)
+    try:
+        email = parse_email(raw)
+    except UnusableEmail:
+        raise
+    except Exception as exc:
+        return await keep_unreadable(uow, raw, f"unreadable: {type(exc).__name__}", now)
+    return await record_email(uow, email, settings, now)
+
+
+async def keep_unreadable(uow: UnitOfWork, raw: bytes, reason: str, now: datetime) -> MailKept:
+    mail = KeptMail(
+        id=uuid.uuid4(),
+        kind=FeedbackKind.UNREADABLE,
+        reason=reason,
+        message_id=unreadable_message_id(raw),
+        raw=raw,
+        received_at=now,
+    )
+    first = await uow.email_feedback.keep(mail)
+    return MailKept(mail.kind, reason, mail.id, first, None)
+
+
+async def keep_feedback(uow: UnitOfWork, feedback: Feedback, raw: bytes, now: datetime) -> MailKept:
+    """Keep an auto-reply or bounce, on the email of ours it answers when we know it; a bounce
+    seen for the first time publishes email.bounced per recipient."""
+    deliveries = [
+        uuid.UUID(found.group(1))
+        for answered in feedback.answers
+        if (found := NOTIFICATIONS_MESSAGE_ID.fullmatch(answered))
+    ]
+    known = await uow.sent_emails.delivery_of(deliveries)
+    delivery_id, case_id = known if known else (deliveries[0] if deliveries else None, None)
+    bounced = feedback.bounce.recipients if feedback.bounce else ()
+    details: dict[str, object] = {"answers": list(feedback.answers)}
+    if bounced:
+        details["recipients"] = [
+            {"recipient": b.recipient, "kind": b.kind.value, "status_code": b.status_code,
+             "diagnostic": b.diagnostic}
+            for b in bounced
+        ]  # fmt: skip
+    mail = KeptMail(
+        id=uuid.uuid4(),
+        kind=feedback.kind,
+        reason=feedback.reason,
+        message_id=feedback.message_id,
+        raw=raw,
+        received_at=now,
+        sender=feedback.sender,
+        subject=feedback.subject[:500],
+        delivery_id=delivery_id,
+        case_id=case_id,
+        details=details,
+    )
+    first = await uow.email_feedback.keep(mail)
+    if first and feedback.bounce is not None:
+        original = feedback.bounce.original_message_id or (
+            feedback.answers[0] if feedback.answers else ""
+        )
+        for recipient in bounced:
+            event = EmailBounced(
+                message_id=original,
+                recipient=recipient.recipient,
+                kind=recipient.kind,
+                status_code=recipient.status_code,
+                diagnostic=recipient.diagnostic,
+                case_id=case_id,
+                bounced_at=now,
+            )
+            await uow.emit(event, subject=case_id or recipient.recipient)
+    return MailKept(feedback.kind, feedback.reason, mail.id, first, case_id, bounced)
 
 
 async def record_form(
@@ -739,3 +910,222 @@ async def email_sent(
 ) -> None:
     """Remember which case an email notifications sent was about, so a reply to it finds it."""
     await uow.sent_emails.remember(delivery_id, case_id, sent_at)
+
+
+async def case_closed(uow: UnitOfWork, case_id: uuid.UUID, at: datetime) -> None:
+    await uow.cases.set_status(case_id, CaseStatus.CLOSED, at)
+
+
+async def case_reopened(uow: UnitOfWork, case_id: uuid.UUID, at: datetime) -> None:
+    """Routing reopened the case: repeat contacts about its problem join it again."""
+    await uow.cases.set_status(case_id, CaseStatus.OPEN, at)
+
+
+async def keep_case_fact(uow: UnitOfWork, envelope: Envelope, event: EventData) -> None:
+    """Keep what another service said about a case, for its customer's history."""
+    fact = case_fact(envelope.id, event)
+    if fact is not None:
+        await uow.case_facts.keep(fact)
+
+
+# --- triage ---------------------------------------------------------------------------------
+
+
+async def _case_for_change(
+    uow: UnitOfWork, case_id: uuid.UUID, expected_version: int | None
+) -> Case:
+    """The case, locked until commit; StaleCase when the agent's If-Match is not its version."""
+    case = await uow.cases.lock(case_id)
+    if case is None:
+        raise CaseNotFound(case_id)
+    if expected_version is not None and expected_version != case.version:
+        raise StaleCase(case.number, expected_version, case.version)
+    return case
+
+
+async def reclassify_case(
+    uow: UnitOfWork,
+    case_id: uuid.UUID,
+    change: Reclassification,
+    *,
+    reason: str,
+    actor: str | None,
+    expected_version: int | None,
+    now: datetime | None = None,
+) -> Case:
+    """Triage changes how a case is classified; emits case.reclassified with before and after
+    (routing re-routes when its rules' outcome changes). No change, no event."""
+    now = _now(now)
+    before = await _case_for_change(uow, case_id, expected_version)
+    if before.merged_into is not None:
+        raise CaseConflict(
+            f"Case {before.number} was merged into another; reclassify that one",
+            title="Case merged",
+        )
+    after = change.applied_to(before)
+    wanted = Classification(after.motive, after.cause, after.touchpoint, after.product)
+    found = await uow.catalogue.lookup_classification(wanted)
+    changed_codes = Classification(
+        *(
+            code if code != getattr(before, name) else None
+            for name, code in (
+                ("motive", after.motive),
+                ("cause", after.cause),
+                ("touchpoint", after.touchpoint),
+                ("product", after.product),
+            )
+        )
+    )
+    # only codes the agent changes must be usable today; a kept one may have been retired since
+    errors = [
+        e
+        for e in classification_errors(changed_codes, found, now.date(), motive_required=False)
+        if e["rule"] != "cause_not_of_motive"
+    ]
+    errors += [
+        e
+        for e in classification_errors(wanted, found, now.date(), motive_required=True)
+        if e["rule"] == "cause_not_of_motive"
+    ]
+    if errors:
+        raise _invalid(errors)
+    if after.classification == before.classification:
+        return before
+    await uow.cases.reclassify(after)
+    current_case_id.set(str(case_id))
+    await uow.emit(reclassified_event(before, after, reason, actor, now), subject=case_id)
+    return await get_case(uow, case_id)
+
+
+@dataclass(frozen=True)
+class CaseSplit:
+    case: Case
+    """The new case."""
+    from_case: Case
+
+
+async def split_contact(
+    uow: UnitOfWork,
+    case_id: uuid.UUID,
+    contact_id: uuid.UUID,
+    *,
+    reason: str,
+    motive: str | None,
+    actor: str | None,
+    expected_version: int | None = None,
+    default_motive: str,
+    now: datetime | None = None,
+) -> CaseSplit:
+    """An agent sees a contact is about another problem: it opens a new case of its own,
+    related to the case it leaves (case.opened with related_case_id)."""
+    now = _now(now)
+    case = await _case_for_change(uow, case_id, expected_version)
+    contact = await uow.contacts.get(contact_id)
+    if contact is None or contact.case_id != case_id:
+        raise ContactNotFound(contact_id)
+    if await uow.contacts.count_of_case(case_id) < 2:
+        raise CaseConflict(
+            f"Contact {contact_id} is the only contact of case {case.number}: reclassify the "
+            "case instead",
+            title="Only contact",
+        )
+    motive = motive or contact.motive or default_motive
+    found = await uow.catalogue.lookup_classification(Classification(motive, None, None, None))
+    errors = classification_errors(
+        Classification(motive, None, None, None), found, now.date(), motive_required=True
+    )
+    if errors:
+        raise _invalid(errors)
+    customer = await uow.customers.get(case.customer_id)
+    assert customer is not None  # a case's customer is never deleted
+    year = now.year
+    kind = contact.kind if contact.kind in OPENS_CASE else ContactKind.CLAIM
+    new = Case(
+        id=uuid.uuid4(),
+        number=case_number(year, await uow.cases.next_case_sequence(year)),
+        customer_id=case.customer_id,
+        customer_name=case.customer_name,
+        customer_email=case.customer_email,
+        type=CaseType(kind.value),
+        channel=contact.channel,
+        description=contact.text,
+        opened_at=now,
+        motive=motive,
+        touchpoint=contact.touchpoint,
+        severity=contact.severity,
+        upset=contact.upset,
+        expectation=contact.expectation,
+        contact_id=contact.id,
+        related_case_id=case.id,
+    )
+    await uow.cases.add(new)
+    await uow.contacts.split_off(contact.id, new.id)
+    await uow.cases.touch(case.id)
+    current_case_id.set(str(new.id))
+    await _announce_opened(uow, new, customer)
+    del reason, actor  # kept by the caller's log; case.opened has no field for them
+    return CaseSplit(await get_case(uow, new.id), await get_case(uow, case.id))
+
+
+@dataclass(frozen=True)
+class CasesMerged:
+    absorbed: Case
+    into: Case
+    moved_contact_ids: list[uuid.UUID]
+
+
+async def merge_cases(
+    uow: UnitOfWork,
+    case_id: uuid.UUID,
+    into_case_id: uuid.UUID,
+    *,
+    reason: str,
+    actor: str | None,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> CasesMerged:
+    """Two cases of one customer were one problem: the absorbed case's contacts move to the
+    other, and it is closed as merged (case.merged; routing closes its copy)."""
+    now = _now(now)
+    if case_id == into_case_id:
+        raise CaseConflict("A case cannot be merged into itself", title="Same case")
+    # lock both in id order so two opposite merges wait instead of deadlocking
+    locked: dict[uuid.UUID, Case] = {}
+    for cid in sorted((case_id, into_case_id)):
+        found = await uow.cases.lock(cid)
+        if found is not None:
+            locked[cid] = found
+    if case_id not in locked:
+        raise CaseNotFound(case_id)
+    if into_case_id not in locked:
+        raise Invalid.field("into_case_id", "unknown_case", f"no case {into_case_id}")
+    absorbed, into = locked[case_id], locked[into_case_id]
+    if expected_version is not None and expected_version != absorbed.version:
+        raise StaleCase(absorbed.number, expected_version, absorbed.version)
+    if refusal := case_merge_refusal(absorbed, into):
+        raise CaseConflict(refusal, title="Cases cannot be merged")
+    moved = await uow.contacts.move_all(absorbed.id, into.id)
+    await uow.cases.mark_merged(absorbed.id, into.id, now)
+    await uow.cases.touch(into.id)
+    current_case_id.set(str(into.id))
+    await uow.emit(merged_event(absorbed, into, reason, actor, now), subject=absorbed.id)
+    return CasesMerged(await get_case(uow, absorbed.id), await get_case(uow, into.id), moved)
+
+
+@dataclass(frozen=True)
+class KeptMailList:
+    counts: dict[FeedbackKind, int]
+    items: list[KeptMail]
+
+
+async def kept_mail(uow: UnitOfWork, kind: FeedbackKind | None, limit: int) -> KeptMailList:
+    return KeptMailList(
+        await uow.email_feedback.counts(), await uow.email_feedback.recent(kind, limit)
+    )
+
+
+async def kept_mail_by_id(uow: UnitOfWork, kept_id: uuid.UUID) -> KeptMail:
+    mail = await uow.email_feedback.get(kept_id)
+    if mail is None:
+        raise KeptMailNotFound(kept_id)
+    return mail

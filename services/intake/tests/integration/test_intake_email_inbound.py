@@ -110,6 +110,8 @@ async def test_a_reply_to_the_acknowledgement_joins_its_case_by_number(service_f
 async def test_a_reply_that_lost_the_number_joins_the_case_of_the_email_it_answers(
     service_factory,
 ):
+    """Only the thread header can explain this join: both emails are unclassified (the default
+    motive never joins by "same problem"), and the reply names no case number."""
     async with service_factory("intake") as intake:
         first = await post_email(intake, customer_email())
         case_id = uuid.UUID(first["case"]["id"])
@@ -134,16 +136,44 @@ async def test_a_reply_that_lost_the_number_joins_the_case_of_the_email_it_answe
             )
 
         await eventually(learnt, message="intake never learnt the sent email")
+        unthreaded = await post_email(
+            intake, customer_email(subject="Otra cosa", body="Y además me cobraron dos veces.")
+        )
         reply = customer_email(
-            subject="Otra cosa",
-            body="Y además me cobraron dos veces.",
+            subject="Otra cosa más",
+            body="¿Alguna novedad?",
             In_Reply_To=f"<{delivery_id}@atiende>",
             References=f"<{delivery_id}@atiende>",
         )
         joined = await post_email(intake, reply)
 
+        # the same customer, the same (default) motive, within the window: without the header
+        # it opened a case of its own
+        assert unthreaded["outcome"] == "opened"
+        assert unthreaded["case"] != first["case"]
         assert joined["outcome"] == "joined"
         assert joined["case"] == first["case"]
+        [linked] = await events(intake, "case.contact_linked.v1")
+        assert (linked["reason"], linked["contact_id"]) == ("thread_header", joined["contact_id"])
+
+
+async def test_a_reply_to_the_customers_own_earlier_email_joins_its_case(service_factory):
+    async with service_factory("intake") as intake:
+        first_raw = customer_email()
+        first = await post_email(intake, first_raw)
+        first_id = next(
+            line.split(b":", 1)[1].strip().decode()
+            for line in first_raw.splitlines()
+            if line.lower().startswith(b"message-id:")
+        )
+        follow_up = customer_email(
+            subject="Más datos", body="Adjunto el número de seguimiento.", References=first_id
+        )
+        joined = await post_email(intake, follow_up)
+
+        assert (joined["outcome"], joined["case"]) == ("joined", first["case"])
+        [linked] = await events(intake, "case.contact_linked.v1")
+        assert linked["reason"] == "thread_header"
 
 
 async def test_a_case_number_we_never_issued_does_not_lose_the_email(service_factory):

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from atiende_contracts import CaseOpened, CaseType, Channel, Formality, Severity, Tier
+from atiende_contracts import (
+    CaseMerged,
+    CaseOpened,
+    CaseReclassified,
+    CaseType,
+    Channel,
+    Classification,
+    Formality,
+    NotificationChannel,
+    Severity,
+    Tier,
+)
 
-from .contacts import CaseStatus
+from .contacts import CaseRef, CaseStatus
 
 CASE_NUMBER_PREFIX = "AT"
 
@@ -40,6 +51,35 @@ class Case:
     """The contact it was opened for (only when opening: the event carries it)."""
     status: CaseStatus = CaseStatus.OPEN
     status_changed_at: datetime | None = None
+    version: int = 1
+    """Bumped by every triage change: the ETag an agent sends back as If-Match."""
+    merged_into: uuid.UUID | None = None
+    related_case_id: uuid.UUID | None = None
+    """The case this one was split from."""
+
+    @property
+    def ref(self) -> CaseRef:
+        return CaseRef(
+            self.id,
+            self.number,
+            self.customer_id,
+            self.motive,
+            self.status,
+            self.opened_at,
+            self.merged_into,
+        )
+
+    @property
+    def classification(self) -> Classification:
+        return Classification(
+            type=self.type,
+            motive=self.motive,
+            cause=self.cause,
+            touchpoint=self.touchpoint,
+            product=self.product,
+            severity=self.severity,
+            upset=self.upset,
+        )
 
     def opened_event(
         self,
@@ -48,6 +88,9 @@ class Case:
         formality: Formality | None = None,
         tier: Tier | None = None,
         consent_surveys: bool | None = None,
+        consent_marketing: bool | None = None,
+        preferred_channel: NotificationChannel | None = None,
+        customer_phone: str | None = None,
     ) -> CaseOpened:
         return CaseOpened(
             case_id=self.id,
@@ -70,4 +113,79 @@ class Case:
             upset=self.upset,
             expectation=self.expectation,
             consent_surveys=consent_surveys,
+            consent_marketing=consent_marketing,
+            preferred_channel=preferred_channel,
+            customer_phone=customer_phone,
+            product=self.product,
+            related_case_id=self.related_case_id,
         )
+
+
+@dataclass(frozen=True)
+class Reclassification:
+    """Triage's change of a case's classification: None leaves a field as it is; `clear` names
+    optional fields to empty (a cause that no longer applies)."""
+
+    type: CaseType | None = None
+    motive: str | None = None
+    cause: str | None = None
+    touchpoint: str | None = None
+    product: str | None = None
+    severity: Severity | None = None
+    upset: bool | None = None
+    clear: frozenset[str] = frozenset()
+
+    CLEARABLE = frozenset({"cause", "touchpoint", "product", "severity"})
+
+    def applied_to(self, case: Case) -> Case:
+        changed: dict[str, object] = {
+            name: value
+            for name in ("type", "motive", "cause", "touchpoint", "product", "severity", "upset")
+            if (value := getattr(self, name)) is not None
+        }
+        changed.update({name: None for name in self.clear & self.CLEARABLE})
+        if "motive" in changed and "cause" not in changed and case.cause is not None:
+            # a cause belongs to its motive: a new motive drops the old motive's cause
+            changed["cause"] = None
+        return replace(case, **changed)  # type: ignore[arg-type]
+
+
+def reclassified_event(
+    before: Case, after: Case, reason: str, actor: str | None, at: datetime
+) -> CaseReclassified:
+    return CaseReclassified(
+        case_id=after.id,
+        case_number=after.number,
+        before=before.classification,
+        after=after.classification,
+        reason=reason,
+        actor=actor,
+        reclassified_at=at,
+    )
+
+
+def merged_event(
+    absorbed: Case, into: Case, reason: str, actor: str | None, at: datetime
+) -> CaseMerged:
+    return CaseMerged(
+        case_id=absorbed.id,
+        case_number=absorbed.number,
+        into_case_id=into.id,
+        into_case_number=into.number,
+        customer_id=into.customer_id,
+        reason=reason,
+        actor=actor,
+        merged_at=at,
+    )
+
+
+def case_merge_refusal(absorbed: Case, into: Case) -> str | None:
+    """Why two cases cannot be merged, or None."""
+    if absorbed.id == into.id:
+        return "a case cannot be merged into itself"
+    if absorbed.customer_id != into.customer_id:
+        return "only two cases of one customer can be merged"
+    for case in (absorbed, into):
+        if case.merged_into is not None:
+            return f"case {case.number} was already merged into another"
+    return None

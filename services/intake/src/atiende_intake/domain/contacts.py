@@ -64,6 +64,9 @@ class RecordContact:
     received_at: datetime | None = None
     external_ref: str | None = None
     attachments: tuple[Attachment, ...] = ()
+    case_link_reason: LinkReason = LinkReason.CASE_NUMBER
+    """How `case_number` was named: written by the customer or an agent, or found from an
+    email's thread headers."""
 
     @property
     def classification(self) -> Classification:
@@ -89,6 +92,8 @@ class CaseRef:
     motive: str
     status: CaseStatus
     opened_at: datetime
+    merged_into: uuid.UUID | None = None
+    """Set when the case was merged into another: contacts naming it go to that one."""
 
 
 class Outcome(StrEnum):
@@ -110,10 +115,13 @@ def decide_case(
     same_problem_cases: list[CaseRef],
     received_at: datetime,
     window: timedelta,
+    link_reason: LinkReason = LinkReason.CASE_NUMBER,
 ) -> CaseDecision:
     """Join, open, or only record.
 
-    - a contact naming a case always joins it (whatever its kind and the case's status);
+    - a contact naming a case (by its number, an email's thread header, an agent's choice:
+      `link_reason`) always joins it, whatever its kind and the case's status (a resolved or
+      closed case is routing's to reopen: the linked event says its status);
     - a complaint, claim or request joins the customer's newest open case with the same motive
       opened at most `window` before the contact was received (a contact received before the
       case opened, e.g. a letter recorded late, is about the same open problem and joins too);
@@ -121,7 +129,7 @@ def decide_case(
     - a suggestion or compliment is recorded and counted, and opens nothing.
     """
     if named_case is not None:
-        return CaseDecision(Outcome.JOINED, named_case, LinkReason.CASE_NUMBER)
+        return CaseDecision(Outcome.JOINED, named_case, link_reason)
     if kind not in OPENS_CASE:
         return CaseDecision(Outcome.RECORDED)
     candidates = [
@@ -219,6 +227,8 @@ class Contact:
         )
 
     def linked_event(self, case: CaseRef, reason: LinkReason, at: datetime) -> CaseContactLinked:
+        """The contact joined `case`; its status as intake knows it tells routing whether this
+        is a reopen request (resolved or closed)."""
         return CaseContactLinked(
             case_id=case.id,
             case_number=case.number,
@@ -227,6 +237,8 @@ class Contact:
             channel=self.channel,
             reason=reason,
             linked_at=at,
+            case_status=case.status.value,
+            upset=self.upset,
         )
 
 

@@ -22,6 +22,7 @@ from atiende_contracts import (
     CustomerMergeUndone,
     CustomerProfileChanged,
     Formality,
+    NotificationChannel,
     Tier,
 )
 
@@ -158,6 +159,7 @@ class Profile:
     formality: Formality
     consent_surveys: bool
     consent_marketing: bool
+    preferred_channel: NotificationChannel | None = None
 
     def changed_event(self, at: datetime) -> CustomerProfileChanged:
         return CustomerProfileChanged(
@@ -167,6 +169,7 @@ class Profile:
             formality=self.formality,
             consent_surveys=self.consent_surveys,
             consent_marketing=self.consent_marketing,
+            preferred_channel=self.preferred_channel,
             changed_at=at,
         )
 
@@ -193,6 +196,7 @@ class NewCustomer:
     formality: Formality = Formality.FORMAL
     consent_surveys: bool = True
     consent_marketing: bool = False
+    preferred_channel: NotificationChannel | None = None
 
     def identities(self) -> list[Identity]:
         return [identity for _, identity in self.identity_fields]
@@ -208,6 +212,7 @@ class ProfileChanges:
     formality: Formality | None = None
     consent_surveys: bool | None = None
     consent_marketing: bool | None = None
+    preferred_channel: NotificationChannel | None = None
 
     def applied_to(self, profile: Profile) -> Profile:
         """The profile after these changes (the name is not part of the profile)."""
@@ -235,6 +240,7 @@ class Customer:
     erased_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    preferred_channel: NotificationChannel | None = None
 
     @property
     def profile(self) -> Profile:
@@ -245,6 +251,7 @@ class Customer:
             formality=self.formality,
             consent_surveys=self.consent_surveys,
             consent_marketing=self.consent_marketing,
+            preferred_channel=self.preferred_channel,
         )
 
     @property
@@ -288,13 +295,14 @@ class CustomerMerge:
 
 @dataclass(frozen=True)
 class HistoryEntry:
-    """One item of a customer's history: a contact or a case (`type`), newest first."""
+    """One item of a customer's history: a contact, a case, or what another service said
+    about one of the customer's cases (`type` "event"), newest first."""
 
-    type: str  # "contact" or "case"
+    type: str  # "contact", "case" or "event"
     at: datetime
     id: uuid.UUID
-    kind: str  # the contact's kind, or the case's type
-    channel: str
+    kind: str  # the contact's kind, the case's type, or the event's type
+    channel: str | None
     direction: str | None
     motive: str | None
     touchpoint: str | None
@@ -304,6 +312,7 @@ class HistoryEntry:
     text: str
     severity: str | None
     upset: bool
+    details: dict[str, object] | None = None
 
 
 @dataclass(frozen=True)

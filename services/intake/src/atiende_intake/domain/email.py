@@ -28,7 +28,7 @@ from bs4 import BeautifulSoup
 from bs4.element import NavigableString, Tag
 from mailparser_reply import EmailReplyParser
 
-from atiende_contracts import Channel, ContactKind, Direction
+from atiende_contracts import Channel, ContactKind, Direction, LinkReason
 from atiende_runtime.languages import LANGUAGE_CODES
 
 from .contacts import (
@@ -55,6 +55,8 @@ NOTIFICATIONS_MESSAGE_ID = re.compile(
 )
 """The Message-ID notifications gives each email it sends (atiende_notifications.mail.message_id):
 the delivery's id at the domain `atiende`."""
+
+MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 
 _CASE_NUMBER_ONLY = re.compile(f"^{CASE_NUMBER_PATTERN}$")
 
@@ -91,11 +93,21 @@ class InboundEmail:
     """Notifications' deliveries this message answers (In-Reply-To first, then References,
     newest first)."""
     attachments: tuple[Attachment, ...]
+    thread: tuple[str, ...] = ()
+    """Every Message-ID it answers (ours and the customer's earlier ones), most recent first."""
 
-    def contact(self, *, kind: ContactKind, case_number: str | None) -> RecordContact:
-        """The contact this email is, joining `case_number` if given. Motive is left to
-        record_contact (the default motive for a new case, until triage reclassifies it)."""
+    def contact(
+        self,
+        *,
+        kind: ContactKind,
+        case_number: str | None,
+        link_reason: LinkReason = LinkReason.CASE_NUMBER,
+    ) -> RecordContact:
+        """The contact this email is, joining `case_number` if given (`link_reason`: how the
+        email named it). Motive is left to record_contact (the default motive for a new case,
+        until triage reclassifies it)."""
         return RecordContact(
+            case_link_reason=link_reason,
             customer=CustomerRef(identity_fields(email=self.sender), name=self.sender_name),
             kind=kind,
             channel=Channel.EMAIL,
@@ -138,10 +150,11 @@ def parse_email(raw: bytes) -> InboundEmail:
         sender_name=sender_name,
         subject=subject,
         text=contact_text(subject, written, notes),
-        message_id=_message_id(message, raw),
+        message_id=message_id_of(message, raw),
         case_numbers=tuple(dict.fromkeys(n for n in case_numbers if n)),
         replied_deliveries=_replied_deliveries(message),
         attachments=tuple(attachments[:MAX_ATTACHMENTS]),
+        thread=thread_ids(message),
     )
 
 
@@ -212,6 +225,19 @@ def _sender(message: EmailMessage) -> tuple[str, str | None]:
     return sender, name or None
 
 
+def header(message: Message, name: str) -> str:
+    """A header's value on one line ('' when absent or unreadable): folding, and any CR/LF an
+    encoded word smuggled in, become single spaces, so no header can inject another."""
+    return _header_text(message, name)
+
+
+def thread_ids(message: Message) -> tuple[str, ...]:
+    """The Message-IDs a message answers: In-Reply-To first, then References newest first."""
+    in_reply_to = MESSAGE_ID.findall(_header_text(message, "In-Reply-To"))
+    references = MESSAGE_ID.findall(_header_text(message, "References"))
+    return tuple(dict.fromkeys([*in_reply_to, *reversed(references)]))
+
+
 def _header_text(message: Message, name: str) -> str:
     try:
         value = message.get(name)
@@ -272,7 +298,7 @@ def _attachment(part: MIMEPart) -> Attachment | None:
     return Attachment(name=name, size=size, content_type=part.get_content_type())
 
 
-def _message_id(message: Message, raw: bytes) -> str:
+def message_id_of(message: Message, raw: bytes) -> str:
     """The Message-ID; a message without one (or with an absurd one) is known by its digest, so
     the same bytes delivered twice are still one contact."""
     given = _header_text(message, "Message-ID")

@@ -6,9 +6,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from atiende_runtime.errors import Conflict, FieldError, Invalid, NotFound
+from atiende_runtime.errors import Conflict, DomainError, FieldError, Invalid, NotFound
 
 __all__ = [
+    "CaseConflict",
     "CaseNotFound",
     "CodeExists",
     "Conflict",
@@ -19,9 +20,11 @@ __all__ = [
     "FieldError",
     "IdentityTaken",
     "Invalid",
+    "KeptMailNotFound",
     "MergeNotFound",
     "NotFound",
     "RetiresDefaultMotive",
+    "StaleCase",
     "TakenIdentity",
 ]
 
@@ -83,3 +86,26 @@ class TakenIdentity(FieldError):
 class IdentityTaken(Conflict):
     kind = "identity-taken"
     default_title = "Identity belongs to another customer"
+
+
+class CaseConflict(Conflict):
+    """The cases' state refuses a triage operation (a merge of two customers' cases, a split
+    of a case's only contact…); the title says which."""
+
+
+class StaleCase(DomainError):
+    """The If-Match version is not the case's current one (the route answers 412)."""
+
+    def __init__(self, case_number: str, expected: int, current: int) -> None:
+        self.current = current
+        super().__init__(
+            f"case {case_number} is at version {current}, not {expected}: reload it and retry",
+            title="Case changed since you read it",
+        )
+
+
+class KeptMailNotFound(NotFound):
+    default_title = "Kept message not found"
+
+    def __init__(self, kept_id: uuid.UUID) -> None:
+        super().__init__(f"No kept message with id {kept_id}")

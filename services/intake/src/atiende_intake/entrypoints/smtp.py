@@ -11,6 +11,11 @@ start a second loop in a thread, away from the database pool). A message is answ
 - 550 if it can never be a contact (no usable From address): retrying would not help, and the
   sender learns it from the bounce;
 - 552 if larger than inbound_email_max_bytes (aiosmtpd's own check).
+
+Mail that is no customer's words is accepted (250) and kept, never recorded as a contact:
+auto-replies (out-of-office, vacation) as feedback on the email they answer, bounces (RFC 3464
+reports, usually from the null sender `MAIL FROM:<>`) too, and they publish email.bounced; a
+message no parser can read is kept whole for an operator. The 250 then says which it was.
 """
 
 from __future__ import annotations
@@ -18,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Collection
-from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from opentelemetry import trace
@@ -26,14 +30,22 @@ from opentelemetry import trace
 from atiende_runtime.service import ServiceRuntime
 
 from .. import usecases
-from ..domain.email import UnusableEmail, parse_email
+from ..domain.email import UnusableEmail
+from ..domain.feedback import FeedbackKind
 from ..repository.unit_of_work import PostgresUnitOfWork
 from ..settings import IntakeSettings
+from .mail import note_outcome
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
 
 ACCEPTED = "250 2.0.0 Message accepted"
+KEPT = {
+    FeedbackKind.AUTO_REPLY: "250 2.0.0 Auto-reply accepted: kept as feedback, not a contact",
+    FeedbackKind.BOUNCE: "250 2.0.0 Delivery report accepted",
+    FeedbackKind.UNREADABLE: "250 2.0.0 Message accepted for review: it could not be read",
+}
+NULL_SENDERS = frozenset({"", "<>"})
 TRY_LATER = "451 4.3.0 The message could not be recorded now; please try again later"
 UNUSABLE = "550 5.6.0 Message refused: it has no usable From address to answer"
 
@@ -117,28 +129,24 @@ class InboundEmailHandler:
         raw = envelope.original_content or envelope.content
         if not isinstance(raw, bytes):  # decode_data is off: always bytes; a guard for mypy
             raw = str(raw).encode()
+        null_sender = (envelope.mail_from or "").strip() in NULL_SENDERS
         with tracer.start_as_current_span("smtp inbound email", kind=trace.SpanKind.SERVER):
-            return await self._record(raw)
+            return await self._record(raw, null_sender)
 
-    async def _record(self, raw: bytes) -> str:
+    async def _record(self, raw: bytes, null_sender: bool) -> str:
         settings = self.runtime.settings
         try:
-            email = parse_email(raw)
+            async with self.runtime.unit_of_work() as tx:
+                outcome = await usecases.receive_mail(
+                    PostgresUnitOfWork(tx), raw, settings, null_sender=null_sender
+                )
         except UnusableEmail as exc:
             log.warning("smtp email refused", extra={"reason": str(exc)})
             return UNUSABLE
-        try:
-            async with self.runtime.unit_of_work() as tx:
-                recorded = await usecases.record_email(PostgresUnitOfWork(tx), email, settings)
         except Exception:
             log.exception("smtp email not recorded; the sender will retry")
             return TRY_LATER
-        extra: dict[str, Any] = {
-            "contact_id": str(recorded.contact_id),
-            "outcome": recorded.outcome.value,
-            "replayed": recorded.replayed,
-        }
-        if recorded.case is not None:
-            extra["case_number"] = recorded.case.number
-        log.info("email received by smtp", extra=extra)
+        note_outcome(outcome, "smtp")
+        if isinstance(outcome, usecases.MailKept):
+            return KEPT[outcome.kind]
         return ACCEPTED

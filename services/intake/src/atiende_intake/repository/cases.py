@@ -31,7 +31,7 @@ class CaseFilter:
 
 CASE_COLUMNS = "c.*, cu.name AS customer_name, c.reply_email AS customer_email"
 CASE_FROM = "cases c JOIN customers cu ON cu.id = c.customer_id"
-REF_COLUMNS = "id, number, customer_id, motive, status, opened_at"
+REF_COLUMNS = "id, number, customer_id, motive, status, opened_at, merged_into"
 
 
 def case_of(row: asyncpg.Record) -> Case:
@@ -54,6 +54,9 @@ def case_of(row: asyncpg.Record) -> Case:
         expectation=row["expectation"],
         status=CaseStatus(row["status"]),
         status_changed_at=row["status_changed_at"],
+        version=row["version"],
+        merged_into=row["merged_into"],
+        related_case_id=row["related_case_id"],
     )
 
 
@@ -65,6 +68,7 @@ def case_ref_of(row: asyncpg.Record) -> CaseRef:
         motive=row["motive"],
         status=CaseStatus(row["status"]),
         opened_at=row["opened_at"],
+        merged_into=row["merged_into"],
     )
 
 
@@ -86,8 +90,9 @@ class PostgresCasesRepository:
     async def add(self, case: Case) -> None:
         await self.conn.execute(
             """INSERT INTO cases (id, number, customer_id, type, channel, description, opened_at,
-                   motive, cause, touchpoint, product, severity, upset, expectation, reply_email)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)""",
+                   motive, cause, touchpoint, product, severity, upset, expectation, reply_email,
+                   related_case_id)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)""",
             case.id,
             case.number,
             case.customer_id,
@@ -103,6 +108,7 @@ class PostgresCasesRepository:
             case.upset,
             case.expectation,
             case.customer_email,
+            case.related_case_id,
         )
 
     async def get(self, case_id: uuid.UUID) -> Case | None:
@@ -166,3 +172,41 @@ class PostgresCasesRepository:
             since,
         )
         return [case_ref_of(r) for r in rows]
+
+    async def lock(self, case_id: uuid.UUID) -> Case | None:
+        """The case, its row locked until the unit of work ends (triage changes one at a time)."""
+        row = await self.conn.fetchrow(
+            f"SELECT {CASE_COLUMNS} FROM {CASE_FROM} WHERE c.id = $1 FOR UPDATE OF c", case_id
+        )
+        return case_of(row) if row else None
+
+    async def reclassify(self, case: Case) -> None:
+        """Store the case's classification and bump its version."""
+        await self.conn.execute(
+            """UPDATE cases SET type = $2, motive = $3, cause = $4, touchpoint = $5, product = $6,
+                   severity = $7, upset = $8, version = version + 1
+               WHERE id = $1""",
+            case.id,
+            case.type.value,
+            case.motive,
+            case.cause,
+            case.touchpoint,
+            case.product,
+            case.severity.value if case.severity else None,
+            case.upset,
+        )
+
+    async def touch(self, case_id: uuid.UUID) -> None:
+        """Bump the version: the case changed (a contact split off it, a case merged into it)."""
+        await self.conn.execute("UPDATE cases SET version = version + 1 WHERE id = $1", case_id)
+
+    async def mark_merged(self, case_id: uuid.UUID, into_id: uuid.UUID, at: datetime) -> None:
+        """The absorbed case is closed, naming its survivor."""
+        await self.conn.execute(
+            """UPDATE cases SET merged_into = $2, status = 'closed', status_changed_at = $3,
+                   version = version + 1
+               WHERE id = $1""",
+            case_id,
+            into_id,
+            at,
+        )

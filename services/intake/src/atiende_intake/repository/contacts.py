@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -155,3 +156,40 @@ class PostgresContactsRepository:
             limit,
         )
         return [contact_of(r) for r in rows]
+
+    async def case_of_messages(self, message_ids: Sequence[str]) -> uuid.UUID | None:
+        """The case of the customer's email with the first of these Message-IDs we have."""
+        if not message_ids:
+            return None
+        case_id: uuid.UUID | None = await self.conn.fetchval(
+            """SELECT ct.case_id FROM unnest($1::text[]) WITH ORDINALITY AS m(id, position)
+               JOIN contacts ct ON ct.channel = 'email' AND ct.external_ref = m.id
+               WHERE ct.case_id IS NOT NULL ORDER BY m.position LIMIT 1""",
+            list(message_ids),
+        )
+        return case_id
+
+    async def count_of_case(self, case_id: uuid.UUID) -> int:
+        count: int = await self.conn.fetchval(
+            "SELECT count(*) FROM contacts WHERE case_id = $1", case_id
+        )
+        return count
+
+    async def split_off(self, contact_id: uuid.UUID, new_case_id: uuid.UUID) -> None:
+        """The contact now opens `new_case_id`."""
+        await self.conn.execute(
+            """UPDATE contacts SET case_id = $2, outcome = 'opened', link_reason = NULL
+               WHERE id = $1""",
+            contact_id,
+            new_case_id,
+        )
+
+    async def move_all(self, from_case_id: uuid.UUID, to_case_id: uuid.UUID) -> list[uuid.UUID]:
+        """Every contact of a case moves to another, joined there by an agent's choice."""
+        rows = await self.conn.fetch(
+            """UPDATE contacts SET case_id = $2, outcome = 'joined', link_reason = 'agent'
+               WHERE case_id = $1 RETURNING id""",
+            from_case_id,
+            to_case_id,
+        )
+        return sorted(r["id"] for r in rows)

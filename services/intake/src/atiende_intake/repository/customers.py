@@ -8,7 +8,7 @@ from datetime import datetime
 
 import asyncpg
 
-from atiende_contracts import Formality, Tier
+from atiende_contracts import Formality, NotificationChannel, Tier
 from atiende_runtime.db import Connection
 
 from ..domain.customers import (
@@ -40,6 +40,9 @@ def customer_of(row: asyncpg.Record) -> Customer:
         erased_at=row["erased_at"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        preferred_channel=(
+            NotificationChannel(row["preferred_channel"]) if row["preferred_channel"] else None
+        ),
     )
 
 
@@ -163,8 +166,8 @@ class PostgresCustomersRepository:
     async def create_with_profile(self, customer_id: uuid.UUID, new: NewCustomer) -> None:
         await self.conn.execute(
             """INSERT INTO customers (id, name, primary_email, tier, language, formality,
-                   consent_surveys, consent_marketing)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
+                   consent_surveys, consent_marketing, preferred_channel)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
             customer_id,
             new.name,
             new.email,
@@ -173,12 +176,14 @@ class PostgresCustomersRepository:
             new.formality.value,
             new.consent_surveys,
             new.consent_marketing,
+            new.preferred_channel.value if new.preferred_channel else None,
         )
 
     async def update_profile(self, customer_id: uuid.UUID, name: str, profile: Profile) -> None:
         await self.conn.execute(
             """UPDATE customers SET name = $2, tier = $3, language = $4, formality = $5,
-                   consent_surveys = $6, consent_marketing = $7, updated_at = now()
+                   consent_surveys = $6, consent_marketing = $7, preferred_channel = $8,
+                   updated_at = now()
                WHERE id = $1""",
             customer_id,
             name,
@@ -187,6 +192,7 @@ class PostgresCustomersRepository:
             profile.formality.value,
             profile.consent_surveys,
             profile.consent_marketing,
+            profile.preferred_channel.value if profile.preferred_channel else None,
         )
 
     async def merge(
@@ -322,6 +328,14 @@ class PostgresCustomersRepository:
             people,
             ERASED_TEXT,
         )
+        # promises and resolutions are agents' free text about the person
+        await self.conn.execute(
+            """UPDATE case_facts SET summary = $2, details = '{}'
+               WHERE event_type IN ('commitment.made', 'case.resolved')
+                 AND case_id IN (SELECT id FROM cases WHERE customer_id = ANY($1::uuid[]))""",
+            people,
+            ERASED_TEXT,
+        )
         erased_at: datetime = await self.conn.fetchval(
             "SELECT erased_at FROM customers WHERE id = $1", customer_id
         )
@@ -339,20 +353,26 @@ class PostgresCustomersRepository:
     async def history(
         self, customer_id: uuid.UUID, after: tuple[datetime, uuid.UUID] | None, limit: int
     ) -> list[HistoryEntry]:
-        """The customer's contacts and cases, newest first, in one list: the page after
-        `after` (the (at, id) of the previous page's last item)."""
+        """The customer's contacts, cases and what other services said about its cases, newest
+        first, in one list: the page after `after` (the (at, id) of the previous page's last
+        item)."""
         rows = await self.conn.fetch(
             """SELECT * FROM (
                        SELECT 'contact' AS type, ct.received_at AS at, ct.id, ct.kind,
                               ct.channel, ct.direction, ct.motive, ct.touchpoint, ct.case_id,
                               cs.number AS case_number, NULL AS status, ct.body AS text,
-                              ct.severity, ct.upset
+                              ct.severity, ct.upset, NULL::jsonb AS details
                        FROM contacts ct LEFT JOIN cases cs ON cs.id = ct.case_id
                        WHERE ct.customer_id = $1
                        UNION ALL
                        SELECT 'case', opened_at, id, type, channel, NULL, motive, touchpoint,
-                              id, number, status, description, severity, upset
+                              id, number, status, description, severity, upset, NULL
                        FROM cases WHERE customer_id = $1
+                       UNION ALL
+                       SELECT 'event', f.at, f.event_id, f.event_type, NULL, NULL, NULL, NULL,
+                              f.case_id, cs.number, NULL, f.summary, NULL, false, f.details
+                       FROM case_facts f JOIN cases cs ON cs.id = f.case_id
+                       WHERE cs.customer_id = $1
                    ) h
                    WHERE $2::timestamptz IS NULL OR (h.at, h.id) < ($2, $3)
                    ORDER BY h.at DESC, h.id DESC LIMIT $4""",
@@ -373,3 +393,12 @@ class PostgresCustomersRepository:
         )
         assert row is not None
         return ContactFacts(row["first_contact_at"], row["contact_count"], row["case_count"])
+
+    async def phone_of(self, customer_id: uuid.UUID) -> str | None:
+        """The customer's first phone identity (E.164), if any."""
+        phone: str | None = await self.conn.fetchval(
+            """SELECT value FROM customer_identities WHERE customer_id = $1 AND kind = 'phone'
+               ORDER BY created_at, value LIMIT 1""",
+            customer_id,
+        )
+        return phone

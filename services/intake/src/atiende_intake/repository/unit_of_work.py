@@ -12,7 +12,8 @@ from .cases import PostgresCasesRepository
 from .catalogue import PostgresCatalogueRepository
 from .contacts import PostgresContactsRepository
 from .customers import PostgresCustomersRepository
-from .emails import PostgresSentEmailsRepository
+from .emails import PostgresEmailFeedbackRepository, PostgresSentEmailsRepository
+from .history import PostgresCaseFactsRepository
 from .locks import PostgresLocks
 from .rate_limits import PostgresRateLimitsRepository
 
@@ -27,6 +28,8 @@ class PostgresUnitOfWork:
         self.sent_emails = PostgresSentEmailsRepository(uow.conn)
         self.rate_limits = PostgresRateLimitsRepository(uow.conn)
         self.locks = PostgresLocks(uow.conn)
+        self.email_feedback = PostgresEmailFeedbackRepository(uow.conn)
+        self.case_facts = PostgresCaseFactsRepository(uow.conn)
 
     async def emit(
         self, data: EventData, *, subject: str | uuid.UUID | None = None

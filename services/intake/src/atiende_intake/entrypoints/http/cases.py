@@ -1,13 +1,15 @@
-"""Cases: open one directly, read one, list them, read a case's contacts (its history)."""
+"""Cases: open one directly, read one, list them, read a case's contacts (its history); triage
+them — reclassify (PATCH, with If-Match), split a contact off into a new case, merge two cases
+of one customer."""
 
 from __future__ import annotations
 
 import logging
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -16,9 +18,10 @@ from atiende_runtime import idempotency
 from atiende_runtime.auth import Principal, require
 from atiende_runtime.idempotency import Answer, IdempotencyKey
 from atiende_runtime.logs import current_case_id
+from atiende_runtime.problems import Problem
 
 from ... import usecases
-from ...domain.cases import Case
+from ...domain.cases import Case, Reclassification
 from ...domain.catalogue import CATALOGUE_CODE
 from ...domain.contacts import (
     AGENT_ID_MAX_LENGTH,
@@ -26,6 +29,7 @@ from ...domain.contacts import (
     TEXT_MAX_LENGTH,
     CaseStatus,
 )
+from ...domain.errors import StaleCase
 from ...repository.cases import CaseFilter
 from .contacts import (
     READERS,
@@ -38,7 +42,7 @@ from .contacts import (
     contact_position,
 )
 from .deps import Runtime, transaction, unit_of_work
-from .identities import CustomerRef
+from .identities import CustomerRef, refuse_null
 from .paging import DEFAULT_LIMIT, Page, PageCursor, PageLimit, PeriodQuery, page_of
 
 router = APIRouter(tags=["cases"])
@@ -115,10 +119,105 @@ class CaseOut(BaseModel):
     status: CaseStatus
     status_changed_at: datetime | None
     opened_at: datetime
+    version: int = Field(description="Changes with every triage change; the ETag")
+    merged_into: uuid.UUID | None = Field(description="The case this one was merged into")
+    related_case_id: uuid.UUID | None = Field(description="The case this one was split from")
 
 
 def case_out(case: Case) -> CaseOut:
     return CaseOut(**{name: getattr(case, name) for name in CaseOut.model_fields})
+
+
+def etag(case: Case | CaseOut) -> str:
+    return f'"{case.version}"'
+
+
+def with_etag(case: Case, status_code: int = 200) -> JSONResponse:
+    return JSONResponse(
+        case_out(case).model_dump(mode="json"), status_code, headers={"ETag": etag(case)}
+    )
+
+
+def expected_version(if_match: str | None, *, required: bool) -> int | None:
+    """The version an If-Match names; 428 when it is required and missing, 412 when it is not
+    one of our ETags (it can then match no version)."""
+    if if_match is None or not if_match.strip():
+        if required:
+            raise Problem(
+                428,
+                "Precondition Required",
+                "Send If-Match with the ETag of GET /cases/{id}, so a change made meanwhile "
+                "is not overwritten",
+            )
+        return None
+    value = if_match.strip()
+    if value == "*":
+        return None
+    value = value.removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise Problem(412, "Precondition Failed", f"If-Match {if_match!r} matches no version")
+    return int(value)
+
+
+def stale(exc: StaleCase) -> Problem:
+    return Problem(
+        412, "Precondition Failed", exc.message, extensions={"current_version": exc.current}
+    )
+
+
+class CaseReclassification(BaseModel):
+    """PATCH /cases/{id}: only the fields sent change; null empties an optional code."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str = Field(min_length=1, max_length=500, description="Why (kept on the event)")
+    type: CaseType | None = None
+    motive: str | None = Field(default=None, pattern=CATALOGUE_CODE)
+    cause: str | None = Field(default=None, pattern=CATALOGUE_CODE)
+    touchpoint: str | None = Field(default=None, pattern=CATALOGUE_CODE)
+    product: str | None = Field(default=None, pattern=CATALOGUE_CODE)
+    severity: Severity | None = None
+    upset: bool | None = None
+
+    @field_validator("type", "motive", "upset")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        return refuse_null(value)
+
+    def change(self) -> Reclassification:
+        sent = self.model_dump(exclude_unset=True, exclude={"reason"})
+        cleared = frozenset(name for name, value in sent.items() if value is None)
+        kept = {name: value for name, value in sent.items() if value is not None}
+        return Reclassification(**kept, clear=cleared)
+
+
+class SplitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str = Field(min_length=1, max_length=500)
+    motive: str | None = Field(
+        default=None,
+        pattern=CATALOGUE_CODE,
+        description="The new case's motive; defaults to the contact's, else the default motive",
+    )
+
+
+class SplitOut(BaseModel):
+    case: CaseOut = Field(description="The new case")
+    from_case: CaseOut
+
+
+class CaseMergeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    into_case_id: uuid.UUID = Field(description="The case that absorbs this one")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class CaseMergeOut(BaseModel):
+    absorbed: CaseOut
+    into: CaseOut
+    moved_contact_ids: list[uuid.UUID]
 
 
 def case_position(case: CaseOut) -> tuple[datetime, uuid.UUID]:
@@ -164,16 +263,146 @@ async def open_case(
     "/cases/{case_id}",
     response_model=CaseOut,
     summary="One case",
+    description="The ETag header is the case's version: send it back as If-Match to change it.",
     responses={404: {"description": "Unknown case (problem+json)"}},
 )
 async def get_case(
     case_id: uuid.UUID,
     runtime: Runtime,
     _: Annotated[Principal, Depends(require(*READERS))],
-) -> CaseOut:
+) -> JSONResponse:
     current_case_id.set(str(case_id))
     async with unit_of_work(runtime) as uow:
-        return case_out(await usecases.get_case(uow, case_id))
+        return with_etag(await usecases.get_case(uow, case_id))
+
+
+@router.patch(
+    "/cases/{case_id}",
+    response_model=CaseOut,
+    summary="Reclassify a case (type, motive, cause, touchpoint, product, severity, upset), with "
+    "a reason; emits case.reclassified with before and after (routing re-routes on it)",
+    description="Requires If-Match with the case's ETag (from GET /cases/{id}).",
+    responses={
+        404: {"description": "Unknown case (problem+json)"},
+        409: {"description": "The case was merged into another (problem+json)"},
+        412: {"description": "The case changed since its ETag was read (problem+json)"},
+        422: {"description": "Invalid field, unknown or inactive code (problem+json)"},
+        428: {"description": "If-Match missing (problem+json)"},
+    },
+)
+async def reclassify_case(
+    case_id: uuid.UUID,
+    body: CaseReclassification,
+    runtime: Runtime,
+    principal: Annotated[Principal, Depends(require("agent", "supervisor"))],
+    if_match: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
+    current_case_id.set(str(case_id))
+    version = expected_version(if_match, required=True)
+    try:
+        async with unit_of_work(runtime) as uow:
+            case = await usecases.reclassify_case(
+                uow,
+                case_id,
+                body.change(),
+                reason=body.reason,
+                actor=principal.subject,
+                expected_version=version,
+            )
+    except StaleCase as exc:
+        raise stale(exc) from exc
+    log.info("case reclassified", extra={"case_number": case.number})
+    return with_etag(case)
+
+
+@router.post(
+    "/cases/{case_id}/contacts/{contact_id}/split",
+    status_code=201,
+    response_model=SplitOut,
+    summary="Split a contact off a case into a new case of its own (related to this one); emits "
+    "case.opened with related_case_id",
+    responses={
+        404: {"description": "Unknown case, or the contact is not on it (problem+json)"},
+        409: {"description": "The contact is the case's only one (problem+json)"},
+        412: {"description": "If-Match given and the case changed since (problem+json)"},
+        422: {"description": "Invalid field (problem+json)"},
+    },
+)
+async def split_contact(
+    case_id: uuid.UUID,
+    contact_id: uuid.UUID,
+    body: SplitIn,
+    runtime: Runtime,
+    principal: Annotated[Principal, Depends(require("agent", "supervisor"))],
+    if_match: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
+    version = expected_version(if_match, required=False)
+    try:
+        async with unit_of_work(runtime) as uow:
+            split = await usecases.split_contact(
+                uow,
+                case_id,
+                contact_id,
+                reason=body.reason,
+                motive=body.motive,
+                actor=principal.subject,
+                expected_version=version,
+                default_motive=runtime.settings.default_motive,
+            )
+    except StaleCase as exc:
+        raise stale(exc) from exc
+    log.info(
+        "contact split off",
+        extra={"case_number": split.case.number, "from_case_number": split.from_case.number,
+               "reason": body.reason},
+    )  # fmt: skip
+    out = SplitOut(case=case_out(split.case), from_case=case_out(split.from_case))
+    return JSONResponse(
+        out.model_dump(mode="json"), 201, headers={"Location": f"/cases/{split.case.id}"}
+    )
+
+
+@router.post(
+    "/cases/{case_id}/merge",
+    response_model=CaseMergeOut,
+    summary="Merge this case into another case of the same customer: its contacts move there "
+    "and it is closed as merged; emits case.merged",
+    responses={
+        404: {"description": "Unknown case (problem+json)"},
+        409: {"description": "Same case, another customer's, or already merged (problem+json)"},
+        412: {"description": "If-Match given and this case changed since (problem+json)"},
+        422: {"description": "Invalid field, e.g. an unknown into_case_id (problem+json)"},
+    },
+)
+async def merge_cases(
+    case_id: uuid.UUID,
+    body: CaseMergeIn,
+    runtime: Runtime,
+    principal: Annotated[Principal, Depends(require("agent", "supervisor"))],
+    if_match: Annotated[str | None, Header()] = None,
+) -> CaseMergeOut:
+    version = expected_version(if_match, required=False)
+    try:
+        async with unit_of_work(runtime) as uow:
+            merged = await usecases.merge_cases(
+                uow,
+                case_id,
+                body.into_case_id,
+                reason=body.reason,
+                actor=principal.subject,
+                expected_version=version,
+            )
+    except StaleCase as exc:
+        raise stale(exc) from exc
+    log.info(
+        "cases merged",
+        extra={"case_number": merged.absorbed.number, "into": merged.into.number},
+    )
+    return CaseMergeOut(
+        absorbed=case_out(merged.absorbed),
+        into=case_out(merged.into),
+        moved_contact_ids=merged.moved_contact_ids,
+    )
 
 
 @router.get(

@@ -23,6 +23,7 @@ from atiende_contracts import (
     ContactKind,
     Direction,
     Formality,
+    NotificationChannel,
     Severity,
     Tier,
 )
@@ -65,6 +66,7 @@ class NewCustomer(CustomerIdentitiesIn):
     formality: Formality = Formality.FORMAL
     consent_surveys: bool = True
     consent_marketing: bool = False
+    preferred_channel: NotificationChannel | None = None
 
     def command(self) -> domain.NewCustomer:
         return domain.NewCustomer(
@@ -76,6 +78,7 @@ class NewCustomer(CustomerIdentitiesIn):
             formality=self.formality,
             consent_surveys=self.consent_surveys,
             consent_marketing=self.consent_marketing,
+            preferred_channel=self.preferred_channel,
         )
 
 
@@ -90,9 +93,16 @@ class CustomerChanges(BaseModel):
     formality: Formality | None = None
     consent_surveys: bool | None = None
     consent_marketing: bool | None = None
+    preferred_channel: NotificationChannel | None = None
 
     @field_validator(
-        "name", "tier", "language", "formality", "consent_surveys", "consent_marketing"
+        "name",
+        "tier",
+        "language",
+        "formality",
+        "consent_surveys",
+        "consent_marketing",
+        "preferred_channel",
     )
     @classmethod
     def _not_null(cls, value: Any) -> Any:
@@ -192,6 +202,7 @@ class CustomerOut(BaseModel):
     formality: Formality
     consent_surveys: bool
     consent_marketing: bool
+    preferred_channel: NotificationChannel | None
     identities: list[IdentityOut]
     merged_into: uuid.UUID | None = Field(
         description="Set when this record was merged into another: use that customer instead"
@@ -253,7 +264,20 @@ class CaseItem(BaseModel):
     upset: bool
 
 
-HistoryItem = Annotated[ContactItem | CaseItem, Field(discriminator="type")]
+class EventItem(BaseModel):
+    """What another service said about one of the customer's cases."""
+
+    type: Literal["event"] = "event"
+    at: datetime
+    id: uuid.UUID = Field(description="The event's id")
+    event_type: str = Field(description="e.g. case.assigned, commitment.missed, survey.answered")
+    case_id: uuid.UUID
+    case_number: str | None
+    text: str = Field(description="What happened, in a line")
+    details: dict[str, Any]
+
+
+HistoryItem = Annotated[ContactItem | CaseItem | EventItem, Field(discriminator="type")]
 
 
 class HistoryOut(BaseModel):
@@ -262,7 +286,9 @@ class HistoryOut(BaseModel):
     first_contact_at: datetime | None = Field(description="The customer's first contact")
     contact_count: int = Field(description="Contacts so far: more than one is a repeat customer")
     case_count: int
-    items: list[HistoryItem] = Field(description="Contacts and cases, newest first")
+    items: list[HistoryItem] = Field(
+        description="Contacts, cases and what other services said about them, newest first"
+    )
     next_cursor: str | None
 
 
@@ -295,7 +321,18 @@ def merge_out(merge: CustomerMerge) -> MergeOut:
     )
 
 
-def history_item(entry: HistoryEntry) -> ContactItem | CaseItem:
+def history_item(entry: HistoryEntry) -> ContactItem | CaseItem | EventItem:
+    if entry.type == "event":
+        assert entry.case_id is not None  # every kept fact is about a case
+        return EventItem(
+            at=entry.at,
+            id=entry.id,
+            event_type=entry.kind,
+            case_id=entry.case_id,
+            case_number=entry.case_number,
+            text=entry.text,
+            details=dict(entry.details or {}),
+        )
     if entry.type == "contact":
         return ContactItem(**{name: getattr(entry, name) for name in ContactItem.model_fields})
     renamed = {"case_type": entry.kind, "number": entry.case_number}
@@ -488,8 +525,10 @@ async def undo_merge(merge_id: uuid.UUID, runtime: Runtime, _: Supervisor) -> Me
 @router.get(
     "/customers/{customer_id}/history",
     response_model=HistoryOut,
-    summary="Every contact and case of the customer, newest first, cursor-paged; with the "
-    "repeat-customer facts (first contact, number of contacts)",
+    summary="Every contact and case of the customer, and what other services published about "
+    "its cases (assignment, status changes, commitments, resolution, closing, reopening, survey "
+    "answers, notifications sent), newest first, cursor-paged; with the repeat-customer facts "
+    "(first contact, number of contacts)",
     responses={404: {"description": "No such customer (problem+json)"}},
 )
 async def customer_history(
