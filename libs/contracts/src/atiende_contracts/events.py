@@ -691,6 +691,64 @@ class NotificationFailed(EventData):
     failed_at: datetime
 
 
+class NotificationSuppressed(EventData):
+    """A message that will not be sent, and why (an opt-out, no address on any allowed channel,
+    an undeliverable address...). Recorded, never silently dropped."""
+
+    event_type = "notification.suppressed"
+    version = 1
+
+    delivery_id: uuid.UUID
+    case_id: uuid.UUID | None
+    template: str
+    channel: NotificationChannel | None = Field(
+        default=None, description="The channel it would have gone by, if one was chosen"
+    )
+    reason: str = Field(description='Why, e.g. "opted_out", "no_address", "undeliverable"')
+    suppressed_at: datetime
+
+
+class NotificationDeferred(EventData):
+    """A non-urgent message held until the customer's quiet hours end."""
+
+    event_type = "notification.deferred"
+    version = 1
+
+    delivery_id: uuid.UUID
+    case_id: uuid.UUID | None
+    template: str
+    channel: NotificationChannel
+    reason: str = Field(description='Why, e.g. "quiet_hours"')
+    until: datetime
+    deferred_at: datetime
+
+
+class WebhookEndpointEnabled(EventData):
+    """A webhook endpoint was created or re-enabled: deliveries go to it."""
+
+    event_type = "webhook.endpoint_enabled"
+    version = 1
+
+    endpoint_id: uuid.UUID
+    url: str
+    enabled_at: datetime
+    actor: str | None = None
+
+
+class WebhookEndpointDisabled(EventData):
+    """A webhook endpoint stopped receiving deliveries: by an admin, a 410 Gone, or failing for
+    days."""
+
+    event_type = "webhook.endpoint_disabled"
+    version = 1
+
+    endpoint_id: uuid.UUID
+    url: str
+    reason: str = Field(description='"gone" (410), "failing", or "manual"')
+    disabled_at: datetime
+    actor: str | None = None
+
+
 ALL_EVENTS: tuple[type[EventData], ...] = (
     CaseOpened,
     ContactReceived,
@@ -724,4 +782,8 @@ ALL_EVENTS: tuple[type[EventData], ...] = (
     SurveyAnswered,
     NotificationSent,
     NotificationFailed,
+    NotificationSuppressed,
+    NotificationDeferred,
+    WebhookEndpointEnabled,
+    WebhookEndpointDisabled,
 )

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from atiende_contracts import NotificationFailed, NotificationSent
+from atiende_contracts import (
+    NotificationDeferred,
+    NotificationFailed,
+    NotificationSent,
+    NotificationSuppressed,
+    WebhookEndpointDisabled,
+    WebhookEndpointEnabled,
+)
 from atiende_runtime.service import ServiceRuntime, Worker, build_app
 from atiende_runtime.services import ServiceDefinition
 
@@ -15,7 +22,14 @@ from .entrypoints.http import ROUTERS
 from .entrypoints.workers import dispatcher
 from .settings import NotificationsSettings
 
-PUBLISHES = (NotificationSent, NotificationFailed)
+PUBLISHES = (
+    NotificationSent,
+    NotificationFailed,
+    NotificationSuppressed,
+    NotificationDeferred,
+    WebhookEndpointEnabled,
+    WebhookEndpointDisabled,
+)
 """Every event notifications emits (its unit of work refuses any other)."""
 
 
