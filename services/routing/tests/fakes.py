@@ -311,9 +311,18 @@ class FakeClocksRepository:
         self.rows[(clock.case_id, str(clock.name), clock.cycle)] = clock
 
 
+class _NoSavepoint:
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
 class FakeTimersRepository:
     def __init__(self) -> None:
         self.rows: dict[uuid.UUID, Any] = {}
+        self.errors: dict[uuid.UUID, str] = {}
 
     async def schedule(self, timer: Any) -> None:
         for row in self.rows.values():
@@ -352,6 +361,16 @@ class FakeTimersRepository:
     async def next_due(self) -> Any:
         pending = [t.due_at for t in self.rows.values() if t.fired_at is None]
         return min(pending) if pending else None
+
+    def isolated(self) -> Any:
+        # no rollback in memory: a failing fake handler's writes stay (the SQL undoes them)
+        return _NoSavepoint()
+
+    async def postpone(self, timer_id: uuid.UUID, until: Any, error: str) -> None:
+        row = self.rows.get(timer_id)
+        if row is not None and row.fired_at is None:
+            self.rows[timer_id] = replace(row, due_at=until)
+            self.errors[timer_id] = error
 
     async def pending(self, case_id: uuid.UUID) -> list[Any]:
         return sorted(

@@ -365,3 +365,14 @@ async def test_timers_are_scheduled_moved_cancelled_claimed_and_fired_once(uow):
     assert await uow.timers.pending(case_id) == []
     assert await uow.timers.next_due() is None
     assert await uow.timers.claim_due(t + timedelta(days=9), 10) == []
+
+
+async def test_a_postponed_timer_stays_pending_until_its_new_time(uow):
+    from atiende_routing.domain.timers import Timer
+
+    timer = Timer("sla_breach", uuid.uuid4(), "resolution:1", OPENED_AT)
+    await uow.timers.schedule(timer)
+    await uow.timers.postpone(timer.id, OPENED_AT + timedelta(seconds=30), "RuntimeError('boom')")
+    assert await uow.timers.claim_due(OPENED_AT + timedelta(seconds=29), 10) == []
+    (again,) = await uow.timers.claim_due(OPENED_AT + timedelta(seconds=30), 10)
+    assert (again.id, again.fired_at) == (timer.id, None)

@@ -286,3 +286,28 @@ async def test_pause_reasons_are_a_managed_list():
     assert [r.code for r in await sla.pause_reasons(uow)] == ["legal"]
     with pytest.raises(Invalid):
         await sla.set_pause_reasons(uow, [PauseReason("a", "A"), PauseReason("a", "B")])
+
+
+async def test_a_failing_handler_is_retried_later_and_does_not_block_the_others():
+    uow, case = await started()
+    seen = []
+
+    async def broken(uow_, timer, now):
+        raise RuntimeError("boom")
+
+    async def fine(uow_, timer, now):
+        seen.append(timer.ref)
+        return TimerOutcome.FIRED
+
+    kinds = timers.TimerKinds()
+    kinds.register("broken", broken)
+    kinds.register("fine", fine)
+    bad = Timer(kind="broken", case_id=case.id, ref="b", due_at=T0)
+    await uow.timers.schedule(bad)
+    await uow.timers.schedule(Timer(kind="fine", case_id=case.id, ref="f", due_at=T0))
+    assert await timers.fire_due(uow, T0, 10, kinds=kinds) == 2
+    assert seen == ["f"]
+    retried = uow.timers.rows[bad.id]
+    assert retried.fired_at is None
+    assert retried.due_at == T0 + timers.RETRY_AFTER
+    assert "boom" in uow.timers.errors[bad.id]

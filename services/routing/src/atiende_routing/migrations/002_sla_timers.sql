@@ -75,7 +75,9 @@ CREATE TABLE timers (
     created_at  timestamptz NOT NULL DEFAULT now(),
     fired_at    timestamptz,                    -- set in the transaction that emitted its event
     fired_by    text,                           -- the replica (host:pid) whose worker fired it
-    outcome     text
+    outcome     text,
+    attempts    int         NOT NULL DEFAULT 0, -- handler failures so far (each retried later)
+    last_error  text
 );
 -- what the worker claims: only pending rows are indexed, so a million fired ones cost nothing
 CREATE INDEX timers_due ON timers (due_at) WHERE fired_at IS NULL;

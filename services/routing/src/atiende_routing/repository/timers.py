@@ -4,6 +4,7 @@ the next one is due (the worker sleeps until then)."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Collection, Sequence
 from datetime import datetime
@@ -38,6 +39,14 @@ class TimersRepository(Protocol):
 
     async def next_due(self) -> datetime | None:
         """The earliest pending deadline."""
+        ...
+
+    def isolated(self) -> contextlib.AbstractAsyncContextManager[object]:
+        """A savepoint: what a failing handler did inside it is undone, the round goes on."""
+        ...
+
+    async def postpone(self, timer_id: uuid.UUID, until: datetime, error: str) -> None:
+        """A handler failed: try this timer again at `until`, counting the attempt."""
         ...
 
     async def pending(self, case_id: uuid.UUID) -> list[Timer]: ...
@@ -113,6 +122,18 @@ class PostgresTimersRepository:
             "SELECT due_at FROM timers WHERE fired_at IS NULL ORDER BY due_at LIMIT 1"
         )
         return due
+
+    def isolated(self) -> contextlib.AbstractAsyncContextManager[object]:
+        return self.conn.transaction()
+
+    async def postpone(self, timer_id: uuid.UUID, until: datetime, error: str) -> None:
+        await self.conn.execute(
+            """UPDATE timers SET due_at = $2, attempts = attempts + 1, last_error = $3
+               WHERE id = $1 AND fired_at IS NULL""",
+            timer_id,
+            until,
+            error[:2000],
+        )
 
     async def pending(self, case_id: uuid.UUID) -> list[Timer]:
         rows = await self.conn.fetch(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from atiende_contracts import CaseSlaBreached, CaseSlaWarning, SlaClock
 
@@ -23,6 +23,9 @@ from ..repository import UnitOfWork
 from .sla import SLA_BREACH, SLA_WARNING
 
 log = logging.getLogger(__name__)
+
+RETRY_AFTER = timedelta(seconds=30)
+"""A timer whose handler failed is tried again this much later (the others fire meanwhile)."""
 
 TimerHandler = Callable[[UnitOfWork, Timer, datetime], Awaitable[TimerOutcome]]
 """Acts on one due timer inside the firing transaction; says whether it fired or was stale."""
@@ -66,7 +69,14 @@ async def fire_due(
             log.error("no handler for timer kind", extra={"kind": timer.kind})
             outcome = TimerOutcome.UNKNOWN_KIND
         else:
-            outcome = await handler(uow, timer, now)
+            try:
+                # a savepoint: a failing handler's writes and events are undone, not the round's
+                async with uow.timers.isolated():
+                    outcome = await handler(uow, timer, now)
+            except Exception as exc:
+                log.exception("timer handler failed", extra={"kind": timer.kind, "ref": timer.ref})
+                await uow.timers.postpone(timer.id, now + RETRY_AFTER, repr(exc))
+                continue
         await uow.timers.mark_fired([timer.id], outcome, now, worker)
     return len(due)
 
