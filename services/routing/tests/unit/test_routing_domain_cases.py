@@ -18,7 +18,6 @@ from atiende_contracts import (
 )
 from atiende_routing.domain.cases import OPEN, TRANSITIONS, WAITING, CaseStatus, RoutedCase
 from atiende_routing.domain.errors import IllegalTransition
-from atiende_routing.domain.rules import choose_team
 from atiende_runtime.errors import Conflict
 
 OPENED_AT = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
@@ -289,6 +288,3 @@ def test_profile_and_escalation_changes_bump_the_version():
     assert routed.escalated_to(Rank.SENIOR, "sara").escalation is Rank.SENIOR
 
 
-def test_every_case_goes_to_the_default_team():
-    assert choose_team("complaint", "general") == "general"
-    assert choose_team("claim", "billing") == "billing"

@@ -141,7 +141,7 @@ async def test_an_opened_case_is_routed_queued_clocked_and_told_once():
 
 async def test_a_case_already_known_is_not_assigned_again():
     uow = await opened_case()
-    again = await usecases.open_and_assign(uow, opened(), "billing", NOW + timedelta(hours=1))
+    again = await usecases.open_case(uow, opened(), NOW + timedelta(hours=1))
     assert again is None
     assert uow.cases.assignments[CASE_ID] == 1
     assert len(of(uow, CaseAssigned)) == 1

@@ -392,8 +392,3 @@ def explain(facts: CaseFacts, rules: Sequence[RoutingRule]) -> Explanation:
             Verdict(rule.id, rule.version, rule.name, False, tuple(why for _, why in failed))
         )
     raise NoRuleMatched("no routing rule matched and there is no default rule")
-
-
-def choose_team(case_type: str, default_team: str) -> str:
-    """The routing of the thin flow (before rules): every case goes to the default team."""
-    return default_team

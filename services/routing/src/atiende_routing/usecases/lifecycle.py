@@ -104,13 +104,6 @@ async def open_case(
     return case
 
 
-async def open_and_assign(
-    uow: UnitOfWork, event: CaseOpened, default_team: str, now: datetime
-) -> RoutedCase | None:
-    """The thin flow's name for open_case (the team now comes from the routing rules)."""
-    return await open_case(uow, event, now)
-
-
 def _assigned_words(case: RoutedCase, agent: Agent | None) -> str:
     who = f"{agent.name} ({agent.id})" if agent else "the team queue"
     return f"to team {case.team}, {who}; priority {case.priority}, rule {case.rule_id}"
