@@ -87,6 +87,7 @@ async def test_a_web_form_case_is_reclassified_and_rerouted(
         rule = await http.post(
             f"{routing.url}/routing-rules",
             json={
+                "id": "billing-to-billing",
                 "name": "Billing to the billing team",
                 "position": 1,
                 "conditions": [{"fact": "motive", "op": "equals", "value": "BILLING"}],
@@ -157,7 +158,7 @@ async def test_a_web_form_case_is_reclassified_and_rerouted(
             "SELECT data->>'team' AS team, data->>'reason' AS reason FROM routing.outbox"
             " WHERE routing_key = 'case.assigned.v1' ORDER BY position"
         )
-        assert [a["team"] for a in assignments][0] == "general"
+        assert assignments[0]["team"] == "general"
         assert assignments[-1]["team"] == "billing"
     finally:
         await db.close()

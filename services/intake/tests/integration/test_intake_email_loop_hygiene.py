@@ -234,14 +234,10 @@ async def test_a_header_injection_attempt_writes_no_header_and_no_line_break(ser
             b"From: =?utf-8?q?Ana=0D=0ABcc:_victim@example.com?= <ana@example.com>",
         ).replace(b"inject-1", b"inject-2")
         refused = await intake.client.post("/inbound/email", content=forged, headers=RAW)
-        if refused.status_code == 201:  # a parser that keeps the address: the name is one line
-            [customer] = await fetch(intake, "SELECT name FROM customers")
-            assert "\n" not in customer["name"]
-            assert "\r" not in customer["name"]
-        else:
-            assert refused.status_code == 422, refused.text
-            assert refused.json()["errors"][0]["rule"] == "unusable_email"
-            assert len(await fetch(intake, "SELECT 1 FROM contacts")) == 1
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["errors"][0]["rule"] == "unusable_email"
+        assert len(await fetch(intake, "SELECT 1 FROM contacts")) == 1
+        assert await fetch(intake, "SELECT 1 FROM email_feedback") == []
 
 
 async def test_an_oversize_message_is_refused_and_nothing_is_kept(service_factory):
