@@ -641,6 +641,16 @@ class SlaPolicyChanged(EventData):
 # --- surveys --------------------------------------------------------------------------------
 
 
+class SurveyAnswerLink(BaseModel):
+    """One answer of a survey's first question, as a link for the invitation email."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    value: str
+    label: str
+    url: str
+
+
 class SurveyInvited(EventData):
     event_type = "survey.invited"
     version = 1
@@ -650,6 +660,21 @@ class SurveyInvited(EventData):
     case_number: str
     survey_url: str
     expires_at: datetime
+    customer_id: uuid.UUID | None = None
+    questionnaire_kind: str | None = None
+    language: str | None = None
+    formality: Formality | None = None
+    first_question: str | None = Field(
+        default=None, description="The first question, worded for the customer, for the email"
+    )
+    answer_links: list[SurveyAnswerLink] | None = Field(
+        default=None,
+        description="One link per answer to the first question; each opens a page that asks "
+        "the customer to confirm (a mail scanner following it answers nothing)",
+    )
+    opt_out_url: str | None = Field(
+        default=None, description="One-click page to decline this kind of survey, or all"
+    )
 
 
 class SurveyAnswered(EventData):
@@ -661,6 +686,120 @@ class SurveyAnswered(EventData):
     satisfaction: int = Field(ge=1, le=5, description="1 very dissatisfied … 5 very satisfied")
     comment: str | None = None
     answered_at: datetime
+    questionnaire_id: str | None = Field(default=None, description="Which questionnaire")
+    questionnaire_version: int | None = None
+    questionnaire_kind: str | None = Field(
+        default=None, description="csat, nps, ces, servqual, post_sale, periodic or custom"
+    )
+    customer_id: uuid.UUID | None = None
+    scores: dict[str, float] | None = Field(
+        default=None,
+        description="This answer's scores: csat (1-5), nps (0-10), ces (1-7), "
+        "servqual_<dimension> (perception - expectation, -6..6)",
+    )
+
+
+class SurveyReminded(EventData):
+    """The one reminder of a survey invitation not answered yet (it counts in the budget)."""
+
+    event_type = "survey.reminded"
+    version = 1
+
+    invitation_id: uuid.UUID
+    case_id: uuid.UUID
+    case_number: str
+    customer_id: uuid.UUID | None = None
+    survey_url: str
+    expires_at: datetime
+    reminded_at: datetime
+
+
+class SurveyDeclined(EventData):
+    """A customer declined one invitation's survey (and maybe all like it, see
+    customer.survey_opt_out)."""
+
+    event_type = "survey.declined"
+    version = 1
+
+    invitation_id: uuid.UUID
+    case_id: uuid.UUID
+    customer_id: uuid.UUID | None = None
+    questionnaire_kind: str | None = None
+    declined_at: datetime
+
+
+class SurveySuppressed(EventData):
+    """An invitation that was NOT sent, and why: no consent, opted out, the contact-pressure
+    budget, already surveyed about this case, an excluded case, no questionnaire."""
+
+    event_type = "survey.suppressed"
+    version = 1
+
+    suppression_id: uuid.UUID
+    customer_id: uuid.UUID | None = None
+    case_id: uuid.UUID | None = None
+    questionnaire_id: str | None = None
+    trigger: str = Field(description="resolution, closure, sale, periodic or manual")
+    reason: str
+    detail: str | None = None
+    suppressed_at: datetime
+
+
+class SurveyExpired(EventData):
+    event_type = "survey.expired"
+    version = 1
+
+    invitation_id: uuid.UUID
+    case_id: uuid.UUID
+    customer_id: uuid.UUID | None = None
+    expired_at: datetime
+
+
+class SurveyDetractor(EventData):
+    """An answer below the line (NPS 0-6, CSAT 1-2, CES 1-3, a SERVQUAL gap below the
+    threshold): the loop is closed by a recovery case (routing)."""
+
+    event_type = "survey.detractor"
+    version = 1
+
+    invitation_id: uuid.UUID
+    case_id: uuid.UUID
+    case_number: str
+    customer_id: uuid.UUID | None = None
+    agent_id: str | None = Field(default=None, description="Who resolved the original case")
+    team: str | None = None
+    questionnaire_kind: str
+    scores: dict[str, float]
+    reasons: list[str] = Field(description="Which rules fired, e.g. nps<=6, servqual_empathy")
+    comment: str | None = None
+    detected_at: datetime
+
+
+class CustomerSurveyOptOut(EventData):
+    """A customer asked not to be surveyed again: about one kind of questionnaire or at all."""
+
+    event_type = "customer.survey_opt_out"
+    version = 1
+
+    customer_id: uuid.UUID
+    scope: str = Field(description='"all" or a questionnaire kind (csat, nps, ...)')
+    opted_out_at: datetime
+
+
+class SaleCompleted(EventData):
+    """A sale or delivery was completed; surveys may follow it up."""
+
+    event_type = "sale.completed"
+    version = 1
+
+    sale_id: uuid.UUID
+    customer_id: uuid.UUID
+    case_id: uuid.UUID | None = Field(default=None, description="The case it came from, if any")
+    case_number: str | None = None
+    product: str | None = None
+    language: str | None = None
+    formality: Formality | None = None
+    completed_at: datetime
 
 
 # --- notifications --------------------------------------------------------------------------
@@ -780,6 +919,13 @@ ALL_EVENTS: tuple[type[EventData], ...] = (
     SlaPolicyChanged,
     SurveyInvited,
     SurveyAnswered,
+    SurveyReminded,
+    SurveyDeclined,
+    SurveySuppressed,
+    SurveyExpired,
+    SurveyDetractor,
+    CustomerSurveyOptOut,
+    SaleCompleted,
     NotificationSent,
     NotificationFailed,
     NotificationSuppressed,

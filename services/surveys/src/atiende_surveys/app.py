@@ -1,20 +1,39 @@
-"""Surveys' composition root: its routes and consumers, built into one app. Nothing imports
-this module; the `atiende.services` entry point names `service`."""
+"""Surveys' composition root: its routes, consumers and timer, built into one app. Nothing
+imports this module; the `atiende.services` entry point names `service`."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
-from atiende_contracts import SurveyAnswered, SurveyInvited
+from atiende_contracts import (
+    CustomerSurveyOptOut,
+    SurveyAnswered,
+    SurveyDeclined,
+    SurveyDetractor,
+    SurveyExpired,
+    SurveyInvited,
+    SurveyReminded,
+    SurveySuppressed,
+)
 from atiende_runtime.service import build_app
 from atiende_runtime.services import ServiceDefinition
 
 from .entrypoints.consumers import consumers
-from .entrypoints.http import invitations
+from .entrypoints.http import invitations, questionnaires, results
 from .entrypoints.pages import survey
+from .entrypoints.workers import workers
 from .settings import SurveysSettings
 
-PUBLISHES = (SurveyInvited, SurveyAnswered)
+PUBLISHES = (
+    SurveyInvited,
+    SurveyAnswered,
+    SurveyReminded,
+    SurveyDeclined,
+    SurveySuppressed,
+    SurveyExpired,
+    SurveyDetractor,
+    CustomerSurveyOptOut,
+)
 """Every event surveys emits (its unit of work refuses any other)."""
 
 
@@ -23,9 +42,10 @@ def create_app(config: SurveysSettings | None = None) -> FastAPI:
         config or SurveysSettings(),
         package="atiende_surveys",
         title="Atiende surveys",
-        routers=[survey.router, invitations.router],
+        routers=[survey.router, invitations.router, results.router, questionnaires.router],
         consumers=consumers,
         publishes=PUBLISHES,
+        workers=workers,
     )
 
 

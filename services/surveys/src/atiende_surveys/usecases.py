@@ -1,93 +1,429 @@
-"""What surveys does: remember a case's facts, invite its customer once it is resolved, show the
-survey of a link and take its one answer. Each runs in the unit of work it is given and raises
-domain errors only."""
+"""What surveys does: remember cases and customers, schedule an invitation when a case is resolved
+(or a sale completed), decide when it falls due (consent, opt-outs, once per case, the
+contact-pressure budget), show and take answers, opt out, remind, expire, report. Each runs in the
+unit of work it is given and raises domain errors only."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from atiende_contracts import SurveyInvited
+from atiende_contracts import CustomerSurveyOptOut, SurveyInvited, SurveySuppressed
 
 from .domain import (
+    ALL_KINDS,
+    Audience,
     CaseFacts,
+    Contact,
+    CustomerFacts,
     InvalidAnswer,
     Invitation,
     InvitationNotFound,
     InvitationStatus,
+    PressurePolicy,
+    Questionnaire,
+    QuestionnaireNotFound,
+    Summary,
+    SuppressionReason,
+    Trigger,
     hash_token,
-    parse_answer,
-    survey_url,
+    in_daytime,
+    may_remind,
+    summarise,
+    why_not_invite,
+    zone_of,
 )
-from .repository import UnitOfWork
+from .repository import Due, ResultFilter, Suppression, UnitOfWork
 
 
-async def remember_case(uow: UnitOfWork, case: CaseFacts) -> None:
+@dataclass(frozen=True)
+class SurveyConfig:
+    base_url: str
+    ttl: timedelta = timedelta(days=14)
+    pressure: PressurePolicy = field(default_factory=PressurePolicy)
+    delay: timedelta = timedelta(0)
+    daytime_start_hour: int = 0
+    daytime_end_hour: int = 24
+    default_zone: str = "Europe/Madrid"
+    resolution_questionnaire: str = "csat"
+    sale_questionnaire: str = "post_sale"
+
+
+# --- what other services tell us ---------------------------------------------------------------
+
+
+async def remember_case(
+    uow: UnitOfWork, case: CaseFacts, consent_surveys: bool | None = None
+) -> None:
     await uow.cases.remember(case)
+    await uow.customers.note(
+        CustomerFacts(
+            customer_id=case.customer_id,
+            consent_surveys=consent_surveys,
+            language=case.language,
+            formality=case.formality,
+        ),
+        case.opened_at,
+    )
 
 
-async def invite_after_resolution(
+async def note_customer(uow: UnitOfWork, customer: CustomerFacts, at: datetime) -> None:
+    await uow.customers.note(customer, at)
+
+
+async def case_reopened(uow: UnitOfWork, case_id: uuid.UUID) -> None:
+    await uow.cases.set_open(case_id, True)
+
+
+async def case_closed(uow: UnitOfWork, case_id: uuid.UUID) -> None:
+    await uow.cases.set_open(case_id, False)
+
+
+async def case_resolved(
     uow: UnitOfWork,
     *,
     case_id: uuid.UUID,
     case_number: str,
     now: datetime,
-    ttl: timedelta,
-    base_url: str,
-) -> SurveyInvited | None:
-    """Invite the customer of a resolved case to the survey; None when they already have an
-    open one for it (a customer is never asked twice at the same time)."""
-    current = await uow.invitations.pending_for_case_for_update(case_id)
-    if current is not None:
-        if current.status_at(now) is InvitationStatus.PENDING:
-            return None
-        await uow.invitations.save_status(current.expire(now))
+    config: SurveyConfig,
+    agent_id: str | None = None,
+    team: str | None = None,
+    trigger: Trigger = Trigger.RESOLUTION,
+) -> Due:
+    """Schedule the survey of a resolved case: after the delay, in the customer's daytime. Whether
+    it is sent is decided when it falls due (the facts may change until then)."""
+    await uow.cases.set_open(case_id, False, agent_id=agent_id, team=team)
     case = await uow.cases.get(case_id)
-    language = case.language if case else None
-    invitation, event = Invitation.invite(
+    zone = zone_of(case.region if case else None, config.default_zone)
+    due = Due(
+        id=uuid.uuid4(),
         case_id=case_id,
         case_number=case_number,
+        customer_id=case.customer_id if case else None,
+        trigger=trigger.value,
+        questionnaire_id=config.resolution_questionnaire,
+        agent_id=agent_id,
+        team=team,
+        due_at=in_daytime(
+            now + config.delay, zone, config.daytime_start_hour, config.daytime_end_hour
+        ),
+    )
+    await uow.schedule.add(due)
+    return due
+
+
+async def sale_completed(
+    uow: UnitOfWork,
+    *,
+    sale_id: uuid.UUID,
+    customer_id: uuid.UUID,
+    case_id: uuid.UUID | None,
+    case_number: str | None,
+    now: datetime,
+    config: SurveyConfig,
+) -> Due:
+    """Schedule the post-sale follow-up. Without a case, the sale stands in for one (its id and
+    a "sale" number), so every later step and event has its subject."""
+    due = Due(
+        id=uuid.uuid4(),
+        case_id=case_id or sale_id,
+        case_number=case_number or f"sale-{str(sale_id)[:8]}",
+        customer_id=customer_id,
+        trigger=Trigger.SALE.value,
+        questionnaire_id=config.sale_questionnaire,
+        agent_id=None,
+        team=None,
+        due_at=in_daytime(
+            now + config.delay,
+            zone_of(None, config.default_zone),
+            config.daytime_start_hour,
+            config.daytime_end_hour,
+        ),
+    )
+    await uow.schedule.add(due)
+    return due
+
+
+# --- deciding a due invitation ------------------------------------------------------------------
+
+
+async def send_due(uow: UnitOfWork, now: datetime, config: SurveyConfig, limit: int = 50) -> int:
+    """Decide every due invitation (claimed with SKIP LOCKED): invite, or record why not."""
+    claimed = await uow.schedule.claim_due(now, limit)
+    for due in claimed:
+        await invite(uow, due, now, config)
+        await uow.schedule.done(due.id, now)
+    return len(claimed)
+
+
+async def _suppress(
+    uow: UnitOfWork, due: Due, reason: SuppressionReason, detail: str, now: datetime
+) -> None:
+    suppression = Suppression(
+        id=uuid.uuid4(),
+        customer_id=due.customer_id,
+        case_id=due.case_id,
+        questionnaire_id=due.questionnaire_id,
+        trigger=due.trigger,
+        reason=reason.value,
+        detail=detail,
+        suppressed_at=now,
+    )
+    await uow.suppressions.add(suppression)
+    await uow.emit(
+        SurveySuppressed(
+            suppression_id=suppression.id,
+            customer_id=due.customer_id,
+            case_id=due.case_id,
+            questionnaire_id=due.questionnaire_id,
+            trigger=due.trigger,
+            reason=reason.value,
+            detail=detail,
+            suppressed_at=now,
+        ),
+        subject=due.case_id,
+    )
+
+
+async def invite(
+    uow: UnitOfWork, due: Due, now: datetime, config: SurveyConfig
+) -> SurveyInvited | None:
+    """Invite now, or record the suppression and its reason; None when suppressed."""
+    case = await uow.cases.get(due.case_id)
+    # a case surveys never saw opened (events from before it ran) is still surveyed, without
+    # the per-customer checks it cannot make
+    customer_id = due.customer_id or (case.customer_id if case else None)
+    questionnaire = await uow.questionnaires.latest(due.questionnaire_id)
+    if questionnaire is None:
+        raise QuestionnaireNotFound(due.questionnaire_id)
+    customer = await uow.customers.get(customer_id) if customer_id else None
+    per_case = due.trigger in (Trigger.RESOLUTION, Trigger.CLOSURE)
+    audience = Audience(
+        consent=customer.consent_surveys if customer else None,
+        opt_outs=customer.opt_outs if customer else frozenset(),
+        contacts=await uow.customers.contacts(customer_id) if customer_id else [],
+        case_already_surveyed=per_case and await uow.invitations.exists_for_case(due.case_id),
+        open_complaint=customer_id is not None
+        and await uow.cases.has_other_open_complaint(customer_id, due.case_id),
+        test_case=case.test if case else False,
+    )
+    verdict = why_not_invite(
+        config.pressure, audience, questionnaire.kind.value, now, verification=False
+    )
+    if verdict is not None:
+        await _suppress(uow, due, verdict[0], verdict[1], now)
+        return None
+    language = (customer.language if customer else None) or (case.language if case else "es")
+    invitation, token = Invitation.issue(
+        case_id=due.case_id,
+        case_number=due.case_number,
         now=now,
-        ttl=ttl,
-        link=lambda token: survey_url(base_url, token, language),
+        ttl=config.ttl,
+        questionnaire=questionnaire,
+        customer_id=customer_id,
+        language=language if language in ("es", "en") else "es",
+        formality=(customer.formality if customer else None) or (case.formality if case else None),
+        trigger=due.trigger,
+        agent_id=due.agent_id or (case.agent_id if case else None),
+        team=due.team or (case.team if case else None),
     )
     if not await uow.invitations.add(invitation):
-        return None  # a concurrent handler invited for this case first
-    await uow.emit(event, subject=case_id)
+        await _suppress(
+            uow, due, SuppressionReason.CASE_ALREADY_SURVEYED, "one survey per case", now
+        )
+        return None
+    if customer_id is not None:
+        await uow.customers.add_contact(customer_id, invitation.id, Contact(at=now))
+    links = invitation.links(config.base_url, token)
+    event = invitation.invited_event(links.survey, questionnaire=questionnaire, links=links)
+    await uow.emit(event, subject=due.case_id)
     return event
 
 
-async def show_survey(uow: UnitOfWork, token: str, now: datetime) -> Invitation:
-    """The open invitation of a link. Raises InvitationNotFound, SurveyExpired or
-    SurveyAlreadyAnswered."""
-    invitation = await uow.invitations.by_token_hash(hash_token(token))
+async def remind_and_expire(
+    uow: UnitOfWork, now: datetime, config: SurveyConfig, limit: int = 50
+) -> int:
+    """Expire overdue invitations (survey.expired); send the one reminder where the budget
+    allows it (survey.reminded; a reminder is a contact and counts). The reminder's link is
+    the survey page without a token: the token is never stored, so a reminder points the
+    customer back to the invitation email's link."""
+    handled = 0
+    for invitation in await uow.invitations.overdue(now, limit):
+        expired, event = invitation.expire(now)
+        await uow.invitations.save_status(expired)
+        await uow.emit(event, subject=invitation.case_id)
+        handled += 1
+    policy = config.pressure
+    for invitation in await uow.invitations.to_remind(
+        now - timedelta(days=policy.reminder_after_days), limit
+    ):
+        handled += 1
+        if invitation.customer_id is None:
+            continue
+        customer = await uow.customers.get(invitation.customer_id)
+        contacts = await uow.customers.contacts(invitation.customer_id)
+        opt_outs = customer.opt_outs if customer else frozenset()
+        if not may_remind(
+            policy,
+            invited_at=invitation.invited_at,
+            reminders_sent=invitation.reminders,
+            contacts=contacts,
+            consent=customer.consent_surveys if customer else None,
+            opted_out=ALL_KINDS in opt_outs or invitation.kind in opt_outs,
+            now=now,
+        ):
+            # no reminder will ever fit better: mark it as done so it is not looked at again
+            await uow.invitations.save_status(invitation.remind())
+            continue
+        reminded = invitation.remind()
+        await uow.invitations.save_status(reminded)
+        await uow.customers.add_contact(
+            invitation.customer_id, invitation.id, Contact(at=now, reminder=True)
+        )
+        await uow.emit(
+            invitation.reminded_event(config.base_url.rstrip("/") + "/s", now),
+            subject=invitation.case_id,
+        )
+    return handled
+
+
+# --- answering ----------------------------------------------------------------------------------
+
+
+async def _open(
+    uow: UnitOfWork, token: str, now: datetime, *, for_update: bool = False
+) -> tuple[Invitation, Questionnaire]:
+    invitation = await uow.invitations.by_token_hash(hash_token(token), for_update=for_update)
     if invitation is None:
         raise InvitationNotFound()
+    questionnaire = await uow.questionnaires.version(
+        invitation.questionnaire_id, invitation.questionnaire_version
+    )
+    if questionnaire is None:
+        raise InvitationNotFound()  # never tell more than "this link opens nothing"
+    return invitation, questionnaire
+
+
+async def show_survey(
+    uow: UnitOfWork, token: str, now: datetime
+) -> tuple[Invitation, Questionnaire]:
+    """The open invitation of a link and its questionnaire. Raises InvitationNotFound,
+    SurveyExpired or SurveyAlreadyAnswered."""
+    invitation, questionnaire = await _open(uow, token, now)
     invitation.check_open(now)
-    return invitation
+    return invitation, questionnaire
+
+
+async def save_draft(
+    uow: UnitOfWork, token: str, fields: Mapping[str, str], now: datetime
+) -> Invitation:
+    """Keep partial answers (each one valid) without answering. Raises as answer_survey."""
+    invitation, questionnaire = await _open(uow, token, now, for_update=True)
+    invitation.check_open(now)
+    try:
+        answers = questionnaire.parse(fields, complete=False)
+    except InvalidAnswer as invalid:
+        raise invalid.in_case(invitation.case_id, invitation.case_number) from None
+    saved = invitation.save_draft(answers, now)
+    await uow.invitations.save_status(saved)
+    return saved
 
 
 async def answer_survey(
-    uow: UnitOfWork, token: str, satisfaction: str | None, comment: str | None, now: datetime
+    uow: UnitOfWork, token: str, fields: Mapping[str, str], now: datetime
 ) -> Invitation:
-    """Take the one answer of a link's survey and emit survey.answered; returns the answered
-    invitation. Raises InvitationNotFound, SurveyExpired, SurveyAlreadyAnswered (a closed survey
-    is reported before a bad field) or InvalidAnswer."""
+    """Take the one final answer of a link's survey (the saved draft completed by `fields`),
+    emit survey.answered and, for a detractor, survey.detractor. Raises InvitationNotFound,
+    SurveyExpired, SurveyAlreadyAnswered (a closed survey is reported before a bad field) or
+    InvalidAnswer (nothing is stored then)."""
     # the row lock makes a concurrent second answer wait, then find the survey answered
-    invitation = await uow.invitations.by_token_hash(hash_token(token), for_update=True)
-    if invitation is None:
-        raise InvitationNotFound()
+    invitation, questionnaire = await _open(uow, token, now, for_update=True)
     invitation.check_open(now)
+    merged = {key: str(value) for key, value in invitation.draft.items()}
+    merged.update({key: value for key, value in fields.items() if value.strip()})
+    for key, value in fields.items():  # a field the form sent but left empty is unanswered
+        if not value.strip():
+            merged.pop(key, None)
     try:
-        answer = parse_answer(satisfaction, comment)
+        answers = questionnaire.parse(merged, complete=True)
     except InvalidAnswer as invalid:
         raise invalid.in_case(invitation.case_id, invitation.case_number) from None
-    answered, event = invitation.respond(answer, now)
+    answered, event, detractor = invitation.respond(questionnaire, answers, now)
     await uow.invitations.save_response(answered)
-    await uow.emit(event, subject=invitation.case_id)
+    if event is not None:
+        await uow.emit(event, subject=invitation.case_id)
+    if detractor is not None:
+        await uow.emit(detractor, subject=invitation.case_id)
     return answered
+
+
+async def opt_out(uow: UnitOfWork, token: str, scope: str, now: datetime) -> tuple[Invitation, str]:
+    """Decline this survey and opt out of its kind ("kind") or of every survey ("all"), without
+    login: the link's token is the credential. Works on an answered or expired survey too."""
+    invitation, _ = await _open(uow, token, now, for_update=True)
+    declined, event = invitation.decline(now)
+    if event is not None:
+        await uow.invitations.save_status(declined)
+        await uow.emit(event, subject=invitation.case_id)
+    opted = ALL_KINDS if scope == ALL_KINDS else invitation.kind
+    if invitation.customer_id is not None and await uow.customers.opt_out(
+        invitation.customer_id, opted, now
+    ):
+        await uow.emit(
+            CustomerSurveyOptOut(customer_id=invitation.customer_id, scope=opted, opted_out_at=now),
+            subject=invitation.customer_id,
+        )
+    return declined, opted
+
+
+# --- reading ------------------------------------------------------------------------------------
 
 
 async def invitations_of_case(uow: UnitOfWork, case_id: uuid.UUID) -> list[Invitation]:
     """A case's invitations, oldest first."""
     return await uow.invitations.for_case(case_id)
+
+
+async def results(uow: UnitOfWork, where: ResultFilter) -> tuple[list[Invitation], Summary]:
+    answered = await uow.invitations.answered(where)
+    return answered, summarise(i.scores or {} for i in answered)
+
+
+async def suppressions(
+    uow: UnitOfWork, *, customer_id: uuid.UUID | None, case_id: uuid.UUID | None
+) -> list[Suppression]:
+    return await uow.suppressions.list(customer_id=customer_id, case_id=case_id)
+
+
+async def questionnaire(uow: UnitOfWork, questionnaire_id: str) -> Questionnaire:
+    found = await uow.questionnaires.latest(questionnaire_id)
+    if found is None:
+        raise QuestionnaireNotFound(questionnaire_id)
+    return found
+
+
+async def questionnaire_ids(uow: UnitOfWork) -> list[str]:
+    return await uow.questionnaires.ids()
+
+
+async def publish_questionnaire(uow: UnitOfWork, draft: Questionnaire) -> Questionnaire:
+    """Store a new version (one above the newest); invitations keep the version they were sent
+    with."""
+    current = await uow.questionnaires.latest(draft.id)
+    version = (current.version + 1) if current else 1
+    published = Questionnaire(
+        id=draft.id,
+        version=version,
+        kind=draft.kind,
+        title=draft.title,
+        questions=draft.questions,
+        intro=draft.intro,
+        gap_threshold=draft.gap_threshold,
+    )
+    await uow.questionnaires.add(published)
+    return published
+
+
+__all__ = ["InvitationStatus", "SurveyConfig"]

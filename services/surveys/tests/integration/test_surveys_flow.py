@@ -223,7 +223,11 @@ async def test_one_invitation_however_often_the_case_is_reported_resolved(
         assert len(await outbox_rows(surveys, "survey.invited")) == 1
 
 
-async def test_an_expired_survey_is_closed_and_a_later_resolution_invites_again(service_factory):
+async def test_an_expired_survey_is_closed_and_a_later_resolution_does_not_ask_again(
+    service_factory,
+):
+    # at most one survey per case, however often it is resolved: the later resolution is a
+    # recorded suppression, not a second invitation
     async with (
         service_factory("routing") as routing,
         service_factory("surveys", survey_base_url=BASE_URL) as surveys,
@@ -249,11 +253,10 @@ async def test_an_expired_survey_is_closed_and_a_later_resolution_invites_again(
 
         await resolve_directly(routing, case_id)
 
-        async def invited_twice():
-            rows = await outbox_rows(surveys, "survey.invited")
-            return len(rows) == 2 and rows
-
-        invited = await eventually(invited_twice, message="the overdue survey was not replaced")
-        assert (await surveys.client.get(page_path(invited[1]))).status_code == 200
+        suppressed = await eventually(
+            lambda: outbox_rows(surveys, "survey.suppressed"), message="no suppression recorded"
+        )
+        assert suppressed[0]["data"]["reason"] == "case_already_surveyed"
+        assert len(await outbox_rows(surveys, "survey.invited")) == 1
         listing = await surveys.client.get("/invitations", params={"case_id": str(case_id)})
-        assert [item["status"] for item in listing.json()["items"]] == ["expired", "pending"]
+        assert [item["status"] for item in listing.json()["items"]] == ["expired"]

@@ -49,9 +49,34 @@ class SurveyExpired(SurveyClosed, Gone):
 class AnswerProblem(StrEnum):
     """Why a submitted answer was refused (the FieldError's rule); a page words each one."""
 
-    SATISFACTION_MISSING = "satisfaction_missing"
-    SATISFACTION_NOT_1_TO_5 = "satisfaction_not_1_to_5"
-    COMMENT_TOO_LONG = "comment_too_long"
+    MISSING = "missing"
+    OUT_OF_RANGE = "out_of_range"
+    NOT_AN_OPTION = "not_an_option"
+    TOO_LONG = "too_long"
+    NOT_IN_QUESTIONNAIRE = "not_in_questionnaire"
+
+
+class EmptyQuestionnaire(Invalid):
+    """A questionnaire must ask something."""
+
+    def __init__(self, questionnaire_id: str) -> None:
+        super().__init__(
+            [FieldError("questions", "empty", f"questionnaire {questionnaire_id} has no questions")]
+        )
+
+
+class InvalidQuestionnaire(Invalid):
+    """A questionnaire definition breaks a rule (one FieldError per problem)."""
+
+
+class QuestionnaireNotFound(NotFound):
+    def __init__(self, questionnaire_id: str) -> None:
+        super().__init__(f"no questionnaire {questionnaire_id!r}", title="Questionnaire not found")
+
+
+class UnknownCustomer(NotFound):
+    def __init__(self) -> None:
+        super().__init__("surveys knows no such customer", title="Customer not found")
 
 
 class InvalidAnswer(Invalid):

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from atiende_contracts import CaseOpened, CaseResolved
+from atiende_contracts import (
+    CaseClosed,
+    CaseOpened,
+    CaseReopened,
+    CaseResolved,
+    CustomerProfileChanged,
+    SaleCompleted,
+)
 from atiende_runtime.inbox import Consumers, HandlerContext
 
 from .. import usecases
-from ..domain import CaseFacts
+from ..domain import CaseFacts, CustomerFacts
 from ..repository import PostgresUnitOfWork
 from ..settings import SurveysSettings
+from .config import survey_config
 
 consumers: Consumers[SurveysSettings] = Consumers()
 
@@ -25,7 +33,27 @@ async def remember_case(ctx: HandlerContext[SurveysSettings], event: CaseOpened)
             customer_id=event.customer_id,
             language=event.language,
             opened_at=event.opened_at,
+            formality=event.formality,
+            type=event.type.value,
+            region=event.region,
         ),
+        consent_surveys=event.consent_surveys,
+    )
+
+
+@consumers.on(CustomerProfileChanged, name="note-customer-consent")
+async def note_customer(
+    ctx: HandlerContext[SurveysSettings], event: CustomerProfileChanged
+) -> None:
+    await usecases.note_customer(
+        PostgresUnitOfWork(ctx.uow),
+        CustomerFacts(
+            customer_id=event.customer_id,
+            consent_surveys=event.consent_surveys,
+            language=event.language,
+            formality=event.formality,
+        ),
+        event.changed_at,
     )
 
 
@@ -33,11 +61,35 @@ async def remember_case(ctx: HandlerContext[SurveysSettings], event: CaseOpened)
 async def invite_after_resolution(
     ctx: HandlerContext[SurveysSettings], event: CaseResolved
 ) -> None:
-    await usecases.invite_after_resolution(
+    await usecases.case_resolved(
         PostgresUnitOfWork(ctx.uow),
         case_id=event.case_id,
         case_number=event.case_number,
         now=datetime.now(UTC),
-        ttl=timedelta(days=ctx.settings.survey_ttl_days),
-        base_url=ctx.settings.survey_base_url,
+        config=survey_config(ctx.settings),
+        agent_id=event.agent_id,
+        team=event.team,
+    )
+
+
+@consumers.on(CaseClosed, name="note-case-closed")
+async def case_closed(ctx: HandlerContext[SurveysSettings], event: CaseClosed) -> None:
+    await usecases.case_closed(PostgresUnitOfWork(ctx.uow), event.case_id)
+
+
+@consumers.on(CaseReopened, name="note-case-reopened")
+async def case_reopened(ctx: HandlerContext[SurveysSettings], event: CaseReopened) -> None:
+    await usecases.case_reopened(PostgresUnitOfWork(ctx.uow), event.case_id)
+
+
+@consumers.on(SaleCompleted, name="follow-up-sale")
+async def sale_completed(ctx: HandlerContext[SurveysSettings], event: SaleCompleted) -> None:
+    await usecases.sale_completed(
+        PostgresUnitOfWork(ctx.uow),
+        sale_id=event.sale_id,
+        customer_id=event.customer_id,
+        case_id=event.case_id,
+        case_number=event.case_number,
+        now=datetime.now(UTC),
+        config=survey_config(ctx.settings),
     )

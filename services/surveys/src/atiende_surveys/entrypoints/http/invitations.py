@@ -32,13 +32,23 @@ class InvitationOut(BaseModel):
     answered_at: datetime | None
     satisfaction: int | None
     comment: str | None
+    questionnaire_id: str
+    questionnaire_version: int
+    kind: str
+    trigger: str
+    customer_id: uuid.UUID | None
+    agent_id: str | None
+    team: str | None
+    reminders: int
+    answers: dict[str, int | str] | None
+    scores: dict[str, float] | None
 
 
 class InvitationList(BaseModel):
     items: list[InvitationOut]
 
 
-def _out(invitation: Invitation, now: datetime) -> InvitationOut:
+def invitation_out(invitation: Invitation, now: datetime) -> InvitationOut:
     return InvitationOut(
         id=invitation.id,
         case_id=invitation.case_id,
@@ -47,9 +57,24 @@ def _out(invitation: Invitation, now: datetime) -> InvitationOut:
         invited_at=invitation.invited_at,
         expires_at=invitation.expires_at,
         answered_at=invitation.answered_at,
-        satisfaction=invitation.answer.satisfaction if invitation.answer else None,
-        comment=invitation.answer.comment if invitation.answer else None,
+        satisfaction=int(csat) if (csat := (invitation.scores or {}).get("csat")) else None,
+        comment=_comment(invitation),
+        questionnaire_id=invitation.questionnaire_id,
+        questionnaire_version=invitation.questionnaire_version,
+        kind=invitation.kind,
+        trigger=invitation.trigger,
+        customer_id=invitation.customer_id,
+        agent_id=invitation.agent_id,
+        team=invitation.team,
+        reminders=invitation.reminders,
+        answers=invitation.answers,
+        scores=invitation.scores,
     )
+
+
+def _comment(invitation: Invitation) -> str | None:
+    value = (invitation.answers or {}).get("comment")
+    return value if isinstance(value, str) and value else None
 
 
 @router.get(
@@ -66,4 +91,4 @@ async def list_invitations(
     async with rt.unit_of_work() as tx:
         invitations = await usecases.invitations_of_case(PostgresUnitOfWork(tx), case_id)
     now = datetime.now(UTC)
-    return InvitationList(items=[_out(invitation, now) for invitation in invitations])
+    return InvitationList(items=[invitation_out(invitation, now) for invitation in invitations])

@@ -1,0 +1,125 @@
+"""Questionnaires as managed data (admin): list, read, publish a new version; and the API
+trigger of the post-sale follow-up (the same as the sale.completed event)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from atiende_runtime.auth import Principal, require
+from atiende_runtime.service import ServiceRuntime
+
+from ... import usecases
+from ...domain.questionnaires import questionnaire_from_data, questionnaire_to_data
+from ...repository import PostgresUnitOfWork
+from ...settings import SurveysSettings
+from ..config import survey_config
+from .deps import runtime
+
+router = APIRouter(tags=["questionnaires"])
+Runtime = Annotated[ServiceRuntime[SurveysSettings], Depends(runtime)]
+
+
+class QuestionIn(BaseModel):
+    code: str
+    type: str = Field(description="scale, choice, yes_no, text or servqual")
+    text: dict[str, str] = Field(description='Per language/register: "es", "es-tu", "en"...')
+    required: bool = True
+    minimum: int = 1
+    maximum: int = 5
+    low_label: dict[str, str] | None = None
+    high_label: dict[str, str] | None = None
+    labels: list[dict[str, str]] = []
+    options: list[dict[str, Any]] = []
+    role: str | None = Field(default=None, description="csat, nps or ces")
+    dimension: str | None = None
+    reversed: bool = False
+    max_length: int = 1000
+
+
+class QuestionnaireIn(BaseModel):
+    kind: str = Field(description="csat, nps, ces, servqual, post_sale, periodic or custom")
+    title: dict[str, str]
+    intro: dict[str, str] = {}
+    gap_threshold: float = -1.0
+    questions: list[QuestionIn]
+
+
+class QuestionnaireIds(BaseModel):
+    items: list[str]
+
+
+@router.get("/questionnaires", response_model=QuestionnaireIds, summary="Questionnaire ids")
+async def list_questionnaires(
+    rt: Runtime, _: Annotated[Principal, Depends(require("supervisor", "agent"))]
+) -> QuestionnaireIds:
+    async with rt.unit_of_work() as tx:
+        return QuestionnaireIds(items=await usecases.questionnaire_ids(PostgresUnitOfWork(tx)))
+
+
+@router.get("/questionnaires/{questionnaire_id}", summary="The current version of one")
+async def get_questionnaire(
+    questionnaire_id: str,
+    rt: Runtime,
+    _: Annotated[Principal, Depends(require("supervisor", "agent"))],
+) -> dict[str, object]:
+    async with rt.unit_of_work() as tx:
+        found = await usecases.questionnaire(PostgresUnitOfWork(tx), questionnaire_id)
+    return questionnaire_to_data(found)
+
+
+@router.put(
+    "/questionnaires/{questionnaire_id}",
+    status_code=201,
+    summary="Publish a new version (422 for a questionnaire with no questions or a bad one)",
+)
+async def publish_questionnaire(
+    questionnaire_id: str,
+    body: QuestionnaireIn,
+    rt: Runtime,
+    _: Annotated[Principal, Depends(require("supervisor"))],
+) -> dict[str, object]:
+    draft = questionnaire_from_data(
+        {"id": questionnaire_id, "version": 1, **body.model_dump()}
+    )  # raises EmptyQuestionnaire / InvalidQuestionnaire: 422
+    async with rt.unit_of_work() as tx:
+        published = await usecases.publish_questionnaire(PostgresUnitOfWork(tx), draft)
+    return questionnaire_to_data(published)
+
+
+class SaleIn(BaseModel):
+    sale_id: uuid.UUID
+    customer_id: uuid.UUID
+    case_id: uuid.UUID | None = None
+    case_number: str | None = None
+
+
+class ScheduledOut(BaseModel):
+    id: uuid.UUID
+    due_at: datetime
+
+
+@router.post(
+    "/sales",
+    status_code=202,
+    response_model=ScheduledOut,
+    summary="A completed sale: schedule its post-sale follow-up (as sale.completed does)",
+)
+async def sale_completed(
+    body: SaleIn, rt: Runtime, _: Annotated[Principal, Depends(require("supervisor"))]
+) -> ScheduledOut:
+    async with rt.unit_of_work() as tx:
+        due = await usecases.sale_completed(
+            PostgresUnitOfWork(tx),
+            sale_id=body.sale_id,
+            customer_id=body.customer_id,
+            case_id=body.case_id,
+            case_number=body.case_number,
+            now=datetime.now(UTC),
+            config=survey_config(rt.settings),
+        )
+    return ScheduledOut(id=due.id, due_at=due.due_at)
