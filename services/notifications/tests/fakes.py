@@ -10,9 +10,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from atiende_contracts import EventData
+from atiende_contracts import EventData, NotificationChannel
 from atiende_notifications.domain import Body, Delivery, DeliveryStatus, Notice, Recipient
-from atiende_notifications.repository import DueDelivery
+from atiende_notifications.domain.preferences import CustomerPreferences, StaffMember
+from atiende_notifications.domain.templating import StoredTemplate, TemplateKey
+from atiende_notifications.domain.webhooks import Endpoint
+from atiende_notifications.repository import AttemptLog, DueDelivery
 from atiende_notifications.usecases import SendFailure
 
 
@@ -26,10 +29,130 @@ class FakeRecipientsRepository:
     async def get(self, case_id: uuid.UUID) -> Recipient | None:
         return self.rows.get(case_id)
 
+    async def of_customer(self, customer_id: uuid.UUID) -> list[Recipient]:
+        return [r for r in self.rows.values() if r.customer_id == customer_id]
+
+    async def erase(self, case_ids: list[uuid.UUID], customer_id: uuid.UUID) -> None:
+        for case_id, r in list(self.rows.items()):
+            if case_id in case_ids or r.customer_id == customer_id:
+                self.rows[case_id] = replace(
+                    r, customer_name="erased", customer_email=None, customer_phone=None
+                )
+
+
+class FakePreferencesRepository:
+    def __init__(self) -> None:
+        self.rows: dict[uuid.UUID, CustomerPreferences] = {}
+
+    async def get(self, customer_id: uuid.UUID) -> CustomerPreferences | None:
+        return self.rows.get(customer_id)
+
+    async def save(self, prefs: CustomerPreferences) -> None:
+        self.rows[prefs.customer_id] = prefs
+
+    async def delete(self, customer_id: uuid.UUID) -> None:
+        self.rows.pop(customer_id, None)
+
+
+class FakeStaffRepository:
+    def __init__(self) -> None:
+        self.rows: dict[str, StaffMember] = {}
+
+    async def get(self, agent_id: str) -> StaffMember | None:
+        return self.rows.get(agent_id)
+
+    async def save(self, member: StaffMember) -> None:
+        self.rows[member.agent_id] = member
+
+
+class FakeTemplatesRepository:
+    def __init__(self) -> None:
+        self.rows: list[StoredTemplate] = []
+
+    async def current(self, template: object, channel: NotificationChannel) -> list[StoredTemplate]:
+        latest: dict[TemplateKey, StoredTemplate] = {}
+        for s in self.rows:
+            same = s.key.template == template and s.key.channel == channel
+            if same and (s.key not in latest or s.version > latest[s.key].version):
+                latest[s.key] = s
+        return list(latest.values())
+
+    async def versions(self, key: TemplateKey) -> list[StoredTemplate]:
+        return sorted((s for s in self.rows if s.key == key), key=lambda s: s.version)
+
+    async def add(self, stored: StoredTemplate) -> None:
+        self.rows.append(stored)
+
+    async def set_outdated(self, key: TemplateKey, outdated: bool) -> None:
+        versions = await self.versions(key)
+        if versions:
+            last = versions[-1]
+            self.rows[self.rows.index(last)] = replace(last, outdated=outdated)
+
+
+class FakeEndpointsRepository:
+    def __init__(self) -> None:
+        self.rows: dict[uuid.UUID, Endpoint] = {}
+
+    async def add(self, endpoint: Endpoint) -> None:
+        self.rows[endpoint.id] = endpoint
+
+    async def save(self, endpoint: Endpoint) -> None:
+        self.rows[endpoint.id] = endpoint
+
+    async def get(self, endpoint_id: uuid.UUID) -> Endpoint | None:
+        return self.rows.get(endpoint_id)
+
+    async def all(self) -> list[Endpoint]:
+        return sorted(self.rows.values(), key=lambda e: (e.created_at, e.id))
+
 
 class FakeDeliveriesRepository:
     def __init__(self) -> None:
         self.rows: dict[uuid.UUID, DueDelivery] = {}
+        self.log: list[AttemptLog] = []
+
+    async def get(self, delivery_id: uuid.UUID) -> Delivery | None:
+        row = self.rows.get(delivery_id)
+        return row.delivery if row else None
+
+    async def of_endpoint(
+        self, endpoint_id: uuid.UUID, since: datetime | None, until: datetime | None
+    ) -> list[Delivery]:
+        found = [
+            r.delivery
+            for r in self.rows.values()
+            if r.delivery.endpoint_id == endpoint_id
+            and (since is None or r.delivery.created_at >= since)
+            and (until is None or r.delivery.created_at < until)
+        ]
+        return sorted(found, key=lambda d: (d.created_at, d.id))
+
+    async def log_attempt(self, entry: AttemptLog) -> None:
+        self.log.append(entry)
+
+    async def attempts(self, delivery_id: uuid.UUID) -> list[AttemptLog]:
+        return [e for e in self.log if e.delivery_id == delivery_id]
+
+    async def erase(self, customer_id: uuid.UUID, case_ids: list[uuid.UUID]) -> int:
+        count = 0
+        for key, r in list(self.rows.items()):
+            d = r.delivery
+            if d.channel is not NotificationChannel.WEBHOOK and (
+                d.customer_id == customer_id or d.case_id in case_ids
+            ):
+                erased = replace(
+                    d,
+                    recipient="erased",
+                    recipient_name=None,
+                    subject="erased",
+                    body_text="",
+                    body_html=None,
+                    context={},
+                )
+                self.rows[key] = replace(r, delivery=erased)
+                count += 1
+        return count
 
     async def add(self, delivery: Delivery, trace_headers: Mapping[str, str]) -> bool:
         if any(r.delivery.idempotency_key == delivery.idempotency_key for r in self.rows.values()):
@@ -56,6 +179,7 @@ class FakeDeliveriesRepository:
                 next_attempt_at=delivery.next_attempt_at,
                 last_error=delivery.last_error,
                 sent_at=delivery.sent_at,
+                reason=delivery.reason,
             ),
         )
 
@@ -72,7 +196,7 @@ class FakeDeliveriesRepository:
         found.sort(key=lambda d: d.created_at, reverse=True)
         return found[:limit]
 
-    def get(self, delivery_id: uuid.UUID) -> Delivery:
+    def stored(self, delivery_id: uuid.UUID) -> Delivery:
         return self.rows[delivery_id].delivery
 
 
@@ -80,6 +204,10 @@ class FakeDeliveriesRepository:
 class FakeUnitOfWork:
     recipients: FakeRecipientsRepository = field(default_factory=FakeRecipientsRepository)
     deliveries: FakeDeliveriesRepository = field(default_factory=FakeDeliveriesRepository)
+    preferences: FakePreferencesRepository = field(default_factory=FakePreferencesRepository)
+    staff: FakeStaffRepository = field(default_factory=FakeStaffRepository)
+    templates: FakeTemplatesRepository = field(default_factory=FakeTemplatesRepository)
+    endpoints: FakeEndpointsRepository = field(default_factory=FakeEndpointsRepository)
     emitted: list[EventData] = field(default_factory=list)
     subjects: list[str | uuid.UUID | None] = field(default_factory=list)
 

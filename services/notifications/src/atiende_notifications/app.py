@@ -17,10 +17,13 @@ from atiende_runtime.service import ServiceRuntime, Worker, build_app
 from atiende_runtime.services import ServiceDefinition
 
 from .adapters.mail import SmtpMailer
+from .adapters.sms import TwilioSms
+from .adapters.webhooks import HttpWebhookSender
 from .entrypoints.consumers import consumers
 from .entrypoints.http import ROUTERS
 from .entrypoints.workers import dispatcher
 from .settings import NotificationsSettings
+from .usecases import Senders
 
 PUBLISHES = (
     NotificationSent,
@@ -35,10 +38,24 @@ PUBLISHES = (
 
 def create_app(config: NotificationsSettings | None = None) -> FastAPI:
     settings = config or NotificationsSettings()
-    mailer = SmtpMailer.from_settings(settings)
+    token = settings.sms_auth_token
+    senders = Senders(
+        email=SmtpMailer.from_settings(settings),
+        sms=TwilioSms(
+            base_url=settings.sms_base_url,
+            account_sid=settings.sms_account_sid,
+            auth_token=token.get_secret_value() if token else "",
+            sender=settings.sms_sender,
+        )
+        if settings.sms_base_url
+        else None,
+        webhook=HttpWebhookSender(
+            timeout=settings.webhook_timeout, allow_private=settings.webhook_allow_private
+        ),
+    )
 
     def workers(runtime: ServiceRuntime[NotificationsSettings]) -> list[Worker]:
-        return [dispatcher(runtime, mailer)]
+        return [dispatcher(runtime, senders)]
 
     return build_app(
         settings,

@@ -3,20 +3,24 @@ recipients and deliveries repositories and emitting events in the same transacti
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any, Protocol
 
 import asyncpg
 
-from atiende_contracts import Envelope, EventData, NotificationChannel
+from atiende_contracts import Envelope, EventData, Formality, NotificationChannel
 from atiende_runtime.db import Connection
 from atiende_runtime.languages import Language
 from atiende_runtime.uow import UnitOfWork as RuntimeUnitOfWork
 
 from .domain import Delivery, DeliveryStatus, Recipient, Template
+from .domain.preferences import CustomerPreferences, QuietHours, StaffMember
+from .domain.templating import StoredTemplate, TemplateKey, TemplateText
+from .domain.webhooks import Endpoint, EndpointSecret
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,65 @@ class RecipientsRepository(Protocol):
         ...
 
     async def get(self, case_id: uuid.UUID) -> Recipient | None: ...
+
+    async def of_customer(self, customer_id: uuid.UUID) -> list[Recipient]: ...
+
+    async def erase(self, case_ids: list[uuid.UUID], customer_id: uuid.UUID) -> None:
+        """Pseudonymise the customer's name, email and phone on these cases."""
+        ...
+
+
+@dataclass(frozen=True)
+class AttemptLog:
+    """One attempt of a delivery, as the log shows it."""
+
+    delivery_id: uuid.UUID
+    attempt: int
+    attempted_at: datetime
+    duration_ms: int
+    status_code: int | None
+    error: str | None
+    request: Mapping[str, Any] = field(default_factory=dict)
+
+
+class PreferencesRepository(Protocol):
+    async def get(self, customer_id: uuid.UUID) -> CustomerPreferences | None: ...
+
+    async def save(self, prefs: CustomerPreferences) -> None: ...
+
+    async def delete(self, customer_id: uuid.UUID) -> None: ...
+
+
+class StaffRepository(Protocol):
+    async def get(self, agent_id: str) -> StaffMember | None: ...
+
+    async def save(self, member: StaffMember) -> None: ...
+
+
+class TemplatesRepository(Protocol):
+    async def current(
+        self, template: Template, channel: NotificationChannel
+    ) -> list[StoredTemplate]:
+        """The highest version of every key of a message and channel (active or not)."""
+        ...
+
+    async def versions(self, key: TemplateKey) -> list[StoredTemplate]: ...
+
+    async def add(self, stored: StoredTemplate) -> None: ...
+
+    async def set_outdated(self, key: TemplateKey, outdated: bool) -> None:
+        """Flag the current version of `key`."""
+        ...
+
+
+class EndpointsRepository(Protocol):
+    async def add(self, endpoint: Endpoint) -> None: ...
+
+    async def save(self, endpoint: Endpoint) -> None: ...
+
+    async def get(self, endpoint_id: uuid.UUID) -> Endpoint | None: ...
+
+    async def all(self) -> list[Endpoint]: ...
 
 
 class DeliveriesRepository(Protocol):
@@ -55,10 +118,28 @@ class DeliveriesRepository(Protocol):
         """Deliveries newest first (then by id), optionally of one case and in one status."""
         ...
 
+    async def get(self, delivery_id: uuid.UUID) -> Delivery | None: ...
+
+    async def of_endpoint(
+        self, endpoint_id: uuid.UUID, since: datetime | None, until: datetime | None
+    ) -> list[Delivery]: ...
+
+    async def log_attempt(self, entry: AttemptLog) -> None: ...
+
+    async def attempts(self, delivery_id: uuid.UUID) -> list[AttemptLog]: ...
+
+    async def erase(self, customer_id: uuid.UUID, case_ids: list[uuid.UUID]) -> int:
+        """Pseudonymise the customer's deliveries (address, name, bodies); rows stay."""
+        ...
+
 
 class UnitOfWork(Protocol):
     recipients: RecipientsRepository
     deliveries: DeliveriesRepository
+    preferences: PreferencesRepository
+    staff: StaffRepository
+    templates: TemplatesRepository
+    endpoints: EndpointsRepository
 
     async def emit(
         self, data: EventData, *, subject: str | uuid.UUID | None = None
@@ -69,7 +150,7 @@ class UnitOfWork(Protocol):
 
 _DELIVERY_COLUMNS = """id, idempotency_key, case_id, case_number, template, channel, recipient,
     recipient_name, subject, body_text, body_html, status, attempts, next_attempt_at, last_error,
-    created_at, sent_at"""
+    created_at, sent_at, customer_id, language, register, context, reason, endpoint_id, thread"""
 
 
 def _delivery(row: asyncpg.Record) -> Delivery:
@@ -91,7 +172,21 @@ def _delivery(row: asyncpg.Record) -> Delivery:
         created_at=row["created_at"],
         last_error=row["last_error"],
         sent_at=row["sent_at"],
+        customer_id=row["customer_id"],
+        language=row["language"],
+        register=Formality(row["register"]) if row["register"] else None,
+        context=_json(row["context"]),
+        reason=row["reason"],
+        endpoint_id=row["endpoint_id"],
+        thread=row["thread"],
     )
+
+
+def _json(value: Any) -> dict[str, Any]:
+    if isinstance(value, str):
+        loaded: dict[str, Any] = json.loads(value)
+        return loaded
+    return dict(value or {})
 
 
 class PostgresRecipientsRepository:
@@ -101,34 +196,64 @@ class PostgresRecipientsRepository:
     async def save(self, recipient: Recipient) -> None:
         await self.conn.execute(
             """INSERT INTO recipients
-                   (case_id, case_number, customer_name, customer_email, language)
-               VALUES ($1, $2, $3, $4, $5)
+                   (case_id, case_number, customer_name, customer_email, language, customer_id,
+                    formality, customer_phone, region)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                ON CONFLICT (case_id) DO UPDATE SET
                    case_number = EXCLUDED.case_number, customer_name = EXCLUDED.customer_name,
                    customer_email = EXCLUDED.customer_email, language = EXCLUDED.language,
+                   customer_id = EXCLUDED.customer_id, formality = EXCLUDED.formality,
+                   customer_phone = EXCLUDED.customer_phone, region = EXCLUDED.region,
                    updated_at = now()""",
             recipient.case_id,
             recipient.case_number,
             recipient.customer_name,
             recipient.customer_email,
             str(recipient.language),
+            recipient.customer_id,
+            recipient.formality.value,
+            recipient.customer_phone,
+            recipient.region,
         )
 
     async def get(self, case_id: uuid.UUID) -> Recipient | None:
         row = await self.conn.fetchrow(
-            """SELECT case_id, case_number, customer_name, customer_email, language
-               FROM recipients WHERE case_id = $1""",
-            case_id,
+            f"SELECT {_RECIPIENT} FROM recipients WHERE case_id = $1", case_id
         )
-        if row is None:
-            return None
-        return Recipient(
-            case_id=row["case_id"],
-            case_number=row["case_number"],
-            customer_name=row["customer_name"],
-            customer_email=row["customer_email"],
-            language=Language(row["language"]),
+        return None if row is None else _recipient(row)
+
+    async def of_customer(self, customer_id: uuid.UUID) -> list[Recipient]:
+        rows = await self.conn.fetch(
+            f"SELECT {_RECIPIENT} FROM recipients WHERE customer_id = $1", customer_id
         )
+        return [_recipient(r) for r in rows]
+
+    async def erase(self, case_ids: list[uuid.UUID], customer_id: uuid.UUID) -> None:
+        await self.conn.execute(
+            """UPDATE recipients SET customer_name = 'erased', customer_email = NULL,
+                   customer_phone = NULL, updated_at = now()
+               WHERE case_id = ANY($1::uuid[]) OR customer_id = $2""",
+            case_ids,
+            customer_id,
+        )
+
+
+_RECIPIENT = """case_id, case_number, customer_name, customer_email, language, customer_id,
+    formality, customer_phone, region"""
+
+
+def _recipient(row: asyncpg.Record) -> Recipient:
+    return Recipient(
+        case_id=row["case_id"],
+        case_number=row["case_number"],
+        customer_name=row["customer_name"],
+        customer_email=row["customer_email"],
+        language=Language(row["language"]),
+        customer_id=row["customer_id"],
+        formality=Formality(row["formality"]),
+        customer_phone=row["customer_phone"],
+        region=row["region"],
+    )
 
 
 class PostgresDeliveriesRepository:
@@ -139,8 +264,10 @@ class PostgresDeliveriesRepository:
         inserted = await self.conn.fetchval(
             """INSERT INTO deliveries (id, idempotency_key, case_id, case_number, template, channel,
                    recipient, recipient_name, subject, body_text, body_html, status, attempts,
-                   next_attempt_at, created_at, trace_headers)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+                   next_attempt_at, created_at, trace_headers, customer_id, language, register,
+                   context, reason, endpoint_id, thread, last_error)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                       $17, $18, $19, $20, $21, $22, $23, $24)
                ON CONFLICT (idempotency_key) DO NOTHING RETURNING true""",
             delivery.id,
             delivery.idempotency_key,
@@ -158,6 +285,14 @@ class PostgresDeliveriesRepository:
             delivery.next_attempt_at,
             delivery.created_at,
             dict(trace_headers),
+            delivery.customer_id,
+            delivery.language,
+            delivery.register.value if delivery.register else None,
+            json.dumps(dict(delivery.context), default=str),
+            delivery.reason,
+            delivery.endpoint_id,
+            delivery.thread,
+            delivery.last_error,
         )
         return bool(inserted)
 
@@ -177,7 +312,7 @@ class PostgresDeliveriesRepository:
     async def save_attempt(self, delivery: Delivery) -> None:
         await self.conn.execute(
             """UPDATE deliveries SET status = $2, attempts = $3, next_attempt_at = $4,
-                   last_error = $5, sent_at = $6
+                   last_error = $5, sent_at = $6, reason = $7
                WHERE id = $1""",
             delivery.id,
             delivery.status.value,
@@ -185,7 +320,72 @@ class PostgresDeliveriesRepository:
             delivery.next_attempt_at,
             delivery.last_error,
             delivery.sent_at,
+            delivery.reason,
         )
+
+    async def get(self, delivery_id: uuid.UUID) -> Delivery | None:
+        row = await self.conn.fetchrow(
+            f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE id = $1", delivery_id
+        )
+        return None if row is None else _delivery(row)
+
+    async def of_endpoint(
+        self, endpoint_id: uuid.UUID, since: datetime | None, until: datetime | None
+    ) -> list[Delivery]:
+        rows = await self.conn.fetch(
+            f"""SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE endpoint_id = $1
+                AND ($2::timestamptz IS NULL OR created_at >= $2)
+                AND ($3::timestamptz IS NULL OR created_at < $3)
+                ORDER BY created_at, id""",
+            endpoint_id,
+            since,
+            until,
+        )
+        return [_delivery(r) for r in rows]
+
+    async def log_attempt(self, entry: AttemptLog) -> None:
+        await self.conn.execute(
+            """INSERT INTO delivery_attempts (delivery_id, attempt, attempted_at, duration_ms,
+                   status_code, error, request) VALUES ($1, $2, $3, $4, $5, $6, $7)
+               ON CONFLICT DO NOTHING""",
+            entry.delivery_id,
+            entry.attempt,
+            entry.attempted_at,
+            entry.duration_ms,
+            entry.status_code,
+            entry.error,
+            json.dumps(dict(entry.request)),
+        )
+
+    async def attempts(self, delivery_id: uuid.UUID) -> list[AttemptLog]:
+        rows = await self.conn.fetch(
+            """SELECT delivery_id, attempt, attempted_at, duration_ms, status_code, error, request
+               FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempted_at, attempt""",
+            delivery_id,
+        )
+        return [
+            AttemptLog(
+                r["delivery_id"],
+                r["attempt"],
+                r["attempted_at"],
+                r["duration_ms"],
+                r["status_code"],
+                r["error"],
+                _json(r["request"]),
+            )
+            for r in rows
+        ]
+
+    async def erase(self, customer_id: uuid.UUID, case_ids: list[uuid.UUID]) -> int:
+        result = await self.conn.execute(
+            """UPDATE deliveries SET recipient = 'erased', recipient_name = NULL,
+                   subject = 'erased', body_text = '', body_html = NULL, context = '{}'
+               WHERE channel <> 'webhook'
+                 AND (customer_id = $1 OR case_id = ANY($2::uuid[]))""",
+            customer_id,
+            case_ids,
+        )
+        return int(result.split()[-1])
 
     async def find(
         self, *, case_id: uuid.UUID | None, status: DeliveryStatus | None, limit: int
@@ -202,6 +402,251 @@ class PostgresDeliveriesRepository:
         return [_delivery(row) for row in rows]
 
 
+class PostgresPreferencesRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    async def get(self, customer_id: uuid.UUID) -> CustomerPreferences | None:
+        r = await self.conn.fetchrow(
+            "SELECT * FROM customer_preferences WHERE customer_id = $1", customer_id
+        )
+        if r is None:
+            return None
+        quiet = (
+            QuietHours(r["quiet_start"], r["quiet_end"])
+            if r["quiet_start"] is not None and r["quiet_end"] is not None
+            else None
+        )
+        return CustomerPreferences(
+            customer_id=r["customer_id"],
+            preferred_channel=NotificationChannel(r["preferred_channel"])
+            if r["preferred_channel"]
+            else None,
+            consent_surveys=r["consent_surveys"],
+            consent_marketing=r["consent_marketing"],
+            opted_out=frozenset(NotificationChannel(c) for c in r["opted_out"]),
+            undeliverable=frozenset(NotificationChannel(c) for c in r["undeliverable"]),
+            time_zone=r["time_zone"],
+            quiet_hours=quiet,
+            updated_at=r["updated_at"],
+        )
+
+    async def save(self, prefs: CustomerPreferences) -> None:
+        quiet_start: time | None = prefs.quiet_hours.start if prefs.quiet_hours else None
+        quiet_end: time | None = prefs.quiet_hours.end if prefs.quiet_hours else None
+        await self.conn.execute(
+            """INSERT INTO customer_preferences (customer_id, preferred_channel, consent_surveys,
+                   consent_marketing, opted_out, undeliverable, time_zone, quiet_start, quiet_end,
+                   updated_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())
+               ON CONFLICT (customer_id) DO UPDATE SET
+                   preferred_channel = EXCLUDED.preferred_channel,
+                   consent_surveys = EXCLUDED.consent_surveys,
+                   consent_marketing = EXCLUDED.consent_marketing,
+                   opted_out = EXCLUDED.opted_out, undeliverable = EXCLUDED.undeliverable,
+                   time_zone = EXCLUDED.time_zone, quiet_start = EXCLUDED.quiet_start,
+                   quiet_end = EXCLUDED.quiet_end, updated_at = now()""",
+            prefs.customer_id,
+            prefs.preferred_channel.value if prefs.preferred_channel else None,
+            prefs.consent_surveys,
+            prefs.consent_marketing,
+            sorted(c.value for c in prefs.opted_out),
+            sorted(c.value for c in prefs.undeliverable),
+            prefs.time_zone,
+            quiet_start,
+            quiet_end,
+        )
+
+    async def delete(self, customer_id: uuid.UUID) -> None:
+        await self.conn.execute(
+            "DELETE FROM customer_preferences WHERE customer_id = $1", customer_id
+        )
+
+
+class PostgresStaffRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    async def get(self, agent_id: str) -> StaffMember | None:
+        r = await self.conn.fetchrow("SELECT * FROM staff WHERE agent_id = $1", agent_id)
+        if r is None:
+            return None
+        return StaffMember(
+            agent_id=r["agent_id"],
+            name=r["name"],
+            email=r["email"],
+            phone=r["phone"],
+            channels=tuple(NotificationChannel(c) for c in r["channels"]),
+            active=r["active"],
+        )
+
+    async def save(self, member: StaffMember) -> None:
+        await self.conn.execute(
+            """INSERT INTO staff (agent_id, name, email, phone, channels, active, updated_at)
+               VALUES ($1, $2, $3, $4, $5, $6, now())
+               ON CONFLICT (agent_id) DO UPDATE SET name = EXCLUDED.name,
+                   email = EXCLUDED.email, phone = EXCLUDED.phone, channels = EXCLUDED.channels,
+                   active = EXCLUDED.active, updated_at = now()""",
+            member.agent_id,
+            member.name,
+            member.email,
+            member.phone,
+            [c.value for c in member.channels],
+            member.active,
+        )
+
+
+def _stored(r: asyncpg.Record) -> StoredTemplate:
+    return StoredTemplate(
+        key=TemplateKey(
+            Template(r["template"]),
+            NotificationChannel(r["channel"]),
+            Language(r["language"]),
+            Formality(r["register"]) if r["register"] else None,
+        ),
+        version=r["version"],
+        text=TemplateText(r["subject"], r["body_text"], r["body_html"]),
+        active=r["active"],
+        outdated=r["outdated"],
+        created_at=r["created_at"],
+        actor=r["actor"],
+    )
+
+
+def _key_args(key: TemplateKey) -> tuple[str, str, str, str]:
+    register = key.register.value if key.register else ""
+    return key.template.value, key.channel.value, str(key.language), register
+
+
+class PostgresTemplatesRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    async def current(
+        self, template: Template, channel: NotificationChannel
+    ) -> list[StoredTemplate]:
+        rows = await self.conn.fetch(
+            """SELECT DISTINCT ON (language, register) * FROM templates
+               WHERE template = $1 AND channel = $2
+               ORDER BY language, register, version DESC""",
+            template.value,
+            channel.value,
+        )
+        return [_stored(r) for r in rows]
+
+    async def versions(self, key: TemplateKey) -> list[StoredTemplate]:
+        rows = await self.conn.fetch(
+            """SELECT * FROM templates WHERE template = $1 AND channel = $2 AND language = $3
+               AND register = $4 ORDER BY version""",
+            *_key_args(key),
+        )
+        return [_stored(r) for r in rows]
+
+    async def add(self, stored: StoredTemplate) -> None:
+        await self.conn.execute(
+            """INSERT INTO templates (template, channel, language, register, version, subject,
+                   body_text, body_html, active, outdated, actor, created_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)""",
+            *_key_args(stored.key),
+            stored.version,
+            stored.text.subject,
+            stored.text.body_text,
+            stored.text.body_html,
+            stored.active,
+            stored.outdated,
+            stored.actor,
+            stored.created_at,
+        )
+
+    async def set_outdated(self, key: TemplateKey, outdated: bool) -> None:
+        await self.conn.execute(
+            """UPDATE templates SET outdated = $5 WHERE (template, channel, language, register,
+                   version) = (SELECT template, channel, language, register, max(version)
+                   FROM templates WHERE template = $1 AND channel = $2 AND language = $3
+                   AND register = $4 GROUP BY 1, 2, 3, 4)""",
+            *_key_args(key),
+            outdated,
+        )
+
+
+def _endpoint(r: asyncpg.Record) -> Endpoint:
+    return Endpoint(
+        id=r["id"],
+        url=r["url"],
+        event_types=tuple(r["event_types"]),
+        secrets=tuple(
+            EndpointSecret(
+                s["value"],
+                datetime.fromisoformat(s["created_at"]),
+                datetime.fromisoformat(s["expires_at"]) if s.get("expires_at") else None,
+            )
+            for s in _json_list(r["secrets"])
+        ),
+        enabled=r["enabled"],
+        created_at=r["created_at"],
+        description=r["description"],
+        disabled_reason=r["disabled_reason"],
+    )
+
+
+def _json_list(value: Any) -> list[dict[str, Any]]:
+    loaded: list[dict[str, Any]] = json.loads(value) if isinstance(value, str) else list(value)
+    return loaded
+
+
+def _secrets_json(endpoint: Endpoint) -> str:
+    return json.dumps(
+        [
+            {
+                "value": s.value,
+                "created_at": s.created_at.isoformat(),
+                "expires_at": s.expires_at.isoformat() if s.expires_at else None,
+            }
+            for s in endpoint.secrets
+        ]
+    )
+
+
+class PostgresEndpointsRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    async def add(self, endpoint: Endpoint) -> None:
+        await self.conn.execute(
+            """INSERT INTO webhook_endpoints (id, url, description, event_types, secrets, enabled,
+                   disabled_reason, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
+            endpoint.id,
+            endpoint.url,
+            endpoint.description,
+            list(endpoint.event_types),
+            _secrets_json(endpoint),
+            endpoint.enabled,
+            endpoint.disabled_reason,
+            endpoint.created_at,
+        )
+
+    async def save(self, endpoint: Endpoint) -> None:
+        await self.conn.execute(
+            """UPDATE webhook_endpoints SET url = $2, description = $3, event_types = $4,
+                   secrets = $5, enabled = $6, disabled_reason = $7 WHERE id = $1""",
+            endpoint.id,
+            endpoint.url,
+            endpoint.description,
+            list(endpoint.event_types),
+            _secrets_json(endpoint),
+            endpoint.enabled,
+            endpoint.disabled_reason,
+        )
+
+    async def get(self, endpoint_id: uuid.UUID) -> Endpoint | None:
+        r = await self.conn.fetchrow("SELECT * FROM webhook_endpoints WHERE id = $1", endpoint_id)
+        return None if r is None else _endpoint(r)
+
+    async def all(self) -> list[Endpoint]:
+        rows = await self.conn.fetch("SELECT * FROM webhook_endpoints ORDER BY created_at, id")
+        return [_endpoint(r) for r in rows]
+
+
 class PostgresUnitOfWork:
     """The service's unit of work over the runtime's (one transaction: its connection and its
     outbox)."""
@@ -210,6 +655,10 @@ class PostgresUnitOfWork:
         self._uow = uow
         self.recipients: RecipientsRepository = PostgresRecipientsRepository(uow.conn)
         self.deliveries: DeliveriesRepository = PostgresDeliveriesRepository(uow.conn)
+        self.preferences: PreferencesRepository = PostgresPreferencesRepository(uow.conn)
+        self.staff: StaffRepository = PostgresStaffRepository(uow.conn)
+        self.templates: TemplatesRepository = PostgresTemplatesRepository(uow.conn)
+        self.endpoints: EndpointsRepository = PostgresEndpointsRepository(uow.conn)
 
     async def emit(
         self, data: EventData, *, subject: str | uuid.UUID | None = None

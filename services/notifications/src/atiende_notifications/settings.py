@@ -31,3 +31,29 @@ class NotificationsSettings(Settings):
     dispatch_poll_interval: float = Field(
         default=1.0, gt=0, description="Seconds between polls for due deliveries without a NOTIFY"
     )
+    default_time_zone: str = Field(
+        default="Europe/Madrid",
+        description="Quiet hours' zone for customers with no known zone or region; staff dates",
+    )
+    sms_base_url: str | None = Field(
+        default=None,
+        description="Twilio-compatible API base (https://api.twilio.com); unset = no SMS",
+    )
+    sms_account_sid: str = ""
+    sms_auth_token: SecretStr | None = None
+    sms_sender: str = Field(default="Atiende", description="From of every SMS")
+    webhook_timeout: float = Field(default=15.0, gt=0, description="Seconds per webhook request")
+    webhook_allow_http: bool = Field(
+        default=False, description="Accept http:// webhook URLs (tests only)"
+    )
+    webhook_allow_private: bool = Field(
+        default=False, description="Allow webhooks to private/loopback addresses (tests only)"
+    )
+    webhook_retry_schedule: list[float] = Field(
+        default=[0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400],
+        description="Seconds before each attempt of a webhook or SMS (Standard Webhooks')",
+    )
+    webhook_retry_jitter: float = Field(default=0.1, ge=0, le=0.5)
+    webhook_secret_overlap: float = Field(
+        default=86400.0, gt=0, description="Seconds an old secret keeps signing after a rotation"
+    )

@@ -90,7 +90,7 @@ async def test_case_opened_remembers_the_recipient_and_records_a_pending_acknowl
     assert delivery.id == delivery_id_for(
         idempotency_key(Template.CASE_ACKNOWLEDGEMENT, opened.case_id)
     )
-    assert uow.deliveries.get(delivery.id) == delivery
+    assert uow.deliveries.stored(delivery.id) == delivery
     assert delivery.status is DeliveryStatus.PENDING
     assert (delivery.attempts, delivery.next_attempt_at) == (0, clock.now)
     assert delivery.subject == "[AT-2026-000123] We have received your case"
@@ -106,10 +106,14 @@ async def test_the_same_case_opened_again_records_no_second_delivery(uow, clock)
     assert list(uow.deliveries.rows) == [first.id]
 
 
-async def test_a_customer_without_email_is_remembered_but_gets_no_delivery(uow, clock):
+async def test_a_customer_without_any_address_is_remembered_and_the_message_suppressed(uow, clock):
+    """Issue 13: no address on any allowed channel is recorded as suppressed, not lost (it was
+    skipped silently before)."""
     opened, delivery = await acknowledge(uow, clock, email=None)
-    assert delivery is None
-    assert uow.deliveries.rows == {}
+    assert delivery is not None
+    assert (delivery.status, delivery.reason) == (DeliveryStatus.SUPPRESSED, "no_address")
+    assert [type(e).__name__ for e in uow.emitted] == ["NotificationSuppressed"]
+    assert await uow.deliveries.claim_due(10, clock.now + timedelta(days=1)) == []
     recipient = await uow.recipients.get(opened.case_id)
     assert recipient is not None
     assert recipient.customer_email is None
@@ -150,7 +154,7 @@ async def test_a_due_delivery_is_sent_recorded_and_announced(uow, clock, mailer)
 
     assert attempt.outcome is Outcome.SENT
     assert [d.id for d in mailer.sent] == [delivery.id]
-    stored = uow.deliveries.get(delivery.id)
+    stored = uow.deliveries.stored(delivery.id)
     assert (stored.status, stored.attempts, stored.sent_at) == (DeliveryStatus.SENT, 1, clock.now)
     [event] = uow.emitted
     assert isinstance(event, NotificationSent)
@@ -172,7 +176,7 @@ async def test_a_refused_attempt_is_retried_after_the_backoff_then_fails_after_t
 
     [first] = await dispatch(uow, mailer, clock)
     assert first.outcome is Outcome.RETRY
-    stored = uow.deliveries.get(delivery.id)
+    stored = uow.deliveries.stored(delivery.id)
     assert (stored.status, stored.attempts) == (DeliveryStatus.PENDING, 1)
     assert stored.last_error == "SMTPConnectError: connection refused"
     assert stored.next_attempt_at == clock.now + timedelta(seconds=30)
@@ -181,12 +185,12 @@ async def test_a_refused_attempt_is_retried_after_the_backoff_then_fails_after_t
     clock.advance(30)
     [second] = await dispatch(uow, mailer, clock)
     assert second.outcome is Outcome.RETRY
-    assert uow.deliveries.get(delivery.id).next_attempt_at == clock.now + timedelta(seconds=60)
+    assert uow.deliveries.stored(delivery.id).next_attempt_at == clock.now + timedelta(seconds=60)
 
     clock.advance(60)
     [third] = await dispatch(uow, mailer, clock)
     assert third.outcome is Outcome.FAILED
-    stored = uow.deliveries.get(delivery.id)
+    stored = uow.deliveries.stored(delivery.id)
     assert (stored.status, stored.attempts) == (DeliveryStatus.FAILED, 3)
     [event] = uow.emitted
     assert isinstance(event, NotificationFailed)
@@ -206,7 +210,7 @@ async def test_a_permanent_refusal_fails_the_delivery_at_the_first_attempt(uow, 
     [attempt] = await dispatch(uow, mailer, clock)
 
     assert attempt.outcome is Outcome.FAILED
-    stored = uow.deliveries.get(delivery.id)
+    stored = uow.deliveries.stored(delivery.id)
     assert (stored.status, stored.attempts) == (DeliveryStatus.FAILED, 1)
     [event] = uow.emitted
     assert isinstance(event, NotificationFailed)

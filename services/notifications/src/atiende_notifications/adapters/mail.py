@@ -1,5 +1,6 @@
-"""How a decided email becomes text and HTML (Jinja2 templates in adapters/templates/), how a
-delivery becomes a MIME message, and how that message goes out over SMTP (aiosmtplib).
+"""How a delivery becomes a MIME message, and how that message goes out over SMTP (aiosmtplib).
+`render` renders a notice with the shipped templates only (no administrator's versions): the
+use cases render with the template store.
 """
 
 from __future__ import annotations
@@ -11,28 +12,24 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 import aiosmtplib
-import jinja2
+
+from atiende_contracts import NotificationChannel
 
 from ..domain import Body, Delivery, Notice, message_id
+from ..domain.templating import TemplateKey, select
+from ..domain.templating import render as render_template
 from ..settings import NotificationsSettings
 from ..usecases import SendFailure
 
-_templates = jinja2.Environment(
-    loader=jinja2.PackageLoader("atiende_notifications.adapters", "templates"),
-    autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),
-    undefined=jinja2.StrictUndefined,  # a missing variable is a bug, not a blank in an email
-    keep_trailing_newline=True,
-)
-
 
 def render(notice: Notice) -> Body:
-    """The notice's template in its language: `templates/<template>.<language>.{txt,html}`."""
-    name = f"{notice.template.value}.{notice.language}"
-    context = {**notice.context, "subject": notice.subject, "language": notice.language}
-    return Body(
-        text=_templates.get_template(f"{name}.txt").render(context),
-        html=_templates.get_template(f"{name}.html").render(context),
+    """The notice's shipped email template in its language and register."""
+    key = TemplateKey(notice.template, NotificationChannel.EMAIL, notice.language, notice.register)
+    _, text = select(key, {})
+    rendered = render_template(
+        text, notice.context, str(notice.language), emphasise=notice.recipient.case_number
     )
+    return Body(text=rendered.text, html=rendered.html, subject=rendered.subject)
 
 
 def build_message(delivery: Delivery, sender: str) -> EmailMessage:
@@ -49,11 +46,17 @@ def build_message(delivery: Delivery, sender: str) -> EmailMessage:
     message["Subject"] = delivery.subject
     message["Date"] = format_datetime(delivery.created_at)
     message["Message-ID"] = message_id(delivery)
+    if delivery.thread:
+        # every email of a case answers its acknowledgement, so the customer's client threads
+        # them and a reply to any of them finds the case in intake
+        message["In-Reply-To"] = delivery.thread
+        message["References"] = delivery.thread
     message["X-Atiende-Delivery"] = str(delivery.id)
     if delivery.case_number:
         message["X-Atiende-Case"] = delivery.case_number
     # No auto-replies ("out of office") back to a no-reply sender (RFC 3834).
     message["Auto-Submitted"] = "auto-generated"
+    message["X-Auto-Response-Suppress"] = "All"  # the same, for Exchange/Outlook
     message.set_content(delivery.body_text)
     if delivery.body_html:
         message.add_alternative(delivery.body_html, subtype="html")

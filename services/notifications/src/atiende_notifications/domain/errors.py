@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from atiende_runtime.errors import Conflict, NotFound
+from atiende_runtime.errors import Conflict, FieldError, Invalid, NotFound
 
 
 class DeliveryStateError(Conflict):
@@ -11,3 +11,16 @@ class DeliveryStateError(Conflict):
 
 class UnknownRecipient(NotFound):
     """An event names a case whose case.opened this service has not handled."""
+
+
+class TemplateInvalid(Invalid):
+    """A template that does not render: refused at save time, naming the field and the line."""
+
+    @classmethod
+    def at(cls, field: str, line: int | None, message: str) -> TemplateInvalid:
+        where = f"line {line}: " if line else ""
+        return cls([FieldError(f"body.{field}", "template", f"{where}{message}")])
+
+
+class UnsafeUrl(Invalid):
+    """A webhook URL that is not https (outside tests) or points at a private address."""

@@ -25,18 +25,19 @@ from atiende_runtime.worker import PollingWorker
 
 from .. import usecases
 from ..domain import RetryPolicy
+from ..domain.deliveries import RetrySchedule
 from ..repository import PostgresUnitOfWork
 from ..settings import NotificationsSettings
 
 SEND_ATTEMPTS = Counter(
     "atiende_notification_attempts_total",
-    "Email send attempts, by template and outcome (sent, retry, failed)",
+    "Send attempts (email, SMS, webhook), by template and outcome (sent, retry, failed)",
     ["template", "outcome"],
 )
 
 
 def dispatcher(
-    runtime: ServiceRuntime[NotificationsSettings], mailer: usecases.Mailer
+    runtime: ServiceRuntime[NotificationsSettings], senders: usecases.Mailer | usecases.Senders
 ) -> PollingWorker:
     """Sends pending deliveries; one per service process (replicas share the work)."""
     settings = runtime.settings
@@ -45,11 +46,18 @@ def dispatcher(
         base_delay=timedelta(seconds=settings.retry_base_delay),
         max_delay=timedelta(seconds=settings.retry_max_delay),
     )
+    schedule = RetrySchedule.of_seconds(
+        settings.webhook_retry_schedule, settings.webhook_retry_jitter
+    )
 
     async def dispatch_round() -> int:
         async with runtime.unit_of_work() as tx:
             attempts = await usecases.dispatch_due(
-                PostgresUnitOfWork(tx), mailer, policy, batch_size=settings.dispatch_batch_size
+                PostgresUnitOfWork(tx),
+                senders,
+                policy,
+                batch_size=settings.dispatch_batch_size,
+                schedule=schedule,
             )
         # counted once committed: an attempt whose record rolled back is made again
         for attempt in attempts:

@@ -2,8 +2,13 @@
 
 from fastapi import APIRouter
 
-from . import deliveries
+from . import deliveries, preferences, templates, webhooks
 
-ROUTERS: tuple[APIRouter, ...] = (deliveries.router,)
+ROUTERS: tuple[APIRouter, ...] = (
+    deliveries.router,
+    templates.router,
+    webhooks.router,
+    preferences.router,
+)
 
 __all__ = ["ROUTERS"]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel
 
 from atiende_contracts import NotificationChannel
 from atiende_runtime.auth import Principal, require
+from atiende_runtime.errors import NotFound
 from atiende_runtime.logs import current_case_id
 from atiende_runtime.service import ServiceRuntime
 
@@ -37,6 +38,22 @@ class DeliveryOut(BaseModel):
     next_attempt_at: datetime
     created_at: datetime
     sent_at: datetime | None
+    reason: str | None = None
+    endpoint_id: uuid.UUID | None = None
+
+
+class AttemptOut(BaseModel):
+    attempt: int
+    attempted_at: datetime
+    duration_ms: int
+    status_code: int | None
+    error: str | None
+    request: dict[str, Any]
+
+
+class DeliveryDetail(DeliveryOut):
+    body_text: str
+    attempts_log: list[AttemptOut]
 
 
 @router.get(
@@ -59,3 +76,41 @@ async def list_deliveries(
             PostgresUnitOfWork(tx), case_id=case_id, status=status, limit=limit
         )
     return [DeliveryOut.model_validate(d, from_attributes=True) for d in deliveries]
+
+
+@router.get(
+    "/deliveries/{delivery_id}",
+    response_model=DeliveryDetail,
+    summary="One delivery with its log: every attempt's request, response status and timing",
+)
+async def get_delivery(
+    service: Annotated[ServiceRuntime[NotificationsSettings], Depends(runtime)],
+    _: Annotated[Principal, Depends(require("supervisor", "admin"))],
+    delivery_id: Annotated[uuid.UUID, Path()],
+) -> DeliveryDetail:
+    async with service.unit_of_work() as tx:
+        uow = PostgresUnitOfWork(tx)
+        delivery = await uow.deliveries.get(delivery_id)
+        if delivery is None:
+            raise NotFound(f"no delivery {delivery_id}")
+        log = await uow.deliveries.attempts(delivery_id)
+    return DeliveryDetail(
+        **DeliveryOut.model_validate(delivery, from_attributes=True).model_dump(),
+        body_text=delivery.body_text,
+        attempts_log=[AttemptOut.model_validate(a, from_attributes=True) for a in log],
+    )
+
+
+@router.post(
+    "/deliveries/{delivery_id}/replay",
+    response_model=DeliveryOut,
+    summary="Send a delivery again (same id: same Message-ID / webhook-id)",
+)
+async def replay_delivery(
+    service: Annotated[ServiceRuntime[NotificationsSettings], Depends(runtime)],
+    _: Annotated[Principal, Depends(require("supervisor", "admin"))],
+    delivery_id: Annotated[uuid.UUID, Path()],
+) -> DeliveryOut:
+    async with service.unit_of_work() as tx:
+        delivery = await usecases.replay(PostgresUnitOfWork(tx), delivery_id)
+    return DeliveryOut.model_validate(delivery, from_attributes=True)
