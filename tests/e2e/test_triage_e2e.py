@@ -147,12 +147,10 @@ async def test_a_web_form_case_is_reclassified_and_rerouted(
     db = await asyncpg.connect(database_url)
     try:
         [event] = await db.fetch(
-            "SELECT data FROM intake.outbox WHERE routing_key = 'case.reclassified.v1'"
+            "SELECT data->'before'->>'motive' AS before, data->'after'->>'motive' AS after"
+            " FROM intake.outbox WHERE routing_key = 'case.reclassified.v1'"
         )
-        assert (event["data"]["before"]["motive"], event["data"]["after"]["motive"]) == (
-            "OTHER",
-            "BILLING",
-        )
+        assert (event["before"], event["after"]) == ("OTHER", "BILLING")
         assert await db.fetchval("SELECT count(*) FROM intake.email_feedback") == 1
         assignments = await db.fetch(
             "SELECT data->>'team' AS team, data->>'reason' AS reason FROM routing.outbox"
