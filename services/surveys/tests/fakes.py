@@ -5,9 +5,25 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from atiende_contracts import Envelope, EventData
-from atiende_surveys.domain import CaseFacts, Invitation, InvitationStatus
+from atiende_surveys.domain import (
+    STOCK,
+    CaseFacts,
+    Contact,
+    CustomerFacts,
+    Invitation,
+    InvitationStatus,
+    Questionnaire,
+)
+from atiende_surveys.repository import Due, ResultFilter, Suppression
+
+PER_CASE_TRIGGERS = ("resolution", "closure")
+
+
+class DuplicateResponse(Exception):
+    """What the responses primary key raises in PostgreSQL."""
 
 
 class FakeCasesRepository:
@@ -20,9 +36,74 @@ class FakeCasesRepository:
     async def get(self, case_id: uuid.UUID) -> CaseFacts | None:
         return self.rows.get(case_id)
 
+    async def set_open(
+        self,
+        case_id: uuid.UUID,
+        open: bool,
+        *,
+        agent_id: str | None = None,
+        team: str | None = None,
+    ) -> None:
+        case = self.rows.get(case_id)
+        if case is not None:
+            self.rows[case_id] = replace(
+                case, open=open, agent_id=agent_id or case.agent_id, team=team or case.team
+            )
 
-class DuplicateResponse(Exception):
-    """What the responses primary key raises in PostgreSQL."""
+    async def has_other_open_complaint(self, customer_id: uuid.UUID, case_id: uuid.UUID) -> bool:
+        return any(
+            c.customer_id == customer_id
+            and c.case_id != case_id
+            and c.open
+            and c.type == "complaint"
+            for c in self.rows.values()
+        )
+
+
+class FakeCustomersRepository:
+    def __init__(self) -> None:
+        self.rows: dict[uuid.UUID, CustomerFacts] = {}
+        self.opt_outs: dict[uuid.UUID, set[str]] = {}
+        self.contact_rows: list[tuple[uuid.UUID, uuid.UUID, Contact]] = []
+
+    async def note(self, customer: CustomerFacts, at: datetime) -> None:
+        known = self.rows.get(customer.customer_id)
+        if known is None:
+            self.rows[customer.customer_id] = replace(customer, opt_outs=frozenset())
+            return
+        self.rows[customer.customer_id] = replace(
+            known,
+            consent_surveys=known.consent_surveys
+            if customer.consent_surveys is None
+            else customer.consent_surveys,
+            language=customer.language or known.language,
+            formality=customer.formality or known.formality,
+        )
+
+    async def get(self, customer_id: uuid.UUID) -> CustomerFacts | None:
+        known = self.rows.get(customer_id)
+        scopes = frozenset(self.opt_outs.get(customer_id, ()))
+        if known is None and not scopes:
+            return None
+        return replace(known or CustomerFacts(customer_id=customer_id), opt_outs=scopes)
+
+    async def opt_out(self, customer_id: uuid.UUID, scope: str, at: datetime) -> bool:
+        scopes = self.opt_outs.setdefault(customer_id, set())
+        if scope in scopes:
+            return False
+        scopes.add(scope)
+        return True
+
+    async def contacts(self, customer_id: uuid.UUID) -> list[Contact]:
+        return sorted(
+            (contact for who, _, contact in self.contact_rows if who == customer_id),
+            key=lambda contact: contact.at,
+        )
+
+    async def add_contact(
+        self, customer_id: uuid.UUID, invitation_id: uuid.UUID, contact: Contact
+    ) -> None:
+        self.contact_rows.append((customer_id, invitation_id, contact))
 
 
 class FakeInvitationsRepository:
@@ -30,27 +111,24 @@ class FakeInvitationsRepository:
         self.rows: dict[uuid.UUID, Invitation] = {}
 
     async def add(self, invitation: Invitation) -> bool:
-        if invitation.status is InvitationStatus.PENDING and any(
-            row.case_id == invitation.case_id and row.status is InvitationStatus.PENDING
-            for row in self.rows.values()
+        if invitation.trigger in PER_CASE_TRIGGERS and await self.exists_for_case(
+            invitation.case_id
         ):
             return False
         if invitation.id in self.rows or any(
             row.token_hash == invitation.token_hash for row in self.rows.values()
         ):
             raise ValueError("duplicate invitation id or token hash")
-        # a stored invitation has no answer yet: that is save_response's
-        self.rows[invitation.id] = replace(invitation, answer=None, answered_at=None)
+        # what the INSERT stores: no answer (save_response's), no reminder, no draft yet
+        self.rows[invitation.id] = replace(
+            invitation, reminders=0, draft={}, answers=None, scores=None, answered_at=None
+        )
         return True
 
-    async def pending_for_case_for_update(self, case_id: uuid.UUID) -> Invitation | None:
-        return next(
-            (
-                row
-                for row in self.rows.values()
-                if row.case_id == case_id and row.status is InvitationStatus.PENDING
-            ),
-            None,
+    async def exists_for_case(self, case_id: uuid.UUID) -> bool:
+        return any(
+            row.case_id == case_id and row.trigger in PER_CASE_TRIGGERS
+            for row in self.rows.values()
         )
 
     async def by_token_hash(
@@ -66,26 +144,143 @@ class FakeInvitationsRepository:
 
     async def save_status(self, invitation: Invitation) -> None:
         if invitation.id in self.rows:
-            self.rows[invitation.id] = replace(self.rows[invitation.id], status=invitation.status)
+            self.rows[invitation.id] = replace(
+                self.rows[invitation.id],
+                status=invitation.status,
+                reminders=invitation.reminders,
+                draft=dict(invitation.draft),
+            )
 
     async def save_response(self, invitation: Invitation) -> None:
-        if invitation.answer is None:
+        if invitation.answers is None:
             raise ValueError(f"invitation {invitation.id} has no answer to save")
         stored = self.rows[invitation.id]
-        if stored.answer is not None:
+        if stored.answered_at is not None:
             raise DuplicateResponse(invitation.id)
         self.rows[invitation.id] = replace(
             stored,
             status=invitation.status,
-            answer=invitation.answer,
+            reminders=invitation.reminders,
+            draft=dict(invitation.draft),
+            answers=dict(invitation.answers),
+            scores=dict(invitation.scores or {}),
             answered_at=invitation.answered_at,
+        )
+
+    async def overdue(self, now: datetime, limit: int) -> list[Invitation]:
+        due = [
+            row
+            for row in self.rows.values()
+            if row.status is InvitationStatus.PENDING and row.expires_at <= now
+        ]
+        return sorted(due, key=lambda row: row.expires_at)[:limit]
+
+    async def to_remind(self, invited_before: datetime, limit: int) -> list[Invitation]:
+        # like the SQL, "not expired" is judged by the wall clock (now()), not the caller's now
+        wall_clock = datetime.now(UTC)
+        due = [
+            row
+            for row in self.rows.values()
+            if row.status is InvitationStatus.PENDING
+            and row.reminders == 0
+            and row.invited_at <= invited_before
+            and row.expires_at > wall_clock
+        ]
+        return sorted(due, key=lambda row: row.invited_at)[:limit]
+
+    async def answered(self, where: ResultFilter) -> list[Invitation]:
+        def matches(row: Invitation) -> bool:
+            assert row.answered_at is not None
+            return (
+                (where.questionnaire_id is None or row.questionnaire_id == where.questionnaire_id)
+                and (where.case_id is None or row.case_id == where.case_id)
+                and (where.customer_id is None or row.customer_id == where.customer_id)
+                and (where.agent_id is None or row.agent_id == where.agent_id)
+                and (where.team is None or row.team == where.team)
+                and (where.since is None or row.answered_at >= where.since)
+                and (where.until is None or row.answered_at < where.until)
+            )
+
+        answered = [row for row in self.rows.values() if row.answered_at is not None]
+        return sorted(filter(matches, answered), key=lambda row: row.answered_at or row.invited_at)
+
+
+class FakeQuestionnairesRepository:
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, int], Questionnaire] = {}
+
+    async def latest(self, questionnaire_id: str) -> Questionnaire | None:
+        versions = [q for (qid, _), q in self.rows.items() if qid == questionnaire_id]
+        if not versions:
+            return STOCK.get(questionnaire_id)
+        return max(versions, key=lambda q: q.version)
+
+    async def version(self, questionnaire_id: str, version: int) -> Questionnaire | None:
+        stored = self.rows.get((questionnaire_id, version))
+        if stored is not None:
+            return stored
+        stock = STOCK.get(questionnaire_id)
+        return stock if stock is not None and stock.version == version else None
+
+    async def add(self, questionnaire: Questionnaire) -> None:
+        key = (questionnaire.id, questionnaire.version)
+        if key in self.rows:
+            raise ValueError(f"questionnaire {key} already stored")
+        self.rows[key] = questionnaire
+
+    async def ids(self) -> list[str]:
+        return sorted(set(STOCK) | {qid for qid, _ in self.rows})
+
+
+class FakeScheduleRepository:
+    def __init__(self) -> None:
+        self.rows: dict[uuid.UUID, Due] = {}
+        self.done_at: dict[uuid.UUID, datetime] = {}
+
+    async def add(self, due: Due) -> None:
+        self.rows[due.id] = due
+
+    async def claim_due(self, now: datetime, limit: int) -> list[Due]:
+        due = [d for d in self.rows.values() if d.id not in self.done_at and d.due_at <= now]
+        return sorted(due, key=lambda d: d.due_at)[:limit]
+
+    async def done(self, due_id: uuid.UUID, at: datetime) -> None:
+        self.done_at[due_id] = at
+
+    async def next_due(self) -> datetime | None:
+        pending = [d.due_at for d in self.rows.values() if d.id not in self.done_at]
+        return min(pending, default=None)
+
+
+class FakeSuppressionsRepository:
+    def __init__(self) -> None:
+        self.rows: list[Suppression] = []
+
+    async def add(self, suppression: Suppression) -> None:
+        self.rows.append(suppression)
+
+    async def list(
+        self, *, customer_id: uuid.UUID | None = None, case_id: uuid.UUID | None = None
+    ) -> list[Suppression]:
+        return sorted(
+            (
+                s
+                for s in self.rows
+                if (customer_id is None or s.customer_id == customer_id)
+                and (case_id is None or s.case_id == case_id)
+            ),
+            key=lambda s: s.suppressed_at,
         )
 
 
 class FakeUnitOfWork:
     def __init__(self) -> None:
         self.cases = FakeCasesRepository()
+        self.customers = FakeCustomersRepository()
         self.invitations = FakeInvitationsRepository()
+        self.questionnaires = FakeQuestionnairesRepository()
+        self.schedule = FakeScheduleRepository()
+        self.suppressions = FakeSuppressionsRepository()
         self.emitted: list[EventData] = []
         self.subjects: list[str | uuid.UUID | None] = []
 

@@ -14,6 +14,19 @@ from atiende_testing import eventually
 
 BASE_URL = "https://encuestas.example.test"
 CONSUMER = "surveys.invite-after-resolution"
+WALK_TO_RESOLUTION = [
+    ("3", {"text": "wants the invoice corrected"}),
+    ("4", {"text": "you want a corrected invoice, right?", "confirmed": True}),
+    (
+        "5",
+        {
+            "text": "offered a corrected invoice or a refund",
+            "options": ["corrected invoice", "refund"],
+            "chosen": "refund",
+        },
+    ),
+    ("6", {"text": "refund ordered"}),
+]
 
 
 async def outbox_rows(svc, event_type):
@@ -78,6 +91,10 @@ async def test_resolved_case_gets_a_survey_that_takes_exactly_one_answer(service
             return (await routing.client.get(f"/cases/{case['id']}")).status_code == 200
 
         await eventually(routed, message="routing never learnt of the case")
+        # routing resolves a complaint only once steps 3 to 6 of the seven are recorded
+        for step, body in WALK_TO_RESOLUTION:
+            walked = await routing.client.post(f"/cases/{case['id']}/steps/{step}", json=body)
+            assert walked.status_code == 200, walked.text
         resolved = await routing.client.post(f"/cases/{case['id']}/resolve", json={})
         assert resolved.status_code == 200, resolved.text
 
