@@ -636,11 +636,11 @@ async def customer_erased(uow: UnitOfWork, event: CustomerErased) -> int:
 # --- webhooks: fan-out and administration ------------------------------------------------------
 
 
-def webhook_body(envelope: Envelope) -> str:
+def webhook_body(envelope: Envelope, event_type: str) -> str:
     """The Standard Webhooks payload: type, timestamp, data (exactly the bytes signed)."""
     return json.dumps(
         {
-            "type": envelope.type,
+            "type": event_type,
             "timestamp": envelope.time.isoformat(),
             "data": envelope.data,
             "event_id": str(envelope.id),
@@ -651,12 +651,14 @@ def webhook_body(envelope: Envelope) -> str:
     )
 
 
-async def fan_out(uow: UnitOfWork, envelope: Envelope, *, clock: Clock = utc_now) -> int:
-    """One webhook delivery per enabled endpoint that wants this event type."""
+async def fan_out(
+    uow: UnitOfWork, envelope: Envelope, event_type: str, *, clock: Clock = utc_now
+) -> int:
+    """One webhook delivery per enabled endpoint that wants this event type ("case.opened")."""
     now = clock()
     count = 0
     for endpoint in await uow.endpoints.all():
-        if not endpoint.enabled or not endpoint.wants(envelope.type):
+        if not endpoint.enabled or not endpoint.wants(event_type):
             continue
         key = f"webhook:{endpoint.id}:{envelope.id}"
         case_id = envelope.data.get("case_id")
@@ -669,8 +671,8 @@ async def fan_out(uow: UnitOfWork, envelope: Envelope, *, clock: Clock = utc_now
             channel=NotificationChannel.WEBHOOK,
             recipient=endpoint.url,
             recipient_name=None,
-            subject=envelope.type,
-            body_text=webhook_body(envelope),
+            subject=event_type,
+            body_text=webhook_body(envelope, event_type),
             body_html=None,
             status=DeliveryStatus.PENDING,
             attempts=0,

@@ -317,7 +317,7 @@ class FakeWebhooks:
 def envelope(case_id):
     return Envelope(
         source="routing",
-        type="case.resolved",
+        type="io.atiende.case.resolved.v1",
         dataschema="x",
         dataversion=1,
         data={"case_id": str(case_id), "case_number": "AT-1"},
@@ -346,7 +346,7 @@ async def test_webhooks_fan_out_retry_on_the_schedule_and_disable_on_410(uow, cl
         clock=clock,
     )
     assert isinstance(uow.emitted[-1], WebhookEndpointEnabled)
-    assert await usecases.fan_out(uow, envelope(uuid.uuid4()), clock=clock) == 1
+    assert await usecases.fan_out(uow, envelope(uuid.uuid4()), "case.resolved", clock=clock) == 1
     sender = FakeWebhooks(
         [
             SendFailure("503", permanent=False, status_code=503, retry_after=timedelta(minutes=2)),
@@ -369,7 +369,7 @@ async def test_webhooks_fan_out_retry_on_the_schedule_and_disable_on_410(uow, cl
     assert uow.emitted[-1].reason == "gone"
     assert [e.status_code for e in uow.deliveries.log] == [503, 410]
     # a disabled endpoint gets nothing new; re-enabled, a replay sends the same webhook-id
-    assert await usecases.fan_out(uow, envelope(uuid.uuid4()), clock=clock) == 0
+    assert await usecases.fan_out(uow, envelope(uuid.uuid4()), "case.resolved", clock=clock) == 0
     await usecases.change_endpoint(
         uow, endpoint.id, enabled=True, event_types=None, url=None, actor="a", urls=URLS
     )
@@ -392,7 +392,7 @@ async def test_an_endpoint_failing_through_the_whole_schedule_is_disabled(uow, c
         urls=URLS,
         clock=clock,
     )
-    await usecases.fan_out(uow, envelope(uuid.uuid4()), clock=clock)
+    await usecases.fan_out(uow, envelope(uuid.uuid4()), "case.resolved", clock=clock)
     schedule = RetrySchedule.of_seconds([0, 1, 1], jitter=0)
     sender = FakeWebhooks([SendFailure("500", permanent=False, status_code=500)] * 3)
     outcomes = []

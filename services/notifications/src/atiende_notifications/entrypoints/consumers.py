@@ -51,7 +51,7 @@ def _handle(
     async def handler(ctx: Ctx, event: E) -> None:
         uow = PostgresUnitOfWork(ctx.uow)
         await act(uow, event, ctx)
-        await usecases.fan_out(uow, ctx.envelope)
+        await usecases.fan_out(uow, ctx.envelope, event.event_type)
 
     handler.__name__ = name.replace("-", "_")
     consumers.on(event_type, name=name)(handler)
