@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import pytest
 import uvicorn
 from fastapi import FastAPI, Request, Response
 from standardwebhooks import Webhook
@@ -167,30 +166,32 @@ async def test_webhooks_signed_retried_until_the_receiver_recovers_by_two_replic
 
 
 async def test_an_sms_goes_to_a_twilio_shaped_provider(service_factory):
-    async with receiver() as provider:
-        async with service_factory(
+    async with (
+        receiver() as provider,
+        service_factory(
             "notifications",
             **FAST,
             sms_base_url=provider.url,
             sms_account_sid="AC123",
             sms_auth_token="tok",
             sms_sender="+34900000000",
-        ) as svc:
-            opened = case_opened(
-                "AT-2026-000600", customer_email=None, customer_phone="+34600111222"
-            )
-            await emit(svc, opened)
-            await eventually(lambda: provider.sms, message="no SMS reached the provider")
-            auth, form = provider.sms[0]
-            assert auth == "Basic " + base64.b64encode(b"AC123:tok").decode()
-            assert form["To"] == "+34600111222" and form["From"] == "+34900000000"
-            assert "AT-2026-000600" in form["Body"] and len(form["Body"]) <= 320
+        ) as svc,
+    ):
+        opened = case_opened("AT-2026-000600", customer_email=None, customer_phone="+34600111222")
+        await emit(svc, opened)
+        await eventually(lambda: provider.sms, message="no SMS reached the provider")
+        auth, form = provider.sms[0]
+        assert auth == "Basic " + base64.b64encode(b"AC123:tok").decode()
+        assert form["To"] == "+34600111222"
+        assert form["From"] == "+34900000000"
+        assert "AT-2026-000600" in form["Body"]
+        assert len(form["Body"]) <= 320
 
-            async def sent():
-                found = await rows(svc, "SELECT channel, status FROM deliveries")
-                return found and found[0]["status"] == "sent" and found[0]
+        async def sent():
+            found = await rows(svc, "SELECT channel, status FROM deliveries")
+            return found and found[0]["status"] == "sent" and found[0]
 
-            assert (await eventually(sent))["channel"] == "sms"
+        assert (await eventually(sent))["channel"] == "sms"
 
 
 async def test_emails_of_a_case_thread_and_suppress_auto_replies(service_factory, smtp_sink):
@@ -232,7 +233,8 @@ async def test_templates_api_refuses_a_broken_template_with_its_line_and_preview
         assert saved.status_code == 201, saved.text
         assert saved.json()["version"] == 1
         effective = (await svc.client.get(path)).json()
-        assert effective["served_by"]["register"] == "informal" and not effective["shipped"]
+        assert effective["served_by"]["register"] == "informal"
+        assert not effective["shipped"]
         shipped = (await svc.client.get("/templates/case_resolved/sms/en/formal")).json()
         assert shipped["shipped"] is True
         preview = await svc.client.post(
