@@ -1,3 +1,5 @@
+"""Invitations, their tokens and links, and the rules of a submitted answer."""
+
 import dataclasses
 import hashlib
 import uuid
@@ -5,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from atiende_contracts import Formality, SurveyDeclined, SurveyDetractor
 from atiende_runtime.errors import Conflict, Gone, Invalid
 from atiende_surveys.domain import (
-    COMMENT_MAX_LENGTH,
+    STOCK,
     TRANSITIONS,
-    Answer,
     AnswerProblem,
     InvalidAnswer,
     InvalidTransition,
@@ -20,17 +22,30 @@ from atiende_surveys.domain import (
     SurveyExpired,
     hash_token,
     new_token,
-    parse_answer,
     survey_url,
 )
+from atiende_surveys.domain.questionnaires import TEXT_MAX_LENGTH
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 TTL = timedelta(days=14)
 CASE_ID = uuid.UUID("00000000-0000-4000-8000-000000000001")
+CSAT = STOCK["csat"]
 
 
-def issue() -> tuple[Invitation, str]:
-    return Invitation.issue(case_id=CASE_ID, case_number="AT-2026-000007", now=NOW, ttl=TTL)
+def issue(**extra) -> tuple[Invitation, str]:
+    return Invitation.issue(
+        case_id=CASE_ID,
+        case_number="AT-2026-000007",
+        now=NOW,
+        ttl=TTL,
+        questionnaire=CSAT,
+        **extra,
+    )
+
+
+def answer(satisfaction, comment=None):
+    """Answers as the CSAT questionnaire parses them."""
+    return {"satisfaction": satisfaction} | ({"comment": comment} if comment else {})
 
 
 # --- tokens -------------------------------------------------------------------------------------
@@ -68,6 +83,7 @@ def test_issue_keeps_only_the_hash_of_the_token_and_expires_after_the_ttl():
     assert invitation.status is InvitationStatus.PENDING
     assert invitation.expires_at == NOW + TTL
     assert invitation.case_number == "AT-2026-000007"
+    assert (invitation.questionnaire_id, invitation.questionnaire_version) == ("csat", 1)
 
 
 def test_invited_event_carries_the_link_and_the_expiry():
@@ -80,29 +96,33 @@ def test_invited_event_carries_the_link_and_the_expiry():
     assert event.expires_at == NOW + TTL
 
 
-def test_invite_makes_the_pending_invitation_and_the_event_with_its_link():
-    tokens = []
-
-    def link(token):
-        tokens.append(token)
-        return f"https://s.example/s/{token}"
-
-    invitation, event = Invitation.invite(
-        case_id=CASE_ID, case_number="AT-2026-000007", now=NOW, ttl=TTL, link=link
+def test_the_invitation_carries_one_click_answers_an_opt_out_and_the_first_question():
+    invitation, token = issue(language="en", formality=Formality.INFORMAL)
+    links = invitation.links("https://s.example/", token)
+    event = invitation.invited_event(links.survey, questionnaire=CSAT, links=links)
+    assert event.survey_url == f"https://s.example/s/{token}?lang=en&reg=tu"
+    assert "AT-2026-000007" in event.first_question
+    assert [link.value for link in event.answer_links] == ["1", "2", "3", "4", "5"]
+    assert event.answer_links[4].label == "5 · Very satisfied"
+    assert event.answer_links[1].url == (
+        f"https://s.example/s/{token}/a?satisfaction=2&lang=en&reg=tu"
     )
-    (token,) = tokens
-    assert invitation.status is InvitationStatus.PENDING
-    assert invitation.token_hash == hash_token(token)
-    assert event == invitation.invited_event(f"https://s.example/s/{token}")
+    assert event.opt_out_url == f"https://s.example/s/{token}/optout?lang=en&reg=tu"
+    spanish, token = issue()
+    links = spanish.links("https://s.example", token)
+    assert links.answer("satisfaction", "4") == f"https://s.example/s/{token}/a?satisfaction=4"
+    assert links.survey == f"https://s.example/s/{token}"
 
 
 def test_only_a_pending_invitation_changes_status():
     assert TRANSITIONS[InvitationStatus.PENDING] == {
         InvitationStatus.ANSWERED,
         InvitationStatus.EXPIRED,
+        InvitationStatus.DECLINED,
     }
     assert TRANSITIONS[InvitationStatus.ANSWERED] == frozenset()
     assert TRANSITIONS[InvitationStatus.EXPIRED] == frozenset()
+    assert TRANSITIONS[InvitationStatus.DECLINED] == frozenset()
 
 
 def test_a_pending_invitation_reads_as_expired_from_its_expiry_on():
@@ -114,34 +134,60 @@ def test_a_pending_invitation_reads_as_expired_from_its_expiry_on():
 def test_respond_answers_a_pending_invitation_and_makes_the_event():
     invitation, _ = issue()
     later = NOW + timedelta(hours=1)
-    answered, event = invitation.respond(Answer(4, "Rápido y amable"), later)
+    answered, event, detractor = invitation.respond(CSAT, answer(4, "Rápido y amable"), later)
     assert answered.status is InvitationStatus.ANSWERED
-    assert answered.answer == Answer(4, "Rápido y amable")
+    assert answered.answers == answer(4, "Rápido y amable")
+    assert answered.scores == {"csat": 4.0}
     assert answered.answered_at == later
     assert (event.invitation_id, event.case_id) == (invitation.id, CASE_ID)
     assert (event.satisfaction, event.comment, event.answered_at) == (4, "Rápido y amable", later)
+    assert detractor is None
+
+
+def test_a_low_answer_is_also_a_detractor():
+    invitation, _ = issue(agent_id="agent-7", team="billing")
+    _, event, detractor = invitation.respond(CSAT, answer(1, "Nadie me llamó"), NOW)
+    assert event.satisfaction == 1
+    assert isinstance(detractor, SurveyDetractor)
+    assert detractor.reasons == ["csat<=2"]
+    assert (detractor.agent_id, detractor.team, detractor.comment) == (
+        "agent-7",
+        "billing",
+        "Nadie me llamó",
+    )
+
+
+def test_respond_clears_the_draft():
+    invitation, _ = issue()
+    drafted = invitation.save_draft({"satisfaction": 2}, NOW)
+    assert drafted.draft == {"satisfaction": 2}
+    assert drafted.save_draft({"comment": "x"}, NOW).draft == {"satisfaction": 2, "comment": "x"}
+    answered, _, _ = drafted.respond(CSAT, answer(2), NOW)
+    assert answered.draft == {}
 
 
 def test_an_answered_invitation_takes_no_second_answer():
-    answered, _ = issue()[0].respond(Answer(5), NOW)
+    answered, _, _ = issue()[0].respond(CSAT, answer(5), NOW)
     with pytest.raises(SurveyClosed) as closed:
-        answered.respond(Answer(1), NOW)
+        answered.respond(CSAT, answer(1), NOW)
     assert closed.value.status is InvitationStatus.ANSWERED
     # a conflict (409) that names the case, so the page can say which
     assert isinstance(closed.value, SurveyAlreadyAnswered)
     assert isinstance(closed.value, Conflict)
     assert (closed.value.case_id, closed.value.case_number) == (CASE_ID, "AT-2026-000007")
+    with pytest.raises(SurveyAlreadyAnswered):
+        answered.save_draft(answer(1), NOW)
 
 
 def test_an_answered_invitation_stays_answered_after_its_expiry():
-    answered, _ = issue()[0].respond(Answer(5), NOW)
+    answered, _, _ = issue()[0].respond(CSAT, answer(5), NOW)
     assert answered.status_at(NOW + 2 * TTL) is InvitationStatus.ANSWERED
 
 
 def test_an_expired_invitation_takes_no_answer():
     invitation, _ = issue()
     with pytest.raises(SurveyClosed) as closed:
-        invitation.respond(Answer(3), NOW + TTL)
+        invitation.respond(CSAT, answer(3), NOW + TTL)
     assert closed.value.status is InvitationStatus.EXPIRED
     assert isinstance(closed.value, SurveyExpired)
     assert isinstance(closed.value, Gone)
@@ -159,69 +205,106 @@ def test_expire_records_the_expiry_only_once_it_has_passed():
     invitation, _ = issue()
     with pytest.raises(InvalidTransition):
         invitation.expire(NOW + TTL - timedelta(seconds=1))
-    assert invitation.expire(NOW + TTL).status is InvitationStatus.EXPIRED
+    expired, event = invitation.expire(NOW + TTL)
+    assert expired.status is InvitationStatus.EXPIRED
+    assert (event.invitation_id, event.expired_at) == (invitation.id, NOW + TTL)
 
 
 def test_an_answered_invitation_never_expires():
-    answered, _ = issue()[0].respond(Answer(2), NOW)
+    answered, _, _ = issue()[0].respond(CSAT, answer(2), NOW)
     with pytest.raises(InvalidTransition):
         answered.expire(NOW + 2 * TTL)
+
+
+def test_declining_closes_a_pending_invitation_once():
+    invitation, _ = issue(customer_id=uuid.uuid4())
+    declined, event = invitation.decline(NOW)
+    assert declined.status is InvitationStatus.DECLINED
+    assert isinstance(event, SurveyDeclined)
+    assert (event.customer_id, event.questionnaire_kind) == (invitation.customer_id, "csat")
+    assert declined.decline(NOW) == (declined, None)
+    with pytest.raises(SurveyAlreadyAnswered):  # a declined survey takes no answer
+        declined.respond(CSAT, answer(5), NOW)
+    answered, _, _ = invitation.respond(CSAT, answer(5), NOW)
+    assert answered.decline(NOW) == (answered, None)
 
 
 # --- the submitted form -------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("value", ["1", "3", "5", " 4 "])
-def test_parse_answer_takes_a_rating_from_1_to_5(value):
-    assert parse_answer(value, None) == Answer(int(value), None)
+def test_a_rating_from_1_to_5_is_taken(value):
+    assert CSAT.parse({"satisfaction": value}, complete=True) == answer(int(value))
 
 
 @pytest.mark.parametrize("value", ["0", "6", "9", "abc", "3.0", "+3", "٣", "1 2"])
-def test_parse_answer_refuses_a_rating_outside_1_to_5(value):
+def test_a_rating_outside_1_to_5_is_refused(value):
     with pytest.raises(InvalidAnswer) as invalid:
-        parse_answer(value, None)
-    assert invalid.value.problems == {"satisfaction": AnswerProblem.SATISFACTION_NOT_1_TO_5}
+        CSAT.parse({"satisfaction": value}, complete=True)
+    assert invalid.value.problems == {"satisfaction": AnswerProblem.OUT_OF_RANGE}
 
 
 @pytest.mark.parametrize("value", [None, "", "   "])
-def test_parse_answer_requires_a_rating(value):
+def test_a_rating_is_required(value):
+    fields = {"comment": "a comment"} | ({} if value is None else {"satisfaction": value})
     with pytest.raises(InvalidAnswer) as invalid:
-        parse_answer(value, "a comment")
-    assert invalid.value.problems == {"satisfaction": AnswerProblem.SATISFACTION_MISSING}
+        CSAT.parse(fields, complete=True)
+    assert invalid.value.problems == {"satisfaction": AnswerProblem.MISSING}
+    # a partial answer (saved for later) needs no rating
+    assert CSAT.parse(fields, complete=False) == {"comment": "a comment"}
 
 
-def test_parse_answer_trims_the_comment_and_drops_an_empty_one():
-    assert parse_answer("2", "  slow  ") == Answer(2, "slow")
-    assert parse_answer("2", "   ") == Answer(2, None)
+def test_the_comment_is_trimmed_and_an_empty_one_dropped():
+    assert CSAT.parse({"satisfaction": "2", "comment": "  slow  "}, complete=True) == answer(
+        2, "slow"
+    )
+    assert CSAT.parse({"satisfaction": "2", "comment": "   "}, complete=True) == answer(2)
 
 
-def test_parse_answer_refuses_a_comment_over_the_limit_and_names_every_bad_field():
+def test_a_comment_over_the_limit_is_refused_and_every_bad_field_named():
     with pytest.raises(InvalidAnswer) as invalid:
-        parse_answer("9", "x" * (COMMENT_MAX_LENGTH + 1))
+        CSAT.parse({"satisfaction": "9", "comment": "x" * (TEXT_MAX_LENGTH + 1)}, complete=True)
     assert invalid.value.problems == {
-        "satisfaction": AnswerProblem.SATISFACTION_NOT_1_TO_5,
-        "comment": AnswerProblem.COMMENT_TOO_LONG,
+        "satisfaction": AnswerProblem.OUT_OF_RANGE,
+        "comment": AnswerProblem.TOO_LONG,
     }
-    assert parse_answer("1", "x" * COMMENT_MAX_LENGTH).comment == "x" * COMMENT_MAX_LENGTH
+    taken = CSAT.parse({"satisfaction": "1", "comment": "x" * TEXT_MAX_LENGTH}, complete=True)
+    assert taken["comment"] == "x" * TEXT_MAX_LENGTH
 
 
-def test_parse_answer_counts_a_browser_line_break_as_one_character():
+def test_a_browser_line_break_counts_as_one_character():
     # the browser's maxlength counted each line break once; the submitted form has CRLF
     comment = "ab\r\n" * 300  # 1200 characters as sent, 900 as typed
-    assert len(comment) > COMMENT_MAX_LENGTH
-    answer = parse_answer("3", comment)
-    assert answer.comment is not None
-    assert "\r" not in answer.comment
-    assert len(answer.comment) <= COMMENT_MAX_LENGTH
+    assert len(comment) > TEXT_MAX_LENGTH
+    parsed = CSAT.parse({"satisfaction": "3", "comment": comment}, complete=True)
+    assert "\r" not in parsed["comment"]
+    assert len(parsed["comment"]) <= TEXT_MAX_LENGTH
+
+
+def test_a_choice_must_be_one_of_its_options_and_a_foreign_field_is_refused():
+    with pytest.raises(InvalidAnswer) as invalid:
+        CSAT.parse({"satisfaction": "1", "reason": "weather", "colour": "red"}, complete=True)
+    assert invalid.value.problems == {
+        "reason": AnswerProblem.NOT_AN_OPTION,
+        "colour": AnswerProblem.NOT_IN_QUESTIONNAIRE,
+    }
+    assert CSAT.parse({"satisfaction": "1", "reason": "slow"}, complete=True) == {
+        "satisfaction": 1,
+        "reason": "slow",
+    }
+    # the page's own fields are not answers
+    assert CSAT.parse({"satisfaction": "1", "action": "save", "lang": "en"}, complete=True) == (
+        answer(1)
+    )
 
 
 def test_an_invalid_answer_is_a_validation_error_with_one_field_error_per_field():
     with pytest.raises(InvalidAnswer) as invalid:
-        parse_answer(None, "x" * (COMMENT_MAX_LENGTH + 1))
+        CSAT.parse({"comment": "x" * (TEXT_MAX_LENGTH + 1)}, complete=True)
     assert isinstance(invalid.value, Invalid)
     assert str(invalid.value) == "Invalid field(s): comment, satisfaction"
-    assert [(e.field, e.rule) for e in invalid.value.errors] == [
-        ("satisfaction", "satisfaction_missing"),
-        ("comment", "comment_too_long"),
+    assert sorted((e.field, e.rule) for e in invalid.value.errors) == [
+        ("comment", "too_long"),
+        ("satisfaction", "missing"),
     ]
     assert all(e.message for e in invalid.value.errors)
