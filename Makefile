@@ -24,6 +24,7 @@ run: migrate ## run all five services (honcho) on 127.0.0.1:8001-8005
 	@echo "routing       http://127.0.0.1:8002/docs"
 	@echo "surveys       http://127.0.0.1:8003/docs   (survey pages at /s/<token>)"
 	@echo "notifications http://127.0.0.1:8004/docs   (SMTP: $${ATIENDE_SMTP_HOST:-127.0.0.1}:$${ATIENDE_SMTP_PORT:-1025})"
+	@echo "dev inbox     http://127.0.0.1:8025/       (the emails sent; SMTP 127.0.0.1:1025)"
 	@echo "indicators    http://127.0.0.1:8005/indicators"
 	@$(UV) run honcho -d . -f deploy/Procfile start
 

@@ -55,7 +55,15 @@ def create_app(config: NotificationsSettings | None = None) -> FastAPI:
     )
 
     def workers(runtime: ServiceRuntime[NotificationsSettings]) -> list[Worker]:
-        return [dispatcher(runtime, senders)]
+        started: list[Worker] = []
+        if settings.dev_inbox:
+            # imported only when asked for: aiosmtpd is a development dependency
+            from .entrypoints.devinbox import DevInbox
+
+            started.append(
+                DevInbox(settings.smtp_host, settings.smtp_port, settings.dev_inbox_http_port)
+            )
+        return [*started, dispatcher(runtime, senders)]
 
     return build_app(
         settings,

@@ -57,3 +57,9 @@ class NotificationsSettings(Settings):
     webhook_secret_overlap: float = Field(
         default=86400.0, gt=0, description="Seconds an old secret keeps signing after a rotation"
     )
+    dev_inbox: bool = Field(
+        default=False,
+        description="Development: run a local SMTP sink on smtp_host:smtp_port and a page showing "
+        "what it caught (make run turns it on)",
+    )
+    dev_inbox_http_port: int = Field(default=8025, ge=1, le=65535)
