@@ -192,3 +192,106 @@ async def test_emitted_events_are_kept_in_order(backend):
     await backend.uow.emit(event, subject=delivery.case_id)
     await backend.uow.emit(event, subject=delivery.case_id)
     assert await backend.emitted_keys() == [NotificationSent.routing_key()] * 2
+
+
+# --- issue 13: preferences, staff, templates, endpoints, the delivery log, erasure -----------
+
+
+async def test_preferences_round_trip_and_delete(backend):
+    from datetime import time
+
+    from atiende_contracts import NotificationChannel
+    from atiende_notifications.domain.preferences import CustomerPreferences, QuietHours
+
+    customer = uuid.uuid4()
+    prefs = CustomerPreferences(
+        customer,
+        preferred_channel=NotificationChannel.SMS,
+        consent_surveys=False,
+        opted_out=frozenset({NotificationChannel.EMAIL}),
+        undeliverable=frozenset({NotificationChannel.EMAIL}),
+        time_zone="Atlantic/Canary",
+        quiet_hours=QuietHours(time(21), time(8)),
+    )
+    await backend.uow.preferences.save(prefs)
+    got = await backend.uow.preferences.get(customer)
+    assert replace(got, updated_at=None) == prefs
+    await backend.uow.preferences.delete(customer)
+    assert await backend.uow.preferences.get(customer) is None
+
+
+async def test_staff_round_trip(backend):
+    from atiende_contracts import NotificationChannel
+    from atiende_notifications.domain.preferences import StaffMember
+
+    member = StaffMember("luis", "Luis", "luis@x.es", "+34600", (NotificationChannel.SMS,), True)
+    await backend.uow.staff.save(member)
+    assert await backend.uow.staff.get("luis") == member
+    assert await backend.uow.staff.get("nobody") is None
+
+
+async def test_templates_keep_versions_and_the_current_one_per_key(backend):
+    from atiende_contracts import Formality, NotificationChannel
+    from atiende_notifications.domain import Template
+    from atiende_notifications.domain.templating import StoredTemplate, TemplateKey, TemplateText
+
+    email = NotificationChannel.EMAIL
+    formal = TemplateKey(Template.CASE_RESOLVED, email, Language.ES, Formality.FORMAL)
+    default = TemplateKey(Template.CASE_RESOLVED, email, Language.ES, None)
+    for version, key in ((1, formal), (2, formal), (1, default)):
+        await backend.uow.templates.add(
+            StoredTemplate(key, version, TemplateText("S", f"v{version}"), True, False, NOW, "a")
+        )
+    await backend.uow.templates.set_outdated(formal, True)
+    current = {s.key: s for s in await backend.uow.templates.current(Template.CASE_RESOLVED, email)}
+    assert set(current) == {formal, default}
+    assert (current[formal].version, current[formal].outdated) == (2, True)
+    assert current[default].key.register is None
+    assert [v.version for v in await backend.uow.templates.versions(formal)] == [1, 2]
+    assert [v.outdated for v in await backend.uow.templates.versions(formal)] == [False, True]
+    other = await backend.uow.templates.current(Template.CASE_RESOLVED, NotificationChannel.SMS)
+    assert other == []
+
+
+async def test_endpoints_round_trip(backend):
+    from atiende_notifications.domain.webhooks import Endpoint, EndpointSecret
+
+    endpoint = Endpoint(
+        uuid.uuid4(),
+        "https://hooks.example.com/x",
+        ("case.*",),
+        (EndpointSecret("whsec_a", NOW, NOW + timedelta(hours=1)), EndpointSecret("whsec_b", NOW)),
+        True,
+        NOW,
+        "crm",
+    )
+    await backend.uow.endpoints.add(endpoint)
+    assert await backend.uow.endpoints.get(endpoint.id) == endpoint
+    disabled, _ = endpoint.disable("gone", NOW)
+    await backend.uow.endpoints.save(disabled)
+    assert await backend.uow.endpoints.all() == [disabled]
+
+
+async def test_the_delivery_log_and_erasure_keep_rows_but_not_the_person(backend):
+    from atiende_notifications.repository import AttemptLog
+
+    to = recipient(customer_id=uuid.uuid4())
+    await backend.uow.recipients.save(to)
+    delivery = Delivery.pending(acknowledgement(to), "Hola Ana", "<p>Ana</p>", NOW)
+    await backend.uow.deliveries.add(delivery, {})
+    assert await backend.uow.deliveries.get(delivery.id) == delivery
+    entry = AttemptLog(delivery.id, 1, NOW, 12, 250, None, {"channel": "email"})
+    await backend.uow.deliveries.log_attempt(entry)
+    assert await backend.uow.deliveries.attempts(delivery.id) == [entry]
+    assert await backend.uow.deliveries.erase(to.customer_id, []) == 1
+    erased = await backend.uow.deliveries.get(delivery.id)
+    assert (erased.recipient, erased.recipient_name, erased.body_text) == ("erased", None, "")
+    assert (erased.body_html, dict(erased.context), erased.status) == (None, {}, delivery.status)
+    await backend.uow.recipients.erase([to.case_id], to.customer_id)
+    kept = await backend.uow.recipients.get(to.case_id)
+    assert (kept.customer_name, kept.customer_email, kept.case_number) == (
+        "erased",
+        None,
+        to.case_number,
+    )
+    assert await backend.uow.recipients.of_customer(to.customer_id) == [kept]
