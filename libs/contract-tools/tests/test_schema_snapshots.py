@@ -191,19 +191,19 @@ def test_check_fails_on_a_breaking_change_and_writing_refuses(
     # a committed snapshot with a property the model no longer has = the model removed it
     path = directory / "case.assigned.v1.json"
     snapshot = json.loads(path.read_text(encoding="utf-8"))
-    snapshot["properties"]["priority"] = {"type": "integer"}
+    snapshot["properties"]["queue_position"] = {"type": "integer"}
     path.write_text(render_json(snapshot), encoding="utf-8")
     capsys.readouterr()
 
     assert main(["--check", "--schemas-dir", str(directory)]) == 1
     err = capsys.readouterr().err
-    assert "removed property 'priority'" in err
+    assert "removed property 'queue_position'" in err
     assert "raise CaseAssigned.version" in err
 
     with pytest.raises(BreakingChangeError):
         write_snapshots(directory)
     assert main(["--schemas-dir", str(directory), "--asyncapi", str(tmp_path / "a.yaml")]) == 1
-    assert "priority" in path.read_text(encoding="utf-8"), "the snapshot must not be overwritten"
+    assert "queue_position" in path.read_text(encoding="utf-8"), "the snapshot must not be overwritten"
 
 
 def test_check_fails_on_a_missing_snapshot(tmp_path: Path) -> None:
