@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import statistics
 import uuid
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TypeVar
@@ -43,6 +44,10 @@ class FakeIndicatorsRepository:
             self.counts[key] = self.counts.get(key, 0) + value
         if projection.facts is not None:
             self._merge(projection.facts)
+
+    async def apply_many(self, projections: Sequence[Projection]) -> None:
+        for projection in projections:  # the reference: one by one
+            await self.apply(projection)
 
     def _merge(self, new: CaseFacts) -> None:
         old = self.facts.get(new.case_id)

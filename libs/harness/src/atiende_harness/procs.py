@@ -235,6 +235,19 @@ class ResourceSampler:
         if self.recording:
             self.usage.setdefault("machine (all cores)", Usage()).cpu_samples.append(machine)
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time (user + system) each service process and the harness have used so far."""
+        out = {}
+        for name in [*self.stack.services, "harness"]:
+            with contextlib.suppress(psutil.Error):
+                process = self._procs.get(name) or self._process(name)
+                if process is None:
+                    process = self._procs.get(name)
+                if process is not None and process.is_running():
+                    times = process.cpu_times()
+                    out[name] = times.user + times.system
+        return out
+
     def _servers(self) -> dict[str, float]:
         """CPU of the database and broker servers, all their processes summed (whoever they
         serve: on a shared machine, other clients' work is in it too)."""

@@ -63,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         host=host,
         port=settings.port,
         log_config=None,  # our JSON logging is already configured
+        loop="uvloop",  # both come with uvicorn[standard]
+        http="httptools",
         access_log=False,
         timeout_graceful_shutdown=int(settings.shutdown_timeout),
     )

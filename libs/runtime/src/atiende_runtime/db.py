@@ -7,12 +7,12 @@ SQL never names (or reaches) another service's schema.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from importlib import resources
 from importlib.abc import Traversable
 
 import asyncpg
+import orjson
 from asyncpg.pool import PoolConnectionProxy
 
 log = logging.getLogger(__name__)
@@ -23,9 +23,24 @@ Connection = asyncpg.Connection | PoolConnectionProxy
 """A connection, or a pool's proxy for one: what repositories take."""
 
 
+def _json_text(value: object) -> str:
+    encoded: bytes = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+    return encoded.decode()
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
-    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
-    await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    await conn.set_type_codec(
+        "jsonb", encoder=_json_text, decoder=orjson.loads, schema="pg_catalog"
+    )
+    await conn.set_type_codec("json", encoder=_json_text, decoder=orjson.loads, schema="pg_catalog")
+
+
+async def _release_without_reset(conn: asyncpg.Connection) -> None:
+    """No reset round trip when a connection goes back to the pool. asyncpg still rolls back a
+    transaction left open; no service leaves other session state behind (no session-level
+    advisory locks, SET, LISTEN or open cursors on pool connections: workers LISTEN on a
+    connection of their own), so the reset query (RESET ALL, UNLISTEN *, ...) would find
+    nothing to do, one round trip per unit of work."""
 
 
 async def create_pool(
@@ -36,6 +51,7 @@ async def create_pool(
         min_size=min_size,
         max_size=max_size,
         init=_init_connection,
+        reset=_release_without_reset,
         server_settings={
             "search_path": f"{schema},public",
             "application_name": f"atiende-{schema}",

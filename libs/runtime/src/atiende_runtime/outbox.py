@@ -21,6 +21,7 @@ from typing import Any
 
 import aio_pika
 import asyncpg
+import orjson
 from aio_pika.abc import AbstractExchange
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
@@ -242,4 +243,6 @@ def to_amqp_message(
 
 
 def _json_bytes(data: Any) -> bytes:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+    # compact UTF-8 JSON, as json.dumps(separators=(",", ":"), ensure_ascii=False) wrote it
+    encoded: bytes = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
+    return encoded

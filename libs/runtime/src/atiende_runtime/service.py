@@ -12,20 +12,22 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Generic, Protocol, TypeVar
 
+import aio_pika
 import asyncpg
+from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection, AbstractRobustQueue
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
-from faststream.middlewares import AckPolicy
-from faststream.rabbit import Channel, QueueType, RabbitBroker, RabbitMessage, RabbitQueue
-from faststream.rabbit.opentelemetry import RabbitTelemetryMiddleware
+from opentelemetry import propagate, trace
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.trace import SpanKind
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from atiende_contracts import EventData, Names
 
 from . import db
-from .broker import Topology
-from .inbox import Consumers, Subscription, handle_delivery
+from .broker import Topology, consumer_queue_arguments
+from .inbox import BatchHandler, Consumers, Subscription
 from .logs import configure_logging
 from .outbox import OutboxRelay
 from .problems import install_problem_handlers, problem_response
@@ -34,6 +36,7 @@ from .telemetry import setup_tracing, shutdown_tracing
 from .uow import UnitOfWork, unit_of_work
 
 log = logging.getLogger(__name__)
+_tracer = trace.get_tracer("atiende.consumer")
 
 DATABASE_UNAVAILABLE = (
     OSError,  # refused or reset while PostgreSQL restarts
@@ -81,15 +84,11 @@ class ServiceRuntime(Generic[S]):
         self.topology = Topology(
             settings.amqp_url, self.names, delivery_limit=settings.delivery_limit
         )
-        provider = setup_tracing(settings.service_name)
-        self.broker = RabbitBroker(
-            settings.amqp_url,
-            app_id=settings.service_name,
-            default_channel=Channel(prefetch_count=settings.prefetch),
-            middlewares=[RabbitTelemetryMiddleware(tracer_provider=provider)],
-            graceful_timeout=settings.shutdown_timeout,
-            logger=logging.getLogger(f"atiende.{settings.service_name}.broker"),
-        )
+        setup_tracing(settings.service_name, trace_queries=settings.trace_queries)
+        self._consuming: AbstractRobustConnection | None = None
+        self._queues: list[tuple[AbstractRobustQueue, str]] = []  # (queue, consumer tag)
+        self._handlers: list[tuple[Subscription[Any], BatchHandler]] = []
+        self._in_flight: set[asyncio.Task[Any]] = set()
         self.relay: OutboxRelay | None = None
         self.workers: list[Worker] = []
         for sub in self.consumers.subscriptions:
@@ -108,41 +107,99 @@ class ServiceRuntime(Generic[S]):
         return f"{self.settings.service_name}.{sub.name}"
 
     def _subscribe(self, sub: Subscription[Any]) -> None:
-        # The queue is declared (with its bindings, delivery limit and parking queue) by Topology;
-        # FastStream only consumes it.
-        queue = RabbitQueue(self.queue_name(sub), queue_type=QueueType.QUORUM, declare=False)
-        consumer = self.consumer_name(sub)
+        self._handlers.append(
+            (
+                sub,
+                BatchHandler(
+                    lambda: self.pool,
+                    consumer=self.consumer_name(sub),
+                    source=self.source,
+                    subscription=sub,
+                    settings=self.settings,
+                    publishes=self.publishes,
+                    max_size=min(self.settings.batch_size, self.settings.prefetch),
+                    unavailable=DATABASE_UNAVAILABLE,
+                    retry_seconds=DATABASE_RETRY_SECONDS,
+                ),
+            )
+        )
 
-        async def on_message(message: RabbitMessage) -> None:
-            raw = message.raw_message
-            delay, waited = 0.5, 0.0
-            while True:
-                try:
-                    await handle_delivery(
-                        self.pool,
-                        consumer=consumer,
-                        source=self.source,
-                        subscription=sub,
-                        headers=dict(raw.headers or {}),
-                        body=raw.body,
-                        settings=self.settings,
-                        publishes=self.publishes,
-                    )
-                    return
-                except DATABASE_UNAVAILABLE:
-                    # Not the message's fault: retried here, still unacknowledged, so a database
-                    # restart does not use up its delivery limit and park a good event. (A commit
-                    # cut off mid-way is safe to retry: the inbox drops the repeat.)
-                    if waited >= DATABASE_RETRY_SECONDS:
-                        raise
-                    await asyncio.sleep(delay)
-                    waited += delay
-                    delay = min(delay * 2, 5.0)
+    async def _start_consuming(self) -> None:
+        """Consume every queue on one robust connection (one channel, with the prefetch, per
+        queue): after a broker restart aio-pika reopens them and consumes again by itself.
 
-        on_message.__name__ = f"handle_{sub.name.replace('-', '_')}"
-        self.broker.subscriber(
-            queue, ack_policy=AckPolicy.NACK_ON_ERROR, decoder=_raw_body, title=consumer
-        )(on_message)
+        Consumed with aio-pika directly rather than through a framework's per-message middleware
+        stack: per delivery, one span, one batch slot, one ack after the commit (or one nack)."""
+        self._consuming = await aio_pika.connect_robust(
+            self.settings.amqp_url,
+            client_properties={
+                "connection_name": f"{self.names.namespace}-{self.settings.service_name}-consumers"
+            },
+        )
+        for sub, batch in self._handlers:
+            channel = await self._consuming.channel()
+            await channel.set_qos(prefetch_count=self.settings.prefetch)
+            name = self.queue_name(sub)
+            # declared as Topology declares it, so a reopened channel may declare it again
+            queue = await channel.declare_queue(
+                name,
+                durable=True,
+                arguments=consumer_queue_arguments(self.names, name, self.settings.delivery_limit),
+            )
+            tag = await queue.consume(self._on_message(name, batch))
+            self._queues.append((queue, tag))
+
+    def _on_message(
+        self, queue: str, batch: BatchHandler
+    ) -> Callable[[AbstractIncomingMessage], Any]:
+        async def on_message(message: AbstractIncomingMessage) -> None:
+            task = asyncio.current_task()
+            if task is not None:
+                self._in_flight.add(task)
+            try:
+                headers = dict(message.headers or {})
+                parent = propagate.extract({k: v for k, v in headers.items() if isinstance(v, str)})
+                with _tracer.start_as_current_span(
+                    f"{queue} process",
+                    context=parent,
+                    kind=SpanKind.CONSUMER,
+                    attributes={
+                        "messaging.system": "rabbitmq",
+                        "messaging.operation": "process",
+                        "messaging.destination.name": queue,
+                        "messaging.message.id": str(message.message_id or ""),
+                        "messaging.rabbitmq.destination.routing_key": message.routing_key or "",
+                    },
+                ):
+                    try:
+                        # returns once the delivery's batch committed; raises when the delivery
+                        # itself failed, so it is nacked, redelivered, and parked at the limit
+                        await batch.submit(
+                            headers, message.body, redelivered=bool(message.redelivered)
+                        )
+                    except Exception:
+                        with contextlib.suppress(Exception):  # a closed channel requeues it
+                            await message.nack(requeue=True)
+                        return
+                with contextlib.suppress(Exception):
+                    await message.ack()
+            finally:
+                if task is not None:
+                    self._in_flight.discard(task)
+
+        return on_message
+
+    async def _stop_consuming(self) -> None:
+        # stop taking messages, let the handlers in flight finish and ack, then close
+        for queue, tag in self._queues:
+            with contextlib.suppress(Exception):
+                await queue.cancel(tag)
+        self._queues.clear()
+        if self._in_flight:
+            await asyncio.wait(list(self._in_flight), timeout=self.settings.shutdown_timeout)
+        if self._consuming is not None:
+            with contextlib.suppress(Exception):
+                await self._consuming.close()
 
     def unit_of_work(self) -> contextlib.AbstractAsyncContextManager[UnitOfWork]:
         return unit_of_work(self.pool, self.source, self.publishes)
@@ -169,7 +226,7 @@ class ServiceRuntime(Generic[S]):
         await self.relay.start()
         for worker in self.workers:
             await worker.start()
-        await self.broker.start()
+        await self._start_consuming()
         log.info(
             "service started",
             extra={"queues": [self.queue_name(x) for x in self.consumers.subscriptions]},
@@ -180,7 +237,7 @@ class ServiceRuntime(Generic[S]):
     async def stop(self) -> None:
         # Stop taking messages first (in-flight handlers finish and ack), then the relay.
         with contextlib.suppress(Exception):
-            await self.broker.stop()
+            await self._stop_consuming()
         for worker in reversed(self.workers):
             with contextlib.suppress(Exception):
                 await worker.stop()
@@ -199,21 +256,14 @@ class ServiceRuntime(Generic[S]):
         with contextlib.suppress(Exception):
             async with self.pool.acquire(timeout=2) as conn:
                 checks["database"] = await conn.fetchval("SELECT true") is True
-        checks["broker"] = self.topology.is_connected and await _broker_ping(self.broker)
+        consuming = self._consuming
+        checks["broker"] = (
+            self.topology.is_connected
+            and consuming is not None
+            and not consuming.is_closed
+            and consuming.connected.is_set()
+        )
         return checks
-
-
-async def _broker_ping(broker: RabbitBroker) -> bool:
-    try:
-        return bool(await broker.ping(timeout=2))
-    except Exception:
-        return False
-
-
-async def _raw_body(message: Any) -> bytes:
-    """Hand handlers the raw body: parsing and validation happen in the inbox, where a failure is
-    counted and the message is requeued, then parked after the delivery limit."""
-    return bytes(message.body)
 
 
 def build_app(
@@ -244,21 +294,7 @@ def build_app(
     app.state.runtime = runtime
     install_problem_handlers(app)
 
-    @app.middleware("http")
-    async def log_requests(request: Request, call_next: Any) -> Response:
-        started = time.perf_counter()
-        response: Response = await call_next(request)
-        if request.url.path not in {"/healthz", "/readyz", "/metrics"}:
-            log.info(
-                "http request",
-                extra={
-                    "method": request.method,
-                    "path": request.url.path,
-                    "status": response.status_code,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                },
-            )
-        return response
+    app.add_middleware(RequestLog)
 
     @app.get("/healthz", tags=["health"], summary="The process is alive")
     async def healthz() -> dict[str, str]:
@@ -282,10 +318,49 @@ def build_app(
         configure(app, runtime)
     FastAPIInstrumentor.instrument_app(
         app,
-        tracer_provider=setup_tracing(settings.service_name),
+        tracer_provider=setup_tracing(settings.service_name, trace_queries=settings.trace_queries),
         excluded_urls="healthz,readyz,metrics",
+        # one span per request: not one more per ASGI receive and send message
+        exclude_spans=["receive", "send"],
     )
     return app
+
+
+QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+class RequestLog:
+    """One log line per HTTP request (not for the probes), as a pure ASGI middleware: Starlette's
+    BaseHTTPMiddleware would run every request through an extra task group and stream."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in QUIET_PATHS:
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_noting_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_noting_status)
+        finally:
+            log.info(
+                "http request",
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
 
 
 def runtime_of(request: Request) -> ServiceRuntime[Any]:

@@ -32,6 +32,14 @@ class Settings(BaseSettings):
         description="Redeliveries before a message is parked (limit + 1 deliveries)",
     )
     prefetch: int = Field(default=32, ge=1)
+    batch_size: int = Field(
+        default=32,
+        ge=1,
+        description="Most deliveries a consumer handles in one transaction (at most the prefetch)",
+    )
+    trace_queries: bool = Field(
+        default=False, description="A span per SQL query (costly; for debugging a slow path)"
+    )
     http_host: str = "127.0.0.1"
     http_port: int | None = None
     log_level: str = "INFO"

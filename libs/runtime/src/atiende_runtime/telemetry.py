@@ -1,4 +1,10 @@
-"""OpenTelemetry: one tracer provider per process, exporters from the standard OTEL_* variables."""
+"""OpenTelemetry: one tracer provider per process; exporter and sampler from the standard OTEL_*
+variables (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG).
+
+One span per HTTP request and per consumed message (and per published event); a span per SQL
+query only with ATIENDE_TRACE_QUERIES=true, because at a dozen queries per event the query spans
+cost more CPU than the work they describe.
+"""
 
 from __future__ import annotations
 
@@ -13,11 +19,13 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 _provider: TracerProvider | None = None
 
 
-def setup_tracing(service: str) -> TracerProvider:
+def setup_tracing(service: str, *, trace_queries: bool = False) -> TracerProvider:
     """Install the process's tracer provider once; later calls return the same one.
 
     Spans are exported over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT (or the traces-specific
-    variable) is set; otherwise ids are still generated so logs can be correlated.
+    variable) is set, in batches; otherwise ids are still generated so logs can be correlated.
+    The sampler is the SDK's, read from OTEL_TRACES_SAMPLER (default: parent-based, always on);
+    an unsampled span still has ids, so every log line keeps its trace_id.
     """
     global _provider
     if _provider is not None:
@@ -33,9 +41,10 @@ def setup_tracing(service: str) -> TracerProvider:
 
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
-    AsyncPGInstrumentor().instrument(  # type: ignore[no-untyped-call]
-        tracer_provider=provider
-    )
+    if trace_queries:
+        AsyncPGInstrumentor().instrument(  # type: ignore[no-untyped-call]
+            tracer_provider=provider
+        )
     _provider = provider
     return provider
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date
 from typing import Protocol
 
@@ -10,7 +11,7 @@ from atiende_runtime.db import Connection
 from atiende_runtime.uow import UnitOfWork as RuntimeUnitOfWork
 
 from .domain.days import DayRange
-from .domain.projection import CaseFacts, Metric, Projection
+from .domain.projection import CaseFacts, Metric, Projection, aggregate
 
 # --- ports -------------------------------------------------------------------------------------
 
@@ -20,6 +21,10 @@ class IndicatorsRepository(Protocol):
 
     async def apply(self, projection: Projection) -> None:
         """Add one event's projection; call once per event (the inbox guarantees it)."""
+        ...
+
+    async def apply_many(self, projections: Sequence[Projection]) -> None:
+        """Add a batch of events' projections (each event once), as if applied one by one."""
         ...
 
     async def case_facts(self, case_id: uuid.UUID) -> CaseFacts | None:
@@ -73,6 +78,20 @@ SELECT $1, metric, value FROM unnest($2::text[], $3::bigint[]) AS i (metric, val
 ON CONFLICT (day, metric) DO UPDATE SET value = daily_counts.value + EXCLUDED.value
 """
 
+# A batch: every (day, metric) counter and every case of the batch in one statement each, rows
+# sorted so concurrent transactions lock them in one order
+_INCREMENT_MANY = """
+INSERT INTO daily_counts (day, metric, value)
+SELECT * FROM unnest($1::date[], $2::text[], $3::bigint[])
+ON CONFLICT (day, metric) DO UPDATE SET value = daily_counts.value + EXCLUDED.value
+"""
+
+_MERGE_CASE_FACTS_MANY = _MERGE_CASE_FACTS.replace(
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    "SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],"
+    " $6::timestamptz[], $7::timestamptz[], $8::smallint[], $9::timestamptz[])",
+)
+
 # A day range on a `date` column; NULL bounds are open.
 _IN_RANGE = "($1::date IS NULL OR day >= $1) AND ($2::date IS NULL OR day <= $2)"
 
@@ -92,6 +111,34 @@ class PostgresIndicatorsRepository:
         )
         if projection.facts is not None:
             await self._merge_case_facts(projection.facts)
+
+    async def apply_many(self, projections: Sequence[Projection]) -> None:
+        batch = aggregate(projections)
+        if batch.increments:
+            await self.conn.execute(
+                _INCREMENT_MANY,
+                [day for day, _, _ in batch.increments],
+                [metric.value for _, metric, _ in batch.increments],
+                [value for _, _, value in batch.increments],
+            )
+        if batch.facts:
+            await self.conn.execute(
+                _MERGE_CASE_FACTS_MANY,
+                *(
+                    [getattr(f, column) for f in batch.facts]
+                    for column in (
+                        "case_id",
+                        "case_number",
+                        "type",
+                        "channel",
+                        "opened_at",
+                        "assigned_at",
+                        "resolved_at",
+                        "satisfaction",
+                        "answered_at",
+                    )
+                ),
+            )
 
     async def _merge_case_facts(self, facts: CaseFacts) -> None:
         await self.conn.execute(

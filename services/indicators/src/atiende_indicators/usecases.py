@@ -3,6 +3,7 @@ Each use case takes a unit of work and raises only domain errors."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from atiende_contracts import EventData
@@ -22,6 +23,18 @@ async def project_event(
     if projection is not None:
         await uow.indicators.apply(projection)
     return projection
+
+
+async def project_events(
+    uow: UnitOfWork, events: Sequence[tuple[EventData, datetime]]
+) -> list[Projection | None]:
+    """`project_event` for a batch of events (each with its envelope's time), written as one
+    aggregated upsert per read model."""
+    projections = [project(event, occurred_at) for event, occurred_at in events]
+    useful = [p for p in projections if p is not None]
+    if useful:
+        await uow.indicators.apply_many(useful)
+    return projections
 
 
 async def read_indicators(uow: UnitOfWork, days: DayRange) -> Indicators:

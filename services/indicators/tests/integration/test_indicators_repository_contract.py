@@ -163,3 +163,49 @@ async def test_the_latest_answer_gives_the_satisfaction(uow):
 
 async def test_an_unknown_case_has_no_facts(uow):
     assert await uow.indicators.case_facts(uuid.uuid4()) is None
+
+
+async def test_a_batch_applied_at_once_equals_applied_one_by_one(uow):
+    """apply_many (one aggregated upsert per read model in PostgreSQL) ends where the events one
+    by one would: counters summed per day and metric, each case's facts merged by the rules,
+    the same case several times in one batch and over a row already stored."""
+    repo = uow.indicators
+    case_a, case_b = uuid.uuid4(), uuid.uuid4()
+    await repo.apply(Projection.of(T0, {Metric.CASES_OPENED: 1}, CaseFacts(case_a, opened_at=T0)))
+    answered_early, answered_late = T0 + timedelta(hours=1), T0 + timedelta(hours=2)
+    batch = [
+        Projection.of(
+            T0 - timedelta(minutes=5),
+            {Metric.CASES_OPENED: 1},
+            CaseFacts(case_a, case_number="AT-1", opened_at=T0 - timedelta(minutes=5)),
+        ),
+        Projection.of(
+            answered_late,
+            {Metric.SURVEYS_ANSWERED: 1, Metric.SATISFACTION_SUM: 2},
+            CaseFacts(case_a, satisfaction=2, answered_at=answered_late),
+        ),
+        Projection.of(
+            answered_early,
+            {Metric.SURVEYS_ANSWERED: 1, Metric.SATISFACTION_SUM: 5},
+            CaseFacts(case_a, satisfaction=5, answered_at=answered_early),
+        ),
+        Projection.of(T0 + timedelta(days=1), {Metric.CASES_OPENED: 1}, CaseFacts(case_b)),
+        Projection.of(T0, {Metric.NOTIFICATIONS_SENT: 1}),
+    ]
+
+    await repo.apply_many(batch)
+
+    assert await repo.daily(Metric.CASES_OPENED, DayRange()) == {
+        date(2026, 3, 10): 2,
+        date(2026, 3, 11): 1,
+    }
+    assert await repo.totals(DayRange()) == {
+        Metric.CASES_OPENED: 3,
+        Metric.SURVEYS_ANSWERED: 2,
+        Metric.SATISFACTION_SUM: 7,
+        Metric.NOTIFICATIONS_SENT: 1,
+    }
+    facts = await repo.case_facts(case_a)
+    assert (facts.case_number, facts.opened_at) == ("AT-1", T0 - timedelta(minutes=5))
+    assert (facts.satisfaction, facts.answered_at) == (2, answered_late)  # the latest answer
+    assert await repo.case_facts(case_b) == CaseFacts(case_b)

@@ -133,3 +133,34 @@ def test_the_reporting_day_is_the_utc_date():
     late_evening_in_lima = datetime(2026, 3, 10, 22, 0, tzinfo=timezone(timedelta(hours=-5)))
     assert reporting_day(late_evening_in_lima) == date(2026, 3, 11)
     assert reporting_day(datetime(2026, 3, 10, 23, 59)) == date(2026, 3, 10)  # naive: UTC
+
+
+def test_aggregate_sums_counters_and_merges_facts_in_lock_order():
+    import uuid as _uuid
+    from datetime import UTC as _UTC
+    from datetime import datetime as _dt
+
+    from atiende_indicators.domain.projection import (
+        CaseFacts,
+        Metric,
+        Projection,
+        aggregate,
+    )
+
+    at = _dt(2026, 3, 10, 12, tzinfo=_UTC)
+    low, high = sorted([_uuid.uuid4(), _uuid.uuid4()])
+    batch = aggregate(
+        [
+            Projection.of(at, {Metric.CASES_OPENED: 1}, CaseFacts(high, opened_at=at)),
+            Projection.of(at, {Metric.CASES_OPENED: 1}, CaseFacts(low, case_number="AT-2")),
+            Projection.of(at, {Metric.CASES_ASSIGNED: 1}, CaseFacts(high, assigned_at=at)),
+        ]
+    )
+    assert batch.increments == (
+        (at.date(), Metric.CASES_ASSIGNED, 1),
+        (at.date(), Metric.CASES_OPENED, 2),
+    )
+    assert batch.facts == (
+        CaseFacts(low, case_number="AT-2"),
+        CaseFacts(high, opened_at=at, assigned_at=at),
+    )

@@ -8,7 +8,7 @@ when it arrived), so a late event still lands on its own day.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -139,3 +139,62 @@ def project(event: EventData, occurred_at: datetime) -> Projection | None:
             return Projection.of(event.failed_at, {Metric.NOTIFICATIONS_FAILED: 1})
         case _:
             return None
+
+
+def _least(a: datetime | None, b: datetime | None) -> datetime | None:
+    return min(a, b) if a and b else a or b  # like SQL LEAST: NULLs are skipped
+
+
+def _greatest(a: datetime | None, b: datetime | None) -> datetime | None:
+    return max(a, b) if a and b else a or b
+
+
+def merge_facts(old: CaseFacts, new: CaseFacts) -> CaseFacts:
+    """What the read model holds after `new` is merged into `old` (the rules of the SQL upsert):
+    a None never overwrites, the earliest opening and assignment, the latest resolution, and
+    the latest answer together with its satisfaction."""
+    newer_answer = old.answered_at is None or (
+        new.answered_at is not None and new.answered_at >= old.answered_at
+    )
+    return CaseFacts(
+        old.case_id,
+        case_number=new.case_number if new.case_number is not None else old.case_number,
+        type=new.type if new.type is not None else old.type,
+        channel=new.channel if new.channel is not None else old.channel,
+        opened_at=_least(old.opened_at, new.opened_at),
+        assigned_at=_least(old.assigned_at, new.assigned_at),
+        resolved_at=_greatest(old.resolved_at, new.resolved_at),
+        satisfaction=(
+            (new.satisfaction if new.satisfaction is not None else old.satisfaction)
+            if newer_answer
+            else old.satisfaction
+        ),
+        answered_at=_greatest(old.answered_at, new.answered_at),
+    )
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """The effect of a batch of events: each (day, metric) counter's total increment and each
+    case's merged facts, in lock order (sorted), so one upsert of each writes the batch."""
+
+    increments: tuple[tuple[date, Metric, int], ...]
+    facts: tuple[CaseFacts, ...]
+
+
+def aggregate(projections: Iterable[Projection]) -> Aggregate:
+    """The projections of a batch, in delivery order, as one aggregate."""
+    counts: dict[tuple[date, Metric], int] = {}
+    facts: dict[uuid.UUID, CaseFacts] = {}
+    for projection in projections:
+        for metric, value in projection.increments:
+            counts[projection.day, metric] = counts.get((projection.day, metric), 0) + value
+        if projection.facts is not None:
+            known = facts.get(projection.facts.case_id)
+            facts[projection.facts.case_id] = (
+                projection.facts if known is None else merge_facts(known, projection.facts)
+            )
+    return Aggregate(
+        tuple((day, metric, value) for (day, metric), value in sorted(counts.items())),
+        tuple(facts[case_id] for case_id in sorted(facts)),
+    )

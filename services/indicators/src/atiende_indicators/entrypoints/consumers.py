@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from atiende_contracts import EventData
-from atiende_runtime.inbox import Consumers, HandlerContext
+from atiende_contracts import Envelope, EventData
+from atiende_runtime.inbox import BatchContext, Consumers
 
 from .. import usecases
 from ..repository import PostgresUnitOfWork
@@ -12,6 +12,11 @@ from ..settings import IndicatorsSettings
 consumers: Consumers[IndicatorsSettings] = Consumers()
 
 
-@consumers.on_any(["#"], name="project-events")
-async def project_event(ctx: HandlerContext[IndicatorsSettings], event: EventData) -> None:
-    await usecases.project_event(PostgresUnitOfWork(ctx.uow), event, ctx.envelope.time)
+@consumers.on_any_batch(["#"], name="project-events")
+async def project_events(
+    ctx: BatchContext[IndicatorsSettings], events: list[tuple[Envelope, EventData]]
+) -> None:
+    """A batch of events in one transaction, as one aggregated upsert per read model."""
+    await usecases.project_events(
+        PostgresUnitOfWork(ctx.uow), [(event, envelope.time) for envelope, event in events]
+    )
