@@ -48,11 +48,13 @@ from atiende_contracts import (
     CommitmentMissed,
     CustomerErased,
     CustomerProfileChanged,
+    CustomerSurveyOptOut,
     EmailBounced,
     Envelope,
     Formality,
     NotificationChannel,
     SurveyInvited,
+    SurveyReminded,
 )
 from atiende_runtime.errors import Invalid, NotFound
 from atiende_runtime.languages import DEFAULT_LANGUAGE, Language, choose_language
@@ -71,7 +73,14 @@ from .domain import (
     survey_invitation,
 )
 from .domain.deliveries import Backoff, RetrySchedule, delivery_id_for
-from .domain.notices import StaffAddress, Template, customer_notice, format_moment, staff_notice
+from .domain.notices import (
+    StaffAddress,
+    Template,
+    customer_notice,
+    format_date,
+    format_moment,
+    staff_notice,
+)
 from .domain.preferences import (
     CustomerPreferences,
     StaffMember,
@@ -215,6 +224,29 @@ async def invite_to_survey(
     recipient = await _recipient(uow, event.case_id, event.case_number)
     notice = survey_invitation(recipient, event.invitation_id, event.survey_url, event.expires_at)
     return await _record(uow, notice, render, clock, options)
+
+
+async def remind_survey(
+    uow: UnitOfWork, event: SurveyReminded, *, clock: Clock = utc_now, options: Options = Options()
+) -> Delivery | None:
+    """Surveys' one reminder (surveys decided it is due and within the contact budget)."""
+    recipient = await _recipient(uow, event.case_id, event.case_number)
+    notice = customer_notice(
+        Template.SURVEY_REMINDER,
+        recipient,
+        event.invitation_id,
+        survey_url=event.survey_url,
+        expires_on=format_date(event.expires_at, recipient.language),
+    )
+    return await _record(uow, notice, None, clock, options)
+
+
+async def survey_opt_out(uow: UnitOfWork, event: CustomerSurveyOptOut) -> None:
+    """A customer who opts out of surveys (all of them) gets no survey messages."""
+    if event.scope != "all":
+        return  # one questionnaire kind: surveys itself stops inviting to it
+    prefs = await uow.preferences.get(event.customer_id) or CustomerPreferences(event.customer_id)
+    await uow.preferences.save(replace(prefs, consent_surveys=False))
 
 
 async def _recipient(uow: UnitOfWork, case_id: uuid.UUID, case_number: str) -> Recipient:

@@ -404,3 +404,30 @@ async def test_an_endpoint_failing_through_the_whole_schedule_is_disabled(uow, c
         clock.advance(2)
     assert outcomes == [Outcome.RETRY, Outcome.RETRY, Outcome.FAILED]
     assert uow.emitted[-1].reason == "failing"
+
+
+async def test_a_survey_reminder_goes_and_a_survey_opt_out_stops_it(uow, clock):
+    from atiende_contracts import CustomerSurveyOptOut, SurveyReminded
+
+    event = opened()
+    await usecases.acknowledge_case(uow, event, clock=clock)
+
+    def reminded():
+        return SurveyReminded(
+            invitation_id=uuid.uuid4(),
+            case_id=event.case_id,
+            case_number=event.case_number,
+            survey_url="https://s.example/x",
+            expires_at=datetime(2026, 3, 26, tzinfo=UTC),
+            reminded_at=clock.now,
+        )
+
+    sent = await usecases.remind_survey(uow, reminded(), clock=clock)
+    assert sent.status is DeliveryStatus.PENDING
+    assert "26 de marzo de 2026" in sent.body_text
+    await usecases.survey_opt_out(
+        uow,
+        CustomerSurveyOptOut(customer_id=event.customer_id, scope="all", opted_out_at=clock.now),
+    )
+    held = await usecases.remind_survey(uow, reminded(), clock=clock)
+    assert (held.status, held.reason) == (DeliveryStatus.SUPPRESSED, "no_consent")

@@ -24,9 +24,11 @@ from atiende_contracts import (
     CommitmentMissed,
     CustomerErased,
     CustomerProfileChanged,
+    CustomerSurveyOptOut,
     EmailBounced,
     EventData,
     SurveyInvited,
+    SurveyReminded,
 )
 from atiende_runtime.inbox import Consumers, HandlerContext
 
@@ -66,6 +68,16 @@ _handle(
     SurveyInvited,
     "send-survey-invitation",
     lambda uow, e, ctx: usecases.invite_to_survey(uow, e, options=_options(ctx)),
+)
+_handle(
+    SurveyReminded,
+    "send-survey-reminder",
+    lambda uow, e, ctx: usecases.remind_survey(uow, e, options=_options(ctx)),
+)
+_handle(
+    CustomerSurveyOptOut,
+    "remember-survey-opt-out",
+    lambda uow, e, ctx: usecases.survey_opt_out(uow, e),
 )
 _handle(
     CommitmentMade,
