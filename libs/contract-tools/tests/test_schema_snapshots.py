@@ -22,7 +22,7 @@ from atiende_contract_tools.snapshots import (
     snapshot_path,
     write_snapshots,
 )
-from atiende_contracts import ALL_EVENTS, EventData, json_schema
+from atiende_contracts import ALL_EVENTS, INTEGRATION_EVENTS, EventData, json_schema
 
 EVENT_IDS = [model.routing_key() for model in ALL_EVENTS]
 
@@ -141,11 +141,16 @@ def test_every_event_has_exactly_one_producer_and_some_consumers() -> None:
     flows = event_flows()
     for model in ALL_EVENTS:
         flow = flows[model.routing_key()]
-        assert len(flow.producers) == 1, f"{model.routing_key()} is published by {flow.producers}"
+        expected = 0 if model in INTEGRATION_EVENTS else 1
+        assert len(flow.producers) == expected, (
+            f"{model.routing_key()} is published by {flow.producers}"
+        )
         assert flow.consumers, f"no service consumes {model.routing_key()}"
 
 
 EVENTS_MD = ASYNCAPI_PATH.parent / "events.md"
+INTEGRATION = "(an integration)"
+"""The producer cell of an event published outside Atiende."""
 
 
 @pytest.mark.parametrize("model", ALL_EVENTS, ids=EVENT_IDS)
@@ -156,7 +161,10 @@ def test_events_doc_lists_the_event_and_its_fields(model: type[EventData]) -> No
     rows = re.findall(rf"^\| `{re.escape(key)}` \| ([^|]*) \| ([^|]*) \|", text, flags=re.MULTILINE)
     assert len(rows) == 1, f"docs/events.md: one table row for {key}"
     producers, consumers = (cell.strip().split(", ") for cell in rows[0])
-    assert producers == list(flow.producers), f"docs/events.md: producer of {key}"
+    if model in INTEGRATION_EVENTS:
+        assert producers == [INTEGRATION], f"docs/events.md: {key} comes from outside Atiende"
+    else:
+        assert producers == list(flow.producers), f"docs/events.md: producer of {key}"
     # the table may order consumers for the reader; the derived map is in service (port) order
     assert sorted(consumers) == sorted(flow.consumers), f"docs/events.md: consumers of {key}"
     heading = f"### `{key}`"
@@ -203,7 +211,9 @@ def test_check_fails_on_a_breaking_change_and_writing_refuses(
     with pytest.raises(BreakingChangeError):
         write_snapshots(directory)
     assert main(["--schemas-dir", str(directory), "--asyncapi", str(tmp_path / "a.yaml")]) == 1
-    assert "queue_position" in path.read_text(encoding="utf-8"), "the snapshot must not be overwritten"
+    assert "queue_position" in path.read_text(encoding="utf-8"), (
+        "the snapshot must not be overwritten"
+    )
 
 
 def test_check_fails_on_a_missing_snapshot(tmp_path: Path) -> None:

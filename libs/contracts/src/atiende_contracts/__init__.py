@@ -3,6 +3,7 @@
 from .envelope import Envelope, EventData, routing_key_for_type
 from .events import (
     ALL_EVENTS,
+    INTEGRATION_EVENTS,
     AgentChanged,
     Availability,
     BounceKind,
@@ -71,6 +72,7 @@ from .topology import Names
 
 __all__ = [
     "ALL_EVENTS",
+    "INTEGRATION_EVENTS",
     "BY_ROUTING_KEY",
     "BY_TYPE",
     "AgentChanged",

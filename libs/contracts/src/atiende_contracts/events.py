@@ -933,3 +933,8 @@ ALL_EVENTS: tuple[type[EventData], ...] = (
     WebhookEndpointEnabled,
     WebhookEndpointDisabled,
 )
+
+
+INTEGRATION_EVENTS: tuple[type[EventData], ...] = (SaleCompleted,)
+"""Events that systems outside Atiende publish (a shop, a billing system) and Atiende consumes:
+no Atiende service produces them."""
