@@ -72,9 +72,9 @@ from .topology import Names
 
 __all__ = [
     "ALL_EVENTS",
-    "INTEGRATION_EVENTS",
     "BY_ROUTING_KEY",
     "BY_TYPE",
+    "INTEGRATION_EVENTS",
     "AgentChanged",
     "Availability",
     "BounceKind",
