@@ -20,6 +20,7 @@ from atiende_contracts import (
     CommitmentMade,
     CommitmentMissed,
     EventData,
+    NotificationChannel,
     NotificationSent,
     SurveyAnswered,
 )
@@ -87,6 +88,8 @@ def _summary(event: EventData) -> Said | None:
         case SurveyAnswered():
             details = {"satisfaction": event.satisfaction}
             return f"Survey answered: {event.satisfaction}/5", event.answered_at, details
+        case NotificationSent() if not to_the_customer(event):
+            return None
         case NotificationSent():
             details = {
                 "template": event.template,
@@ -94,6 +97,14 @@ def _summary(event: EventData) -> Said | None:
             }
             return f"Sent {event.template} by {event.channel.value}", event.sent_at, details
     return None
+
+
+def to_the_customer(event: NotificationSent) -> bool:
+    """Webhooks go to integrations and `staff_*` templates to agents (docs/notifications.md):
+    neither is part of what the customer was told."""
+    return event.channel is not NotificationChannel.WEBHOOK and not event.template.startswith(
+        "staff_"
+    )
 
 
 def case_fact(event_id: uuid.UUID, event: EventData) -> CaseFact | None:

@@ -17,7 +17,7 @@ from atiende_contracts import (
 from atiende_runtime.inbox import Consumers, HandlerContext
 
 from .. import usecases
-from ..domain.history import HISTORY_EVENTS
+from ..domain.history import HISTORY_EVENTS, to_the_customer
 from ..repository.unit_of_work import PostgresUnitOfWork
 from ..settings import IntakeSettings
 
@@ -41,7 +41,12 @@ async def track_reopening(ctx: HandlerContext[IntakeSettings], event: CaseReopen
 
 @consumers.on(NotificationSent, name="remember-sent-emails")
 async def remember_sent_email(ctx: HandlerContext[IntakeSettings], event: NotificationSent) -> None:
-    if event.channel is NotificationChannel.EMAIL and event.case_id is not None:
+    # only the customer's emails: a reply to one threads into the case (not a staff notice)
+    if (
+        event.channel is NotificationChannel.EMAIL
+        and event.case_id is not None
+        and to_the_customer(event)
+    ):
         await usecases.email_sent(
             PostgresUnitOfWork(ctx.uow), event.delivery_id, event.case_id, event.sent_at
         )
