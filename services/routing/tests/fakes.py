@@ -72,6 +72,12 @@ class FakeCasesRepository:
             key=lambda c: (c.opened_at, c.id),
         )
 
+    async def recoveries_of(self, case_id: uuid.UUID) -> list[RoutedCase]:
+        return sorted(
+            (c for c in self.cases.values() if c.recovery_of == case_id),
+            key=lambda c: (c.opened_at, c.id),
+        )
+
     async def queue(
         self, where: QueueFilter, after: QueuePosition | None, limit: int
     ) -> list[RoutedCase]:

@@ -286,5 +286,3 @@ def test_profile_and_escalation_changes_bump_the_version():
     assert profiled.version == 2
     assert profiled.with_profile(tier, "en", Formality.FORMAL) is profiled
     assert routed.escalated_to(Rank.SENIOR, "sara").escalation is Rank.SENIOR
-
-

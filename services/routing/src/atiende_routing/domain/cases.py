@@ -107,6 +107,8 @@ class RoutedCase:
     close_reason: str | None = None
     reopened_at: datetime | None = None
     merged_into: uuid.UUID | None = None
+    recovery_of: uuid.UUID | None = None
+    """The case this one recovers (a detractor's answer about it opened this one)."""
     sla_due_at: datetime | None = None
     """The earliest deadline of a running clock (queues sort by it)."""
     version: int = 1

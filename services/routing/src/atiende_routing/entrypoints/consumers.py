@@ -11,12 +11,14 @@ from atiende_contracts import (
     CaseReclassified,
     CustomerErased,
     CustomerProfileChanged,
+    SurveyAnswered,
+    SurveyDetractor,
 )
 from atiende_runtime.inbox import Consumers, HandlerContext
 
 from ..repository import PostgresUnitOfWork
 from ..settings import RoutingSettings
-from ..usecases import lifecycle
+from ..usecases import feedback, lifecycle
 
 consumers: Consumers[RoutingSettings] = Consumers()
 
@@ -57,3 +59,13 @@ async def customer_profile(
 @consumers.on(CustomerErased, name="customer-erased")
 async def customer_erased(ctx: HandlerContext[RoutingSettings], event: CustomerErased) -> None:
     await lifecycle.erased(PostgresUnitOfWork(ctx.uow), event)
+
+
+@consumers.on(SurveyDetractor, name="survey-detractor")
+async def survey_detractor(ctx: HandlerContext[RoutingSettings], event: SurveyDetractor) -> None:
+    await feedback.open_recovery(PostgresUnitOfWork(ctx.uow), event, datetime.now(UTC))
+
+
+@consumers.on(SurveyAnswered, name="survey-answered")
+async def survey_answered(ctx: HandlerContext[RoutingSettings], event: SurveyAnswered) -> None:
+    await feedback.survey_answered(PostgresUnitOfWork(ctx.uow), event, datetime.now(UTC))

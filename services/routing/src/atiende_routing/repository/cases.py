@@ -100,6 +100,10 @@ class CasesRepository(Protocol):
 
     async def of_customer(self, customer_id: uuid.UUID) -> list[RoutedCase]: ...
 
+    async def recoveries_of(self, case_id: uuid.UUID) -> list[RoutedCase]:
+        """The recovery cases opened for `case_id`, oldest first."""
+        ...
+
     async def queue(
         self, where: QueueFilter, after: QueuePosition | None, limit: int
     ) -> list[RoutedCase]:
@@ -184,6 +188,12 @@ class PostgresCasesRepository:
     async def of_customer(self, customer_id: uuid.UUID) -> list[RoutedCase]:
         rows = await self.conn.fetch(
             "SELECT * FROM cases WHERE customer_id = $1 ORDER BY opened_at, id", customer_id
+        )
+        return [case_of(row) for row in rows]
+
+    async def recoveries_of(self, case_id: uuid.UUID) -> list[RoutedCase]:
+        rows = await self.conn.fetch(
+            "SELECT * FROM cases WHERE recovery_of = $1 ORDER BY opened_at, id", case_id
         )
         return [case_of(row) for row in rows]
 

@@ -259,6 +259,24 @@ async def check_agent(uow: UnitOfWork, team: str, agent_id: str, now: datetime) 
     return agent
 
 
+def _new_item(case: object, team: str, now: datetime) -> WorkItem:
+    facts = CaseFacts.of(case)
+    return WorkItem(
+        case_id=getattr(case, "id"),  # noqa: B009 — any case-like object
+        case_number=str(getattr(case, "number", "")),
+        team=team,
+        queued_at=now,
+        customer_id=_customer(case),
+        channel=facts["channel"],
+        language=facts["language"],
+        motive=facts["motive"],
+        priority=str(getattr(case, "priority", None) or "normal"),
+        rule_id=getattr(case, "rule_id", None),
+        rule_version=getattr(case, "rule_version", None),
+        due_at=getattr(case, "sla_due_at", None),
+    )
+
+
 async def manual(
     uow: UnitOfWork, case: object, team: str, agent_id: str | None, now: datetime
 ) -> Agent | None:
@@ -268,31 +286,29 @@ async def manual(
     case_id: uuid.UUID = getattr(case, "id")  # noqa: B009 — any case-like object
     item = await uow.work.get(case_id)
     if item is None or item.closed_at is not None:
-        facts = CaseFacts.of(case)
-        item = WorkItem(
-            case_id=case_id,
-            case_number=str(getattr(case, "number", "")),
-            team=team,
-            queued_at=now,
-            customer_id=_customer(case),
-            channel=facts["channel"],
-            language=facts["language"],
-            motive=facts["motive"],
-            priority=str(getattr(case, "priority", None) or "normal"),
-            rule_id=getattr(case, "rule_id", None),
-            rule_version=getattr(case, "rule_version", None),
-            due_at=getattr(case, "sla_due_at", None),
-        )
+        item = _new_item(case, team, now)
     item = replace(item, team=team, agent_id=None, assigned_at=None)
     if agent_id is not None:
         agent: Agent | None = await check_agent(uow, team, agent_id, now)
     else:
         agent, _ = await _choose(uow, item, now)
+    await _hold(uow, item, agent, now)
+    return agent
+
+
+async def _hold(uow: UnitOfWork, item: WorkItem, agent: Agent | None, now: datetime) -> None:
     if agent is not None:
         item = replace(item, agent_id=agent.id, assigned_at=now)
         await uow.org.mark_assigned(agent.id, now)
     await uow.work.put(item)
-    return agent
+
+
+async def hold(
+    uow: UnitOfWork, case: object, team: str, agent: Agent | None, now: datetime
+) -> None:
+    """A new case given to the person the caller chose (None: the team's queue), who may stand
+    above the team's agents (a recovery case going to a supervisor). Emits nothing."""
+    await _hold(uow, _new_item(case, team, now), agent, now)
 
 
 async def responsible(

@@ -94,7 +94,7 @@ async def open_case(
     )
     policy = await sla.policy_for(uow, case.policy_id)
     case = replace(case, policy_id=policy.id)
-    await sla.start_clocks(uow, case, policy, await _calendar(uow, case.team, policy), now)
+    await sla.start_clocks(uow, case, policy, await calendar_for(uow, case.team, policy), now)
     case = await casework.with_due(uow, case, now)
     await uow.cases.save(case, assignment=True)
     await casework.note(uow, case, now, "assigned", _assigned_words(case, agent), None)
@@ -109,7 +109,7 @@ def _assigned_words(case: RoutedCase, agent: Agent | None) -> str:
     return f"to team {case.team}, {who}; priority {case.priority}, rule {case.rule_id}"
 
 
-async def _calendar(
+async def calendar_for(
     uow: UnitOfWork, team_id: str | None, policy: SlaPolicy
 ) -> BusinessCalendar | None:
     if not policy.business_hours or team_id is None:

@@ -99,6 +99,7 @@ class RoutedCaseOut(BaseModel):
     close_reason: str | None
     reopened_at: datetime | None
     merged_into: uuid.UUID | None
+    recovery_of: uuid.UUID | None = None
     waiting_reason: str | None
     waiting_note: str | None
     escalation: Rank | None
