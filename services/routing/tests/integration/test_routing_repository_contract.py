@@ -92,6 +92,21 @@ async def test_a_case_is_saved_whole_and_assignments_counted(uow):
     assert await uow.cases.get(case.id) == escalated
 
 
+async def test_a_cases_recoveries_are_read_back_oldest_first(uow):
+    original = new_case()
+    other = new_case()
+    later = new_case(
+        number="AT-2026-000001-R2", recovery_of=original.id, opened_at=OPENED_AT + timedelta(days=9)
+    )
+    first = new_case(
+        number="AT-2026-000001-R", recovery_of=original.id, opened_at=OPENED_AT + timedelta(days=2)
+    )
+    for case in (original, other, later, first, new_case(recovery_of=other.id)):
+        await uow.cases.add(case)
+    assert await uow.cases.recoveries_of(original.id) == [first, later]
+    assert await uow.cases.recoveries_of(first.id) == []
+
+
 async def test_saving_an_unknown_case_stores_nothing(uow):
     ghost, _ = new_case().assign("general", OPENED_AT)
     await uow.cases.save(ghost, assignment=True)
