@@ -5,7 +5,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 export ATIENDE_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/atiende
 export ATIENDE_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/
 
-.PHONY: help uv sync run migrate test test-fast lint typecheck fmt browser clean
+.PHONY: help uv sync run migrate test test-fast lint typecheck fmt browser clean audit
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ lint: sync ## ruff, mypy strict and import-linter (the layering contracts in pyp
 	@$(UV) run ruff format --check .
 	@$(UV) run mypy libs/*/src services/*/src
 	@$(UV) run lint-imports
+
+audit: uv ## pip-audit every locked package; accepted advisories in deploy/pip-audit-ignore.txt
+	@UV="$(UV)" deploy/pip-audit.sh
 
 fmt: sync ## format the code
 	@$(UV) run ruff format .
