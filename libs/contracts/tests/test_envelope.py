@@ -204,7 +204,9 @@ is a past participle."""
 
 @pytest.mark.parametrize("model", ALL_EVENTS, ids=lambda m: m.__name__)
 def test_event_type_is_aggregate_dot_past_tense(model: type[EventData]) -> None:
-    assert model.event_type in NAMED_BY_THE_ISSUES or EVENT_TYPE.fullmatch(model.event_type), model.event_type
+    assert model.event_type in NAMED_BY_THE_ISSUES or EVENT_TYPE.fullmatch(model.event_type), (
+        model.event_type
+    )
     assert model.version >= 1
     assert model.routing_key() == f"{model.event_type}.v{model.version}"
 
