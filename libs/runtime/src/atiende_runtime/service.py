@@ -132,6 +132,9 @@ class ServiceRuntime(Generic[S]):
         stack: per delivery, one span, one batch slot, one ack after the commit (or one nack)."""
         self._consuming = await aio_pika.connect_robust(
             self.settings.amqp_url,
+            # try again every second (aio-pika's default is 5 s): consumers back soon after a
+            # broker restart
+            reconnect_interval=1.0,
             client_properties={
                 "connection_name": f"{self.names.namespace}-{self.settings.service_name}-consumers"
             },
