@@ -59,9 +59,10 @@ clean: ## remove caches and the virtualenv
 # Each run makes its own database and broker namespace, so it never disturbs `make run`.
 .PHONY: bench chaos bench-timers
 
-bench: sync ## measure speed and memory (RATE, DURATION, WARMUP, PRELOAD; results/bench-*.json)
+bench: sync ## measure speed, CPU per case and memory (RATE, DURATION, WARMUP, PRELOAD, MICROBENCH; results/bench-*.json)
 	@$(UV) run atiende-bench $(if $(RATE),--rate $(RATE)) $(if $(DURATION),--duration $(DURATION)) \
-		$(if $(WARMUP),--warmup $(WARMUP)) $(if $(PRELOAD),--preload $(PRELOAD)) $(ARGS)
+		$(if $(WARMUP),--warmup $(WARMUP)) $(if $(PRELOAD),--preload $(PRELOAD)) \
+		$(if $(MICROBENCH),--microbench-events $(MICROBENCH)) $(ARGS)
 
 bench-timers: sync ## routing's timer lateness p50/p99/max with PENDING deadlines (results/bench-timers-*.json)
 	@$(UV) run atiende-bench-timers $(if $(PENDING),--pending $(PENDING)) $(ARGS)
