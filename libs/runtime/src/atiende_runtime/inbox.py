@@ -1,7 +1,7 @@
 """Idempotent consumers. A handler's effects and the inbox row "this consumer handled this event"
 commit in one transaction; a redelivered event finds the row and is acknowledged with no effect.
-The message is acknowledged only after that commit (FastStream's NACK_ON_ERROR policy): an
-exception requeues it, and the queue's delivery limit parks a message that keeps failing.
+The message is acknowledged only after that commit: an exception nacks it with requeue, and the
+queue's delivery limit parks a message that keeps failing.
 
 Deliveries that arrive together are handled as a batch (`BatchHandler`): one transaction, one
 multi-row inbox insert, each handler in delivery order; a failing event is taken out of the batch

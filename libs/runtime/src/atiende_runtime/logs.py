@@ -63,14 +63,14 @@ class JsonLinesFormatter(logging.Formatter):
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:
-    """Route every logger (uvicorn and faststream included) to one JSON stream on stdout."""
+    """Route every logger (uvicorn and aio-pika included) to one JSON stream on stdout."""
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonLinesFormatter())
     handler.addFilter(ContextFilter(service))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "faststream", "aio_pika", "aiormq"):
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "aio_pika", "aiormq"):
         lg = logging.getLogger(name)
         lg.handlers[:] = []
         lg.propagate = True
