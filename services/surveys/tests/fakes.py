@@ -116,12 +116,18 @@ class FakeInvitationsRepository:
         ):
             return False
         if invitation.id in self.rows or any(
-            row.token_hash == invitation.token_hash for row in self.rows.values()
+            row.opened_by(invitation.token_hash) for row in self.rows.values()
         ):
             raise ValueError("duplicate invitation id or token hash")
         # what the INSERT stores: no answer (save_response's), no reminder, no draft yet
         self.rows[invitation.id] = replace(
-            invitation, reminders=0, draft={}, answers=None, scores=None, answered_at=None
+            invitation,
+            reminders=0,
+            reminder_token_hash=None,
+            draft={},
+            answers=None,
+            scores=None,
+            answered_at=None,
         )
         return True
 
@@ -134,7 +140,7 @@ class FakeInvitationsRepository:
     async def by_token_hash(
         self, token_hash: str, *, for_update: bool = False
     ) -> Invitation | None:
-        return next((row for row in self.rows.values() if row.token_hash == token_hash), None)
+        return next((row for row in self.rows.values() if row.opened_by(token_hash)), None)
 
     async def for_case(self, case_id: uuid.UUID) -> list[Invitation]:
         return sorted(
@@ -148,6 +154,8 @@ class FakeInvitationsRepository:
                 self.rows[invitation.id],
                 status=invitation.status,
                 reminders=invitation.reminders,
+                reminder_token_hash=invitation.reminder_token_hash
+                or self.rows[invitation.id].reminder_token_hash,
                 draft=dict(invitation.draft),
             )
 

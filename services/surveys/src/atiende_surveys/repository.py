@@ -119,7 +119,7 @@ class InvitationsRepository(Protocol):
         """A case's invitations, oldest first."""
 
     async def save_status(self, invitation: Invitation) -> None:
-        """Status, reminders and draft."""
+        """Status, reminders, the reminder's token hash (once set, kept) and draft."""
 
     async def save_response(self, invitation: Invitation) -> None:
         """Store an answered invitation's status and answers; a second answer is refused."""
@@ -344,6 +344,7 @@ def _invitation(row: asyncpg.Record) -> Invitation:
         agent_id=row["agent_id"],
         team=row["team"],
         reminders=row["reminders"],
+        reminder_token_hash=row["reminder_token_hash"],
         draft=_json(row["draft"]),
         answers=_json(row["answers"]) if answered else None,
         scores=_json(row["scores"]) if answered else None,
@@ -397,7 +398,10 @@ class PostgresInvitationsRepository:
     ) -> Invitation | None:
         # FOR UPDATE OF i: the invitation row is the lock that serialises two answers to it
         lock = " FOR UPDATE OF i" if for_update else ""
-        row = await self.conn.fetchrow(f"{_SELECT} WHERE i.token_hash = $1{lock}", token_hash)
+        row = await self.conn.fetchrow(
+            f"{_SELECT} WHERE (i.token_hash = $1 OR i.reminder_token_hash = $1){lock}",
+            token_hash,
+        )
         return _invitation(row) if row else None
 
     async def for_case(self, case_id: uuid.UUID) -> list[Invitation]:
@@ -408,11 +412,13 @@ class PostgresInvitationsRepository:
 
     async def save_status(self, invitation: Invitation) -> None:
         await self.conn.execute(
-            "UPDATE invitations SET status = $2, reminders = $3, draft = $4 WHERE id = $1",
+            """UPDATE invitations SET status = $2, reminders = $3, draft = $4,
+                   reminder_token_hash = COALESCE($5, reminder_token_hash) WHERE id = $1""",
             invitation.id,
             invitation.status.value,
             invitation.reminders,
             invitation.draft,
+            invitation.reminder_token_hash,
         )
 
     async def save_response(self, invitation: Invitation) -> None:

@@ -246,9 +246,9 @@ async def remind_and_expire(
     uow: UnitOfWork, now: datetime, config: SurveyConfig, limit: int = 50
 ) -> int:
     """Expire overdue invitations (survey.expired); send the one reminder where the budget
-    allows it (survey.reminded; a reminder is a contact and counts). The reminder's link is
-    the survey page without a token: the token is never stored, so a reminder points the
-    customer back to the invitation email's link."""
+    allows it (survey.reminded; a reminder is a contact and counts). The reminder carries a
+    link of its own (a fresh token, only its hash stored, for the same invitation): tokens are
+    never stored, so the invitation's link cannot be sent again."""
     handled = 0
     for invitation in await uow.invitations.overdue(now, limit):
         expired, event = invitation.expire(now)
@@ -277,13 +277,13 @@ async def remind_and_expire(
             # no reminder will ever fit better: mark it as done so it is not looked at again
             await uow.invitations.save_status(invitation.remind())
             continue
-        reminded = invitation.remind()
+        reminded, token = invitation.remind_with_link()
         await uow.invitations.save_status(reminded)
         await uow.customers.add_contact(
             invitation.customer_id, invitation.id, Contact(at=now, reminder=True)
         )
         await uow.emit(
-            invitation.reminded_event(config.base_url.rstrip("/") + "/s", now),
+            invitation.reminded_event(invitation.links(config.base_url, token).survey, now),
             subject=invitation.case_id,
         )
     return handled

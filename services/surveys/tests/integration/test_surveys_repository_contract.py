@@ -2,6 +2,7 @@
 so the fakes the use-case tests run on cannot drift from the real thing."""
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,6 +18,7 @@ from atiende_surveys.domain import (
     Invitation,
     InvitationStatus,
     Questionnaire,
+    hash_token,
 )
 from atiende_surveys.repository import Due, PostgresUnitOfWork, ResultFilter, Suppression
 
@@ -189,6 +191,21 @@ async def test_status_reminders_and_draft_are_saved(uow):
     await uow.invitations.save_status(declined)
     stored = await uow.invitations.by_token_hash(invitation.token_hash)
     assert (stored.status, stored.draft) == (InvitationStatus.DECLINED, {})
+
+
+async def test_the_reminder_token_hash_is_kept_and_opens_the_invitation(uow):
+    invitation = issue()
+    await uow.invitations.add(invitation)
+    reminded, token = invitation.remind_with_link()
+    await uow.invitations.save_status(reminded)
+    stored = await uow.invitations.by_token_hash(hash_token(token), for_update=True)
+    assert stored == reminded
+    assert await uow.invitations.by_token_hash(invitation.token_hash) == reminded
+    # a later status change (no reminder token in hand) keeps the reminder's link working
+    drafted = stored.save_draft({"satisfaction": 2}, NOW)
+    await uow.invitations.save_status(replace(drafted, reminder_token_hash=None))
+    again = await uow.invitations.by_token_hash(hash_token(token))
+    assert (again.reminder_token_hash, again.draft) == (hash_token(token), {"satisfaction": 2})
 
 
 async def test_an_answer_is_stored_once(uow):

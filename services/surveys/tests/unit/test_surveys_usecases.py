@@ -481,13 +481,42 @@ async def test_one_reminder_counted_in_the_budget_then_the_expiry():
     await usecases.remind_and_expire(uow, now + timedelta(days=3), CONFIG)
     await usecases.remind_and_expire(uow, now + timedelta(days=4), CONFIG)
     (reminded,) = of_type(uow, SurveyReminded)
-    assert (reminded.case_id, reminded.survey_url) == (case_id, f"{BASE_URL}/s")
+    assert reminded.case_id == case_id
+    assert reminded.survey_url.startswith(f"{BASE_URL}/s/")
     assert [c.reminder for c in await uow.customers.contacts(customer)] == [False, True]
     await usecases.remind_and_expire(uow, now + TTL, CONFIG)
     (expired,) = of_type(uow, SurveyExpiredEvent)
     assert expired.case_id == case_id
     (stored,) = await uow.invitations.for_case(case_id)
     assert stored.status is InvitationStatus.EXPIRED
+
+
+async def test_the_reminder_link_opens_the_same_survey_and_counts_one_answer():
+    uow = FakeUnitOfWork()
+    now = datetime.now(UTC)
+    _case_id, first_token = await invited(uow, now=now)
+    await usecases.remind_and_expire(uow, now + timedelta(days=4), CONFIG)
+    (reminded,) = of_type(uow, SurveyReminded)
+    reminder_token = token_of(reminded)
+    assert reminder_token != first_token
+    assert len(reminder_token) >= 43
+    (stored,) = uow.invitations.rows.values()
+    # only hashes are kept, the reminder's beside the invitation's
+    assert stored.reminder_token_hash == hash_token(reminder_token)
+    assert reminder_token not in repr(stored)
+    by_reminder, questionnaire = await usecases.show_survey(uow, reminder_token, now)
+    by_first, _ = await usecases.show_survey(uow, first_token, now)
+    assert by_reminder.id == by_first.id
+    assert questionnaire.id == "csat"
+    await usecases.answer_survey(uow, reminder_token, {"satisfaction": "5"}, now)
+    assert len(of_type(uow, SurveyAnswered)) == 1
+    # the same invitation: answered through either link, once
+    for token in (first_token, reminder_token):
+        with pytest.raises(SurveyAlreadyAnswered):
+            await usecases.answer_survey(uow, token, {"satisfaction": "1"}, now)
+    assert len(of_type(uow, SurveyAnswered)) == 1
+    with pytest.raises(InvitationNotFound):  # a guessed token says nothing of any case
+        await usecases.show_survey(uow, reminder_token[:-1] + "A", now)
 
 
 async def test_no_reminder_after_an_opt_out():

@@ -64,6 +64,8 @@ class Invitation:
     agent_id: str | None = None
     team: str | None = None
     reminders: int = 0
+    # the reminder's own link: a second token for the same invitation (the first keeps working)
+    reminder_token_hash: str | None = None
     draft: Answers = field(default_factory=dict)
     answers: Answers | None = None
     scores: Scores | None = None
@@ -221,7 +223,20 @@ class Invitation:
         )
 
     def remind(self) -> Invitation:
+        """Count the one reminder without sending one (it will never fit the budget)."""
         return replace(self, reminders=self.reminders + 1)
+
+    def remind_with_link(self) -> tuple[Invitation, str]:
+        """Count the one reminder and mint its link: a fresh random token whose hash is kept
+        beside the first one. Still one invitation (one answer, one expiry); the invitation's
+        own link keeps working, and the database again holds hashes only."""
+        token = new_token()
+        return replace(
+            self, reminders=self.reminders + 1, reminder_token_hash=hash_token(token)
+        ), token
+
+    def opened_by(self, token_hash: str) -> bool:
+        return token_hash in (self.token_hash, self.reminder_token_hash)
 
     # --- the messages that carry the link ------------------------------------------------------
 
