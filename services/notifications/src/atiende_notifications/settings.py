@@ -57,6 +57,11 @@ class NotificationsSettings(Settings):
     webhook_secret_overlap: float = Field(
         default=86400.0, gt=0, description="Seconds an old secret keeps signing after a rotation"
     )
+    admin_emails: list[str] = Field(
+        default=[],
+        description="Who is emailed when a webhook endpoint is disabled for a 410 or for failing "
+        "for days (JSON list, e.g. ATIENDE_ADMIN_EMAILS='[\"ops@example.com\"]')",
+    )
     dev_inbox: bool = Field(
         default=False,
         description="Development: run a local SMTP sink on smtp_host:smtp_port and a page showing "

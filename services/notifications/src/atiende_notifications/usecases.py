@@ -21,7 +21,7 @@ import logging
 import re
 import time as monotonic_time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -55,6 +55,7 @@ from atiende_contracts import (
     NotificationChannel,
     SurveyInvited,
     SurveyReminded,
+    WebhookEndpointDisabled,
 )
 from atiende_runtime.errors import Invalid, NotFound
 from atiende_runtime.languages import DEFAULT_LANGUAGE, Language, choose_language
@@ -999,10 +1000,12 @@ async def dispatch_due(
     batch_size: int,
     clock: Clock = utc_now,
     schedule: Backoff | None = None,
+    admins: Sequence[str] = (),
 ) -> list[Attempt]:
     """Claim, send and record one batch of due deliveries (inside `uow`'s transaction); returns
     each attempt with its outcome (as many as were claimed). Email retries follow `policy`;
-    SMS and webhooks follow `schedule` (Standard Webhooks' three days, with jitter)."""
+    SMS and webhooks follow `schedule` (Standard Webhooks' three days, with jitter). `admins`
+    are emailed when a webhook endpoint gets disabled."""
     senders = mailer if isinstance(mailer, Senders) else Senders(email=mailer)
     backoff: Backoff = schedule or RetrySchedule()
     due = await uow.deliveries.claim_due(batch_size, clock())
@@ -1026,7 +1029,9 @@ async def dispatch_due(
                 attempts.append(Attempt(suppressed, Outcome.FAILED))
                 continue
             chosen: Backoff = policy if delivery.channel is NotificationChannel.EMAIL else backoff
-            attempts.append(await _record_attempt(uow, delivery, result, chosen, clock, endpoints))
+            attempts.append(
+                await _record_attempt(uow, delivery, result, chosen, clock, endpoints, admins)
+            )
     return attempts
 
 
@@ -1097,7 +1102,8 @@ async def _record_attempt(
     result: _Result,
     policy: Backoff,
     clock: Clock,
-    endpoints: Mapping[uuid.UUID, Endpoint | None],
+    endpoints: dict[uuid.UUID, Endpoint | None],
+    admins: Sequence[str] = (),
 ) -> Attempt:
     """Store the attempt's outcome (and its log line) and emit its event."""
     now = clock()
@@ -1148,14 +1154,70 @@ async def _record_attempt(
     endpoint = endpoints.get(delivery.endpoint_id) if delivery.endpoint_id else None
     if endpoint is not None and endpoint.enabled:
         # 410: the receiver says it is gone for good; failing through the whole ~3-day schedule:
-        # it has been broken for days. Either way it is disabled and the admin told (the event).
+        # it has been broken for days. Either way it is disabled and the admins told (the event,
+        # and an email to each of them).
         reason = "gone" if failure.gone else "failing"
         if failure.gone or not failure.permanent:
             disabled, off = endpoint.disable(reason, now)
+            endpoints[endpoint.id] = disabled  # later deliveries of this round see it disabled
             await uow.endpoints.save(disabled)
             await uow.emit(off, subject=endpoint.id)
             log.error("webhook endpoint disabled", extra={**facts, "reason": reason})
+            await tell_admins_endpoint_disabled(uow, off, failure.error, admins)
     return Attempt(updated, Outcome.FAILED)
+
+
+async def tell_admins_endpoint_disabled(
+    uow: UnitOfWork, off: WebhookEndpointDisabled, last_error: str | None, admins: Sequence[str]
+) -> list[Delivery]:
+    """Record one email per administrator about a disabled endpoint, like any other delivery
+    (the dispatcher sends it, with retries and its log). Keyed by the endpoint and the moment it
+    was disabled: the same disable never writes twice, a later one writes again."""
+    if not admins:
+        return []
+    template, channel = Template.STAFF_WEBHOOK_DISABLED, NotificationChannel.EMAIL
+    key = TemplateKey(template, channel, DEFAULT_LANGUAGE, Formality.INFORMAL)
+    _, text = select(key, await _saved_templates(uow, template, channel))
+    trace_headers: dict[str, str] = {}
+    propagate.inject(trace_headers)
+    recorded: list[Delivery] = []
+    for address in dict.fromkeys(a.strip() for a in admins if a.strip()):
+        context = {
+            "agent_name": "",
+            "url": off.url,
+            "reason": off.reason,
+            "endpoint_id": str(off.endpoint_id),
+            "last_error": last_error or "",
+        }
+        rendered = render(text, context, str(DEFAULT_LANGUAGE), emphasise=None)
+        idempotency = f"{template.value}:{off.endpoint_id}:{off.disabled_at.isoformat()}:{address}"
+        delivery = Delivery(
+            id=delivery_id_for(idempotency),
+            idempotency_key=idempotency,
+            case_id=None,
+            case_number=None,
+            template=template,
+            channel=channel,
+            recipient=address,
+            recipient_name=None,
+            subject=rendered.subject or template.value,
+            body_text=rendered.text,
+            body_html=rendered.html,
+            status=DeliveryStatus.PENDING,
+            attempts=0,
+            next_attempt_at=off.disabled_at,
+            created_at=off.disabled_at,
+            language=str(DEFAULT_LANGUAGE),
+            register=Formality.INFORMAL,
+            context=context,
+        )
+        if await uow.deliveries.add(delivery, trace_headers):
+            recorded.append(delivery)
+            log.info(
+                "admin told of a disabled webhook endpoint",
+                extra={"endpoint_id": str(off.endpoint_id), "to": address},
+            )
+    return recorded
 
 
 # --- reading ---------------------------------------------------------------------------------

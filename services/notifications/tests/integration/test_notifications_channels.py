@@ -50,6 +50,11 @@ async def receiver(fail_first: int = 0) -> AsyncIterator[Receiver]:
         state.answered.append(204)
         return Response(status_code=204)
 
+    @app.post("/gone")
+    async def gone(request: Request) -> Response:
+        state.answered.append(410)
+        return Response(status_code=410)
+
     @app.post("/2010-04-01/Accounts/{sid}/Messages.json")
     async def messages(sid: str, request: Request) -> Response:
         form = await request.form()
@@ -163,6 +168,51 @@ async def test_webhooks_signed_retried_until_the_receiver_recovers_by_two_replic
             detail = await one.client.get(f"/deliveries/{any_id}")
             assert detail.status_code == 200, detail.text
             assert detail.json()["attempts_log"]
+
+
+async def test_an_endpoint_answering_410_is_disabled_and_the_admin_gets_one_email(
+    service_factory, smtp_sink
+):
+    async with receiver() as hooks:
+        settings = {
+            **FAST,
+            "smtp_host": smtp_sink.host,
+            "smtp_port": smtp_sink.port,
+            "admin_emails": ["ops@example.com"],
+        }
+        async with service_factory("notifications", **settings) as svc:
+            created = await svc.client.post(
+                "/webhooks/endpoints", json={"url": f"{hooks.url}/gone", "event_types": []}
+            )
+            assert created.status_code == 201, created.text
+            endpoint_id = created.json()["id"]
+            await emit(svc, *(case_opened(f"AT-2026-{n:06d}") for n in range(800, 803)))
+
+            def to_admin():
+                return [m for m in smtp_sink.messages if m["To"] == "ops@example.com"]
+
+            await eventually(to_admin, timeout=20, message="the admin was not emailed")
+            (mail,) = to_admin()
+            assert str(mail["Subject"]) == f"Webhook desactivado: {hooks.url}/gone"
+            (text,) = (p for p in mail.walk() if p.get_content_type() == "text/plain")
+            assert "410 Gone" in text.get_payload(decode=True).decode()
+            assert mail["Auto-Submitted"] == "auto-generated"
+            endpoint = await svc.client.get(f"/webhooks/endpoints/{endpoint_id}")
+            assert endpoint.json()["enabled"] is False
+            assert endpoint.json()["disabled_reason"] == "gone"
+
+            async def admin_delivery_sent():
+                found = await rows(
+                    svc,
+                    "SELECT status, case_id FROM deliveries WHERE template = $1",
+                    "staff_webhook_disabled",
+                )
+                return len(found) == 1 and found[0]["status"] == "sent" and found
+
+            (row,) = await eventually(admin_delivery_sent, message="admin email not recorded")
+            assert row["case_id"] is None
+            await asyncio.sleep(1)  # the other deliveries to the endpoint bring no second mail
+            assert len(to_admin()) == 1
 
 
 async def test_an_sms_goes_to_a_twilio_shaped_provider(service_factory):

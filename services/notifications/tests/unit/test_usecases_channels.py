@@ -404,6 +404,63 @@ async def test_an_endpoint_failing_through_the_whole_schedule_is_disabled(uow, c
         clock.advance(2)
     assert outcomes == [Outcome.RETRY, Outcome.RETRY, Outcome.FAILED]
     assert uow.emitted[-1].reason == "failing"
+    # no admin configured: only the event tells (nothing else recorded)
+    assert [r.delivery.template for r in uow.deliveries.rows.values()] == [Template.WEBHOOK_EVENT]
+
+
+async def test_a_disabled_endpoint_is_emailed_to_the_admins_once(uow, clock):
+    endpoint = await usecases.create_endpoint(
+        uow,
+        url="http://127.0.0.1:9/hook",
+        event_types=[],
+        description=None,
+        secret=None,
+        actor="a",
+        urls=URLS,
+        clock=clock,
+    )
+    await usecases.fan_out(uow, envelope(uuid.uuid4()), "case.resolved", clock=clock)
+    await usecases.fan_out(uow, envelope(uuid.uuid4()), "case.resolved", clock=clock)
+    gone = SendFailure("HTTP 410", permanent=False, status_code=410, gone=True)
+    mailer = FakeMailer()
+    senders = Senders(email=mailer, webhook=FakeWebhooks([gone, gone]))
+    admins = ["ops@example.com", "lead@example.com", "ops@example.com"]
+    attempts = await usecases.dispatch_due(
+        uow, senders, POLICY, batch_size=5, clock=clock, schedule=RetrySchedule(), admins=admins
+    )
+    # both deliveries answered 410 in the same round: the endpoint is disabled once
+    assert sorted(a.outcome for a in attempts) == [Outcome.FAILED, Outcome.FAILED]
+    assert [type(e) for e in uow.emitted].count(WebhookEndpointDisabled) == 1
+    rows = [r.delivery for r in uow.deliveries.rows.values()]
+    told = [d for d in rows if d.template is Template.STAFF_WEBHOOK_DISABLED]
+    assert sorted(d.recipient for d in told) == ["lead@example.com", "ops@example.com"]
+    assert all(d.status is DeliveryStatus.PENDING and d.case_id is None for d in told)
+    mail = told[0]
+    assert mail.subject == "Webhook desactivado: http://127.0.0.1:9/hook"
+    assert "410 Gone" in mail.body_text
+    assert str(endpoint.id) in mail.body_text
+    assert mail.body_html
+    assert "410 Gone" in mail.body_html
+    # recorded like any other delivery: the next round sends them
+    sent = await usecases.dispatch_due(uow, senders, POLICY, batch_size=5, clock=clock)
+    assert [a.outcome for a in sent] == [Outcome.SENT, Outcome.SENT]
+    assert sorted(d.recipient for d in mailer.sent) == ["lead@example.com", "ops@example.com"]
+    # the same disable recorded again writes nothing twice
+    off = next(e for e in uow.emitted if isinstance(e, WebhookEndpointDisabled))
+    assert await usecases.tell_admins_endpoint_disabled(uow, off, None, admins) == []
+    # an admin's saved template is used for the next disable
+    await usecases.save_template(
+        uow,
+        TemplateKey(Template.STAFF_WEBHOOK_DISABLED, EMAIL, Language.ES, Formality.INFORMAL),
+        TemplateText("Caído: {{ url }}", "{{ reason }} {{ endpoint_id }}"),
+        actor="a",
+    )
+    clock.advance(3600)  # re-enabled and disabled again later: a new email
+    later = WebhookEndpointDisabled(
+        endpoint_id=endpoint.id, url=endpoint.url, reason="failing", disabled_at=clock.now
+    )
+    (again,) = await usecases.tell_admins_endpoint_disabled(uow, later, "500", ["ops@example.com"])
+    assert (again.subject, again.body_text) == (f"Caído: {endpoint.url}", f"failing {endpoint.id}")
 
 
 async def test_a_survey_reminder_goes_and_a_survey_opt_out_stops_it(uow, clock):

@@ -32,6 +32,8 @@ class Template(StrEnum):
     STAFF_COMMITMENT_MISSED = "staff_commitment_missed"
     STAFF_ESCALATED = "staff_escalated"
     STAFF_APPROVAL_REQUESTED = "staff_approval_requested"
+    STAFF_WEBHOOK_DISABLED = "staff_webhook_disabled"
+    """To the administrators: a webhook endpoint was disabled (410 Gone, or failing for days)."""
     WEBHOOK_EVENT = "webhook_event"
     """Not a text: an event delivered to a webhook endpoint as JSON."""
 

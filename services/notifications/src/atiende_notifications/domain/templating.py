@@ -50,6 +50,8 @@ VARIABLES: dict[Template, tuple[str, ...]] = {
     Template.STAFF_COMMITMENT_MISSED: (*_STAFF, "due"),
     Template.STAFF_ESCALATED: (*_STAFF, "level", "reason", "note"),
     Template.STAFF_APPROVAL_REQUESTED: (*_STAFF, "what", "requested_by"),
+    # about an endpoint, not a case: no case_number
+    Template.STAFF_WEBHOOK_DISABLED: ("agent_name", "url", "reason", "endpoint_id", "last_error"),
     Template.WEBHOOK_EVENT: (),
 }
 """The documented variables of each message (docs/notifications.md); nothing else renders."""
@@ -74,6 +76,9 @@ SAMPLE: dict[str, str] = {
     "level": "supervisor",
     "what": "Reembolso de 120 €",
     "requested_by": "María",
+    "url": "https://hooks.example/atiende",
+    "endpoint_id": "0b6a4f6e-3c1d-4e2a-9f0b-5d7c8e9a1b2c",
+    "last_error": "HTTP 410",
 }
 """Sample values for previews and the save-time render check."""
 

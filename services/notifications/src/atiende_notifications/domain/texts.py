@@ -369,6 +369,24 @@ _STAFF: dict[tuple[Template, Language], tuple[str, str]] = {
         "Approval requested: {{ case_number }}",
         "{{ requested_by }} asks for your approval in case {{ case_number }}:\n\n{{ what }}",
     ),
+    (Template.STAFF_WEBHOOK_DISABLED, ES): (
+        "Webhook desactivado: {{ url }}",
+        "Se ha desactivado el webhook {{ url }} (id {{ endpoint_id }}): "
+        "{% if reason == 'gone' %}respondió 410 Gone, es decir, ya no existe."
+        "{% else %}lleva días fallando en cada reintento.{% endif %}"
+        "{% if last_error %}\nÚltimo error: {{ last_error }}{% endif %}\n"
+        "No recibirá más eventos hasta que alguien lo reactive; después se pueden reenviar "
+        "los que se perdió.",
+    ),
+    (Template.STAFF_WEBHOOK_DISABLED, EN): (
+        "Webhook disabled: {{ url }}",
+        "The webhook {{ url }} (id {{ endpoint_id }}) has been disabled: "
+        "{% if reason == 'gone' %}it answered 410 Gone, so it no longer exists."
+        "{% else %}it has been failing every retry for days.{% endif %}"
+        "{% if last_error %}\nLast error: {{ last_error }}{% endif %}\n"
+        "It will get no more events until someone enables it again; the ones it missed can then "
+        "be replayed.",
+    ),
 }
 
 

@@ -58,6 +58,7 @@ def dispatcher(
                 policy,
                 batch_size=settings.dispatch_batch_size,
                 schedule=schedule,
+                admins=settings.admin_emails,
             )
         # counted once committed: an attempt whose record rolled back is made again
         for attempt in attempts:
