@@ -56,6 +56,8 @@ class AttemptLog:
     status_code: int | None
     error: str | None
     request: Mapping[str, Any] = field(default_factory=dict)
+    dispatcher: str | None = None
+    """The replica that made the attempt (settings.dispatcher_id)."""
 
 
 class PreferencesRepository(Protocol):
@@ -346,7 +348,8 @@ class PostgresDeliveriesRepository:
     async def log_attempt(self, entry: AttemptLog) -> None:
         await self.conn.execute(
             """INSERT INTO delivery_attempts (delivery_id, attempt, attempted_at, duration_ms,
-                   status_code, error, request) VALUES ($1, $2, $3, $4, $5, $6, $7)
+                   status_code, error, request, dispatcher)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                ON CONFLICT DO NOTHING""",
             entry.delivery_id,
             entry.attempt,
@@ -355,12 +358,13 @@ class PostgresDeliveriesRepository:
             entry.status_code,
             entry.error,
             json.dumps(dict(entry.request)),
+            entry.dispatcher,
         )
 
     async def attempts(self, delivery_id: uuid.UUID) -> list[AttemptLog]:
         rows = await self.conn.fetch(
-            """SELECT delivery_id, attempt, attempted_at, duration_ms, status_code, error, request
-               FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempted_at, attempt""",
+            """SELECT delivery_id, attempt, attempted_at, duration_ms, status_code, error, request,
+                   dispatcher FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempted_at, attempt""",
             delivery_id,
         )
         return [
@@ -372,6 +376,7 @@ class PostgresDeliveriesRepository:
                 r["status_code"],
                 r["error"],
                 _json(r["request"]),
+                r["dispatcher"],
             )
             for r in rows
         ]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from typing import ClassVar
 
 from pydantic import Field, SecretStr
@@ -27,6 +30,10 @@ class NotificationsSettings(Settings):
         default=30.0, gt=0, description="Seconds before the first retry; doubles for each next one"
     )
     retry_max_delay: float = Field(default=3600.0, gt=0, description="Longest wait between retries")
+    dispatcher_id: str = Field(
+        default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}",
+        description="This replica's name in the delivery log (each attempt says who made it)",
+    )
     dispatch_batch_size: int = Field(default=20, ge=1)
     dispatch_poll_interval: float = Field(
         default=1.0, gt=0, description="Seconds between polls for due deliveries without a NOTIFY"

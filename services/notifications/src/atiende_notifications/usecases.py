@@ -1001,11 +1001,13 @@ async def dispatch_due(
     clock: Clock = utc_now,
     schedule: Backoff | None = None,
     admins: Sequence[str] = (),
+    dispatcher: str | None = None,
 ) -> list[Attempt]:
     """Claim, send and record one batch of due deliveries (inside `uow`'s transaction); returns
     each attempt with its outcome (as many as were claimed). Email retries follow `policy`;
     SMS and webhooks follow `schedule` (Standard Webhooks' three days, with jitter). `admins`
-    are emailed when a webhook endpoint gets disabled."""
+    are emailed when a webhook endpoint gets disabled; `dispatcher` names this replica in the
+    delivery log."""
     senders = mailer if isinstance(mailer, Senders) else Senders(email=mailer)
     backoff: Backoff = schedule or RetrySchedule()
     due = await uow.deliveries.claim_due(batch_size, clock())
@@ -1030,7 +1032,9 @@ async def dispatch_due(
                 continue
             chosen: Backoff = policy if delivery.channel is NotificationChannel.EMAIL else backoff
             attempts.append(
-                await _record_attempt(uow, delivery, result, chosen, clock, endpoints, admins)
+                await _record_attempt(
+                    uow, delivery, result, chosen, clock, endpoints, admins, dispatcher
+                )
             )
     return attempts
 
@@ -1104,6 +1108,7 @@ async def _record_attempt(
     clock: Clock,
     endpoints: dict[uuid.UUID, Endpoint | None],
     admins: Sequence[str] = (),
+    dispatcher: str | None = None,
 ) -> Attempt:
     """Store the attempt's outcome (and its log line) and emit its event."""
     now = clock()
@@ -1123,6 +1128,7 @@ async def _record_attempt(
             result.status_code,
             failure.error if failure else None,
             result.request,
+            dispatcher,
         )
     )
     if failure is None:

@@ -25,6 +25,7 @@ class Receiver:
 
     port: int
     fail_first: int = 0
+    delay: float = 0.0
     hooks: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     sms: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     answered: list[int] = field(default_factory=list)
@@ -35,13 +36,14 @@ class Receiver:
 
 
 @contextlib.asynccontextmanager
-async def receiver(fail_first: int = 0) -> AsyncIterator[Receiver]:
-    state = Receiver(free_port(), fail_first)
+async def receiver(fail_first: int = 0, delay: float = 0.0) -> AsyncIterator[Receiver]:
+    state = Receiver(free_port(), fail_first, delay)
     app = FastAPI()
 
     @app.post("/hook")
     async def hook(request: Request) -> Response:
         body = await request.body()
+        await asyncio.sleep(state.delay)  # a receiver that takes its time: rounds overlap
         if state.fail_first > 0:
             state.fail_first -= 1
             state.answered.append(503)
@@ -117,8 +119,13 @@ FAST = {
 async def test_webhooks_signed_retried_until_the_receiver_recovers_by_two_replicas(
     service_factory, smtp_sink
 ):
-    async with receiver(fail_first=6) as hooks:
-        settings = {**FAST, "smtp_host": smtp_sink.host, "smtp_port": smtp_sink.port}
+    async with receiver(fail_first=6, delay=0.05) as hooks:
+        settings = {
+            **FAST,
+            "smtp_host": smtp_sink.host,
+            "smtp_port": smtp_sink.port,
+            "dispatch_batch_size": 1,  # one delivery per round: both replicas get some
+        }
         async with (
             service_factory("notifications", **settings) as one,
             service_factory("notifications", **settings) as two,
@@ -163,6 +170,19 @@ async def test_webhooks_signed_retried_until_the_receiver_recovers_by_two_replic
                 one, "SELECT status_code FROM delivery_attempts WHERE status_code = 503"
             )
             assert len(log) == 6  # the delivery log kept the failures with their status
+            # both replicas did work (SKIP LOCKED shared the rows), and each webhook still
+            # arrived exactly once after dedup (above)
+            by = await rows(
+                one,
+                """SELECT dispatcher, count(*) AS sent FROM delivery_attempts
+                   WHERE status_code = 204 GROUP BY dispatcher""",
+            )
+            sent_by = {r["dispatcher"]: r["sent"] for r in by}
+            assert set(sent_by) == {
+                one.runtime.settings.dispatcher_id,
+                two.runtime.settings.dispatcher_id,
+            }, sent_by
+            assert sum(sent_by.values()) == len(events)
 
             any_id = next(iter(ids))
             detail = await one.client.get(f"/deliveries/{any_id}")

@@ -426,8 +426,16 @@ async def test_a_disabled_endpoint_is_emailed_to_the_admins_once(uow, clock):
     senders = Senders(email=mailer, webhook=FakeWebhooks([gone, gone]))
     admins = ["ops@example.com", "lead@example.com", "ops@example.com"]
     attempts = await usecases.dispatch_due(
-        uow, senders, POLICY, batch_size=5, clock=clock, schedule=RetrySchedule(), admins=admins
+        uow,
+        senders,
+        POLICY,
+        batch_size=5,
+        clock=clock,
+        schedule=RetrySchedule(),
+        admins=admins,
+        dispatcher="replica-a",
     )
+    assert {e.dispatcher for e in uow.deliveries.log} == {"replica-a"}  # who made each attempt
     # both deliveries answered 410 in the same round: the endpoint is disabled once
     assert sorted(a.outcome for a in attempts) == [Outcome.FAILED, Outcome.FAILED]
     assert [type(e) for e in uow.emitted].count(WebhookEndpointDisabled) == 1

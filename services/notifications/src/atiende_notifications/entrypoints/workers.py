@@ -59,6 +59,7 @@ def dispatcher(
                 batch_size=settings.dispatch_batch_size,
                 schedule=schedule,
                 admins=settings.admin_emails,
+                dispatcher=settings.dispatcher_id,
             )
         # counted once committed: an attempt whose record rolled back is made again
         for attempt in attempts:

@@ -49,6 +49,7 @@ class AttemptOut(BaseModel):
     status_code: int | None
     error: str | None
     request: dict[str, Any]
+    dispatcher: str | None = None
 
 
 class DeliveryDetail(DeliveryOut):
