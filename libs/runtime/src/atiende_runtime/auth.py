@@ -25,10 +25,17 @@ class Principal:
 ANONYMOUS_DEV = Principal(subject="anonymous", roles=frozenset({"*"}))
 
 
+def principal_of(request: Request) -> Principal | None:
+    """The principal `require(...)` admitted for this request (None on a route without a guard)."""
+    principal = getattr(request.state, "principal", None)
+    return principal if isinstance(principal, Principal) else None
+
+
 def require(*roles: str) -> Callable[[Request], Awaitable[Principal]]:
     async def dependency(request: Request) -> Principal:
         settings = request.app.state.runtime.settings
         if not settings.jwt_secret:
+            request.state.principal = ANONYMOUS_DEV
             return ANONYMOUS_DEV
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
@@ -44,6 +51,8 @@ def require(*roles: str) -> Callable[[Request], Awaitable[Principal]]:
         principal = Principal(str(claims.get("sub", "")), frozenset(claims.get("roles", [])))
         if roles and not principal.roles.intersection(roles):
             raise Problem(403, "Forbidden", f"Requires one of the roles: {', '.join(roles)}")
+        # kept on the request so helpers such as idempotency.once know who is asking
+        request.state.principal = principal
         return principal
 
     return dependency

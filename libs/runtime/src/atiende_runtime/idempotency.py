@@ -1,6 +1,11 @@
 """Idempotency-Key for every POST that creates something: the same key with the same body gets
 the first answer again (and no second effect); the same key with another body is refused (422).
 
+A key belongs to its caller (the subject of the request's token; "anonymous" when authentication
+is off) and its route: two clients choosing the same key get their own answers. It expires after
+`idempotency_ttl_hours` (24 by default): an expired key is new again, and the outbox relay's
+housekeeping deletes expired keys with their stored responses.
+
 The key is claimed inside the route's own transaction, so the effect and the stored answer commit
 together. A concurrent retry with the same key waits on the claimed row until the first request
 commits (then replays its answer) or rolls back (then does the work itself).
@@ -19,8 +24,12 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from starlette.routing import Route
 
+from .auth import principal_of
 from .db import Connection
 from .problems import Problem
+
+ANONYMOUS_CALLER = "anonymous"
+DEFAULT_TTL_HOURS = 24.0
 
 IdempotencyKey = Annotated[
     str | None,
@@ -54,20 +63,37 @@ class StoredAnswer:
         )
 
 
-async def claim(conn: Connection, scope: str, key: str, request_hash: str) -> StoredAnswer | None:
-    """Claim `key` for this request; returns the earlier answer if the key was already used."""
+async def claim(
+    conn: Connection,
+    scope: str,
+    key: str,
+    request_hash: str,
+    *,
+    caller: str = ANONYMOUS_CALLER,
+    ttl_hours: float = DEFAULT_TTL_HOURS,
+) -> StoredAnswer | None:
+    """Claim `key` of `caller` for this request; returns the earlier answer if the key was
+    already used and has not expired (an expired key is claimed again, as new)."""
     claimed = await conn.fetchval(
-        """INSERT INTO idempotency_keys (scope, key, request_hash) VALUES ($1, $2, $3)
-           ON CONFLICT (scope, key) DO NOTHING RETURNING true""",
+        """INSERT INTO idempotency_keys (caller, scope, key, request_hash, expires_at)
+           VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))
+           ON CONFLICT (caller, scope, key) DO UPDATE
+               SET request_hash = EXCLUDED.request_hash, status_code = NULL, response = NULL,
+                   headers = '{}', created_at = now(), expires_at = EXCLUDED.expires_at
+               WHERE idempotency_keys.expires_at <= now()
+           RETURNING true""",
+        caller,
         scope,
         key,
         request_hash,
+        ttl_hours * 3600,
     )
     if claimed:
         return None
     row = await conn.fetchrow(
         "SELECT request_hash, status_code, response, headers FROM idempotency_keys"
-        " WHERE scope = $1 AND key = $2",
+        " WHERE caller = $1 AND scope = $2 AND key = $3",
+        caller,
         scope,
         key,
     )
@@ -99,17 +125,26 @@ async def remember(
     status_code: int,
     body: Any,
     headers: dict[str, str] | None = None,
+    *,
+    caller: str = ANONYMOUS_CALLER,
 ) -> None:
     """Store the answer given for `key` (in the same transaction as the effect)."""
     await conn.execute(
-        """UPDATE idempotency_keys SET status_code = $3, response = $4, headers = $5
-           WHERE scope = $1 AND key = $2""",
+        """UPDATE idempotency_keys SET status_code = $4, response = $5, headers = $6
+           WHERE caller = $1 AND scope = $2 AND key = $3""",
+        caller,
         scope,
         key,
         status_code,
         jsonable_encoder(body),
         headers or {},
     )
+
+
+async def prune(conn: Connection) -> int:
+    """Delete expired keys and their stored responses; returns how many went."""
+    result = await conn.execute("DELETE FROM idempotency_keys WHERE expires_at <= now()")
+    return int(result.split()[-1])
 
 
 @dataclass(frozen=True)
@@ -134,6 +169,19 @@ def scope_of(request: Request) -> str:
     return f"{request.method} {path}"
 
 
+def caller_of(request: Request) -> str:
+    """Whose key it is: the subject of the principal the route's `require(...)` admitted;
+    "anonymous" when authentication is off, on an unguarded route, or for a token without `sub`."""
+    principal = principal_of(request)
+    return principal.subject if principal is not None and principal.subject else ANONYMOUS_CALLER
+
+
+def ttl_hours_of(request: Request) -> float:
+    runtime = getattr(request.app.state, "runtime", None)
+    ttl = getattr(getattr(runtime, "settings", None), "idempotency_ttl_hours", None)
+    return float(ttl) if isinstance(ttl, int | float) else DEFAULT_TTL_HOURS
+
+
 async def once(
     conn: Connection,
     request: Request,
@@ -144,16 +192,19 @@ async def once(
     """Run `produce` at most once per Idempotency-Key, inside the caller's transaction.
 
     Without a key it simply runs. With one: a first use runs it and stores its answer in the same
-    transaction as its effects; a retry with the same route, path values and body gets the stored
-    answer (marked `Idempotent-Replayed: true`) and runs nothing; another body is refused (422).
+    transaction as its effects; a retry by the same caller with the same route, path values and
+    body, before the key expires, gets the stored answer (marked `Idempotent-Replayed: true`) and
+    runs nothing; another body is refused (422). Another caller's key of the same name is another
+    key.
     """
     if key is None:
         return (await produce()).response()
     scope = scope_of(request)
+    caller = caller_of(request)
     digest = fingerprint({"path": dict(request.path_params), "body": payload})
-    earlier = await claim(conn, scope, key, digest)
+    earlier = await claim(conn, scope, key, digest, caller=caller, ttl_hours=ttl_hours_of(request))
     if earlier is not None:
         return earlier.response()
     answer = await produce()
-    await remember(conn, scope, key, answer.status_code, answer.body, answer.headers)
+    await remember(conn, scope, key, answer.status_code, answer.body, answer.headers, caller=caller)
     return answer.response()

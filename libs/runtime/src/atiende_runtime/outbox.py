@@ -29,6 +29,7 @@ from opentelemetry.trace import SpanKind
 
 from atiende_contracts import Envelope, EventData
 
+from . import idempotency
 from .broker import Topology
 from .db import Connection
 from .worker import PollingWorker
@@ -139,8 +140,9 @@ class OutboxRelay:
         self._worker.wake()
 
     async def _prune_if_due(self) -> None:
-        """Delete published rows past retention (at most once a minute): the outbox is a queue,
-        not an archive, and its rows may carry personal data such as a survey link."""
+        """Delete published rows past retention and expired Idempotency-Keys (at most once a
+        minute): the outbox is a queue, not an archive, and its rows may carry personal data such
+        as a survey link."""
         now = asyncio.get_running_loop().time()
         if now < self._next_prune:
             return
@@ -150,6 +152,8 @@ class OutboxRelay:
                 "DELETE FROM outbox WHERE published_at < now() - make_interval(secs => $1)",
                 self._retention_hours * 3600,
             )
+            # expired Idempotency-Keys go too: their stored responses may hold personal data
+            await idempotency.prune(conn)
 
     async def publish_batch(self) -> int:
         """Claim, publish and mark one batch; returns how many rows were published."""

@@ -52,6 +52,11 @@ class Settings(BaseSettings):
         gt=0,
         description="Published outbox rows are deleted after this long (they may hold personal data)",
     )
+    idempotency_ttl_hours: float = Field(
+        default=24,
+        gt=0,
+        description="An Idempotency-Key (and the answer stored for it) expires after this long",
+    )
     jwt_secret: str | None = Field(
         default=None, description="HS256 secret; when unset, authentication is disabled (dev only)"
     )
