@@ -50,6 +50,25 @@ def consumer_queues(namespace: str) -> list[str]:
     ]
 
 
+async def delete_topology(amqp_url: str, namespace: str) -> None:
+    """Delete every queue and exchange a run declared under `namespace` (best effort): quorum
+    queues left behind weigh on the shared RabbitMQ for every later run."""
+    names = Names(namespace)
+    queues = consumer_queues(namespace)
+    queues += [Names.parking_queue(q) for q in queues] + [names.unrouted_queue]
+    exchanges = [names.events_exchange, names.unrouted_exchange, names.dead_letter_exchange]
+    with contextlib.suppress(Exception):
+        connection = await aio_pika.connect(amqp_url)
+        async with connection:
+            # one channel per deletion: a failed one closes its channel
+            for queue in queues:
+                with contextlib.suppress(Exception):
+                    await (await connection.channel()).queue_delete(queue)
+            for exchange in exchanges:
+                with contextlib.suppress(Exception):
+                    await (await connection.channel()).exchange_delete(exchange)
+
+
 @dataclass
 class Stack:
     admin_url: str
@@ -130,23 +149,7 @@ class Stack:
                 await admin.close()
 
     async def delete_topology(self) -> None:
-        queues = consumer_queues(self.namespace)
-        queues += [Names.parking_queue(q) for q in queues] + [self.names.unrouted_queue]
-        exchanges = [
-            self.names.events_exchange,
-            self.names.unrouted_exchange,
-            self.names.dead_letter_exchange,
-        ]
-        with contextlib.suppress(Exception):
-            connection = await aio_pika.connect(self.amqp_url)
-            async with connection:
-                # one channel per deletion: a failed one closes its channel
-                for queue in queues:
-                    with contextlib.suppress(Exception):
-                        await (await connection.channel()).queue_delete(queue)
-                for exchange in exchanges:
-                    with contextlib.suppress(Exception):
-                        await (await connection.channel()).exchange_delete(exchange)
+        await delete_topology(self.amqp_url, self.namespace)
 
     async def restart(self, service: str) -> float:
         """kill -9, start again, wait until ready; returns the seconds until ready."""

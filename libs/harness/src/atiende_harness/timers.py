@@ -25,7 +25,7 @@ from typing import Any
 import asyncpg
 
 from .cluster import SERVICE_NAMES, ServiceProcess, free_port, service_env
-from .procs import with_database
+from .procs import delete_topology, with_database
 from .report import infrastructure_options, write
 
 
@@ -157,12 +157,13 @@ async def bench(options: argparse.Namespace) -> dict[str, Any]:
     await admin.close()
     database_url = with_database(options.database_url, name)
     ports = {service: free_port() for service in SERVICE_NAMES}
+    namespace = f"bench-timers-{uuid.uuid4().hex[:6]}"
     env = service_env(
         "routing",
         ports,
         database_url=database_url,
         amqp_url=options.amqp_url,
-        namespace=f"bench-timers-{uuid.uuid4().hex[:6]}",
+        namespace=namespace,
         smtp=("127.0.0.1", 2525),
         ATIENDE_LOG_LEVEL=options.log_level,
         **dict(e.split("=", 1) for e in options.env),
@@ -198,6 +199,7 @@ async def bench(options: argparse.Namespace) -> dict[str, Any]:
     finally:
         routing.stop()
         if not options.keep:
+            await delete_topology(options.amqp_url, namespace)
             admin = await asyncpg.connect(options.database_url)
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             await admin.close()
