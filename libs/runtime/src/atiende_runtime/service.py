@@ -52,6 +52,16 @@ DATABASE_UNAVAILABLE = (
 DATABASE_RETRY_SECONDS = 60.0
 """How long a delivery is retried in place while the database is unreachable."""
 
+DEPENDENCY_UNAVAILABLE = (
+    *DATABASE_UNAVAILABLE,  # OSError covers RabbitMQ refused, reset or restarting too
+    asyncpg.TooManyConnectionsError,  # PostgreSQL at max_connections: others will let go
+)
+"""Errors at startup that say "wait and try again", not "this will never work"."""
+
+STARTUP_FIRST_DELAY = 0.5
+STARTUP_MAX_DELAY = 15.0
+"""Startup retries wait 0.5 s, 1 s, 2 s … at most 15 s between attempts."""
+
 
 class Worker(Protocol):
     async def start(self) -> None: ...
@@ -207,7 +217,7 @@ class ServiceRuntime(Generic[S]):
     def unit_of_work(self) -> contextlib.AbstractAsyncContextManager[UnitOfWork]:
         return unit_of_work(self.pool, self.source, self.publishes)
 
-    async def start(self) -> None:
+    async def _connect(self) -> None:
         s = self.settings
         await db.ensure_database(s.database_url)
         await db.migrate(s.database_url, s.db_schema, self.package)
@@ -217,6 +227,49 @@ class ServiceRuntime(Generic[S]):
         await self.topology.connect()
         for sub in self.consumers.subscriptions:
             await self.topology.declare_consumer_queue(self.queue_name(sub), sub.binding_keys)
+
+    async def _disconnect(self) -> None:
+        """Undo a half-done `_connect` before the next attempt."""
+        with contextlib.suppress(Exception):
+            await self.topology.close()
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            pool.terminate()
+
+    async def _connect_patiently(self) -> None:
+        """Connect to PostgreSQL and RabbitMQ, waiting with capped exponential backoff while
+        either is down, restarting or full (a fault, a deploy or a cluster restart starts many
+        services at once); gives up, raising the last error, after `startup_timeout_seconds`."""
+        deadline = time.monotonic() + self.settings.startup_timeout_seconds
+        delay = STARTUP_FIRST_DELAY
+        attempt = 1
+        while True:
+            try:
+                await self._connect()
+                if attempt > 1:
+                    log.info("dependencies reachable; starting", extra={"attempts": attempt})
+                return
+            except DEPENDENCY_UNAVAILABLE as exc:
+                await self._disconnect()
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    log.error(
+                        "dependencies still unreachable; giving up",
+                        extra={"attempts": attempt, "error": repr(exc)},
+                    )
+                    raise
+                wait = min(delay, left)
+                log.warning(
+                    "dependencies unreachable; retrying",
+                    extra={"attempt": attempt, "retry_in_seconds": wait, "error": repr(exc)},
+                )
+                await asyncio.sleep(wait)
+                delay = min(delay * 2, STARTUP_MAX_DELAY)
+                attempt += 1
+
+    async def start(self) -> None:
+        s = self.settings
+        await self._connect_patiently()
         self.relay = OutboxRelay(
             self.pool,
             self.topology,

@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     )
     jwt_audience: str = "atiende"
     shutdown_timeout: float = 15.0
+    startup_timeout_seconds: float = Field(
+        default=300,
+        gt=0,
+        description="How long startup waits for PostgreSQL and RabbitMQ before the process exits",
+    )
 
     @property
     def db_schema(self) -> str:
