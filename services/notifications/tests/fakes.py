@@ -168,6 +168,20 @@ class FakeDeliveriesRepository:
         ]
         return sorted(due, key=lambda r: r.delivery.next_attempt_at)[:limit]
 
+    async def rewrite(self, delivery: Delivery) -> None:
+        stored = self.rows[delivery.id].delivery
+        self.rows[delivery.id] = replace(
+            self.rows[delivery.id],
+            delivery=replace(
+                stored,
+                subject=delivery.subject,
+                body_text=delivery.body_text,
+                body_html=delivery.body_html,
+                language=delivery.language,
+                register=delivery.register,
+            ),
+        )
+
     async def save_attempt(self, delivery: Delivery) -> None:
         stored = self.rows[delivery.id].delivery
         self.rows[delivery.id] = replace(

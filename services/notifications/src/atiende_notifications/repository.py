@@ -114,6 +114,11 @@ class DeliveriesRepository(Protocol):
         """Record the outcome of a send attempt (the fields a transition changes)."""
         ...
 
+    async def rewrite(self, delivery: Delivery) -> None:
+        """Store a pending delivery's words as rendered again at send time (subject, bodies,
+        language, register)."""
+        ...
+
     async def find(
         self, *, case_id: uuid.UUID | None, status: DeliveryStatus | None, limit: int
     ) -> list[Delivery]:
@@ -323,6 +328,19 @@ class PostgresDeliveriesRepository:
             delivery.last_error,
             delivery.sent_at,
             delivery.reason,
+        )
+
+    async def rewrite(self, delivery: Delivery) -> None:
+        await self.conn.execute(
+            """UPDATE deliveries SET subject = $2, body_text = $3, body_html = $4, language = $5,
+                   register = $6
+               WHERE id = $1""",
+            delivery.id,
+            delivery.subject,
+            delivery.body_text,
+            delivery.body_html,
+            delivery.language,
+            delivery.register.value if delivery.register else None,
         )
 
     async def get(self, delivery_id: uuid.UUID) -> Delivery | None:

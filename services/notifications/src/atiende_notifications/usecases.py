@@ -28,6 +28,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from jinja2 import TemplateError
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
@@ -500,6 +501,14 @@ async def profile_changed(uow: UnitOfWork, event: CustomerProfileChanged) -> Non
             consent_marketing=event.consent_marketing,
         )
     )
+    # the customer's cases speak their language and register from now on (a message held
+    # for quiet hours included: it is rendered again when it goes out)
+    language = choose_language(event.language)
+    for recipient in await uow.recipients.of_customer(event.customer_id):
+        if (recipient.language, recipient.formality) != (language, event.formality):
+            await uow.recipients.save(
+                replace(recipient, language=language, formality=event.formality)
+            )
 
 
 async def _saved_templates(
@@ -1013,6 +1022,7 @@ async def dispatch_due(
     due = await uow.deliveries.claim_due(batch_size, clock())
     if not due:
         return []
+    due = [await _in_todays_words(uow, claimed) for claimed in due]
     endpoints: dict[uuid.UUID, Endpoint | None] = {}
     for claimed in due:
         endpoint_id = claimed.delivery.endpoint_id
@@ -1037,6 +1047,50 @@ async def dispatch_due(
                 )
             )
     return attempts
+
+
+async def _in_todays_words(uow: UnitOfWork, claimed: DueDelivery) -> DueDelivery:
+    """A message held for quiet hours is rendered again when it goes out, not left as it was
+    when recorded: a template fixed, or a customer's language, register or name changed in the
+    meantime, is honoured. Its reason (quiet_hours) stays. Variables are those recorded (a
+    date keeps the wording it was given). If it no longer renders, the recorded words go."""
+    delivery = claimed.delivery
+    if (
+        delivery.reason != "quiet_hours"
+        or delivery.attempts > 0
+        or delivery.case_id is None
+        or delivery.channel not in (NotificationChannel.EMAIL, NotificationChannel.SMS)
+        or not delivery.context
+    ):
+        return claimed
+    recipient = await uow.recipients.get(delivery.case_id)
+    language = recipient.language if recipient else choose_language(delivery.language)
+    register = recipient.formality if recipient else (delivery.register or Formality.FORMAL)
+    context = dict(delivery.context)
+    if recipient is not None and "customer_name" in context:
+        context["customer_name"] = recipient.customer_name
+    key = TemplateKey(delivery.template, delivery.channel, language, register)
+    try:
+        _, text = select(key, await _saved_templates(uow, delivery.template, delivery.channel))
+        rendered = render(text, context, str(language), emphasise=delivery.case_number)
+    except (LookupError, TemplateError) as exc:
+        log.warning(
+            "deferred message no longer renders; sending it as recorded",
+            extra={"delivery_id": str(delivery.id), "error": str(exc)},
+        )
+        return claimed
+    fresh = replace(
+        delivery,
+        subject=rendered.subject or delivery.subject,
+        body_text=rendered.text,
+        body_html=rendered.html if delivery.channel is NotificationChannel.EMAIL else None,
+        language=str(language),
+        register=register,
+        context=context,
+    )
+    if fresh != delivery:
+        await uow.deliveries.rewrite(fresh)
+    return replace(claimed, delivery=fresh)
 
 
 @dataclass(frozen=True)

@@ -163,6 +163,23 @@ async def test_a_saved_attempt_changes_status_attempts_retry_time_error_and_sent
     )
 
 
+async def test_a_rewrite_changes_only_the_words_language_and_register(backend):
+    from atiende_contracts import Formality
+
+    delivery = pending(NOW)
+    await backend.uow.deliveries.add(delivery, {})
+    fresh = replace(
+        delivery,
+        subject="New subject",
+        body_text="new text",
+        body_html=None,
+        language="en",
+        register=Formality.INFORMAL,
+    )
+    await backend.uow.deliveries.rewrite(fresh)
+    assert await backend.uow.deliveries.get(delivery.id) == fresh
+
+
 async def test_find_lists_newest_first_filtered_by_case_and_status_up_to_the_limit(backend):
     deliveries = backend.uow.deliveries
     to = recipient()
@@ -280,7 +297,7 @@ async def test_the_delivery_log_and_erasure_keep_rows_but_not_the_person(backend
     delivery = Delivery.pending(acknowledgement(to), "Hola Ana", "<p>Ana</p>", NOW)
     await backend.uow.deliveries.add(delivery, {})
     assert await backend.uow.deliveries.get(delivery.id) == delivery
-    entry = AttemptLog(delivery.id, 1, NOW, 12, 250, None, {"channel": "email"})
+    entry = AttemptLog(delivery.id, 1, NOW, 12, 250, None, {"channel": "email"}, "replica-a")
     await backend.uow.deliveries.log_attempt(entry)
     assert await backend.uow.deliveries.attempts(delivery.id) == [entry]
     assert await backend.uow.deliveries.erase(to.customer_id, []) == 1

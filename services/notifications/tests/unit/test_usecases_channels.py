@@ -208,6 +208,81 @@ async def test_quiet_hours_defer_a_non_urgent_message_and_say_so(uow, clock):
     assert (await usecases.commitment_made(uow, urgent, clock=clock)).next_attempt_at == clock.now
 
 
+async def _deferred_commitment(uow, clock, event):
+    await usecases.acknowledge_case(uow, event, clock=clock)
+    await uow.preferences.save(
+        CustomerPreferences(event.customer_id, quiet_hours=QuietHours(time(22), time(8)))
+    )
+    await usecases.dispatch_due(uow, FakeMailer(), POLICY, batch_size=5, clock=clock)  # the ack
+    clock.now = datetime(2026, 3, 12, 22, 30, tzinfo=UTC)  # 23:30 in Madrid
+    made = CommitmentMade(
+        commitment_id=uuid.uuid4(),
+        case_id=event.case_id,
+        case_number=event.case_number,
+        description="Te llamaremos",
+        due_at=datetime(2026, 3, 13, 15, tzinfo=UTC),
+        owner_id="luis",
+        made_at=clock.now,
+    )
+    delivery = await usecases.commitment_made(uow, made, clock=clock)
+    assert delivery.reason == "quiet_hours"
+    return delivery
+
+
+async def test_a_deferred_message_is_rendered_when_it_goes_out_with_a_fixed_template(uow, clock):
+    event = opened()
+    deferred = await _deferred_commitment(uow, clock, event)
+    assert "Te llamaremos" in deferred.body_text
+    # before the window ends, an admin fixes the template
+    await usecases.save_template(
+        uow,
+        TemplateKey(Template.COMMITMENT_MADE, EMAIL, Language.ES, Formality.INFORMAL),
+        TemplateText(
+            "[{{ case_number }}] Compromiso", "Hola {{ customer_name }}: {{ commitment }}"
+        ),
+        actor="admin",
+    )
+    mailer = FakeMailer()
+    assert await usecases.dispatch_due(uow, mailer, POLICY, batch_size=5, clock=clock) == []
+    clock.now = datetime(2026, 3, 13, 7, tzinfo=UTC)  # 08:00 in Madrid: the window has ended
+    (attempt,) = await usecases.dispatch_due(uow, mailer, POLICY, batch_size=5, clock=clock)
+    assert attempt.outcome is Outcome.SENT
+    (sent,) = mailer.sent
+    assert sent.body_text == "Hola Ana Pérez: Te llamaremos"
+    assert sent.subject == f"[{event.case_number}] Compromiso"
+    stored = await uow.deliveries.get(deferred.id)
+    assert stored.body_text == sent.body_text  # the log shows what went
+    assert stored.reason == "quiet_hours"  # the recorded reason stays
+
+
+async def test_a_deferred_message_honours_a_profile_change_before_it_goes(uow, clock):
+    from atiende_contracts import CustomerProfileChanged, Tier
+
+    event = opened()  # Spanish, informal
+    deferred = await _deferred_commitment(uow, clock, event)
+    assert deferred.body_text.startswith("Hola, Ana Pérez:")
+    await usecases.profile_changed(
+        uow,
+        CustomerProfileChanged(
+            customer_id=event.customer_id,
+            tier=Tier.STANDARD,
+            language="en",
+            formality=Formality.FORMAL,
+            consent_surveys=True,
+            consent_marketing=False,
+            changed_at=clock.now,
+        ),
+    )
+    clock.now = datetime(2026, 3, 13, 7, tzinfo=UTC)
+    mailer = FakeMailer()
+    (attempt,) = await usecases.dispatch_due(uow, mailer, POLICY, batch_size=5, clock=clock)
+    assert attempt.outcome is Outcome.SENT
+    (sent,) = mailer.sent
+    assert sent.body_text.startswith("Dear Ana Pérez,")
+    assert (sent.language, sent.register) == ("en", Formality.FORMAL)
+    assert (await uow.deliveries.get(deferred.id)).reason == "quiet_hours"
+
+
 async def test_staff_messages_use_routings_addresses_and_their_channels(uow, clock):
     event = opened()
     await usecases.acknowledge_case(uow, event, clock=clock)
