@@ -10,12 +10,14 @@ from datetime import UTC, datetime
 from atiende_contracts import Envelope, EventData
 from atiende_surveys.domain import (
     STOCK,
+    Campaign,
     CaseFacts,
     Contact,
     CustomerFacts,
     Invitation,
     InvitationStatus,
     Questionnaire,
+    Segment,
 )
 from atiende_surveys.repository import Due, ResultFilter, Suppression
 
@@ -61,7 +63,8 @@ class FakeCasesRepository:
 
 
 class FakeCustomersRepository:
-    def __init__(self) -> None:
+    def __init__(self, cases: FakeCasesRepository | None = None) -> None:
+        self.cases = cases or FakeCasesRepository()
         self.rows: dict[uuid.UUID, CustomerFacts] = {}
         self.opt_outs: dict[uuid.UUID, set[str]] = {}
         self.contact_rows: list[tuple[uuid.UUID, uuid.UUID, Contact]] = []
@@ -104,6 +107,36 @@ class FakeCustomersRepository:
         self, customer_id: uuid.UUID, invitation_id: uuid.UUID, contact: Contact
     ) -> None:
         self.contact_rows.append((customer_id, invitation_id, contact))
+
+    async def in_segment(self, segment: Segment, now: datetime) -> list[uuid.UUID]:
+        def latest_case(customer_id: uuid.UUID) -> CaseFacts | None:
+            theirs = [c for c in self.cases.rows.values() if c.customer_id == customer_id]
+            return max(theirs, key=lambda c: c.opened_at, default=None)
+
+        matching = []
+        for customer in self.rows.values():
+            last = latest_case(customer.customer_id)
+            if segment.matches(
+                language=customer.language or (last.language if last else None),
+                tier=last.tier if last else None,
+                last_contact=last.opened_at if last else None,
+                now=now,
+            ):
+                matching.append(customer.customer_id)
+        return sorted(matching)
+
+
+class FakeCampaignsRepository:
+    def __init__(self) -> None:
+        self.rows: dict[uuid.UUID, Campaign] = {}
+
+    async def add(self, campaign: Campaign) -> None:
+        if campaign.id in self.rows:
+            raise ValueError(f"campaign {campaign.id} already stored")
+        self.rows[campaign.id] = campaign
+
+    async def get(self, campaign_id: uuid.UUID) -> Campaign | None:
+        return self.rows.get(campaign_id)
 
 
 class FakeInvitationsRepository:
@@ -284,7 +317,8 @@ class FakeSuppressionsRepository:
 class FakeUnitOfWork:
     def __init__(self) -> None:
         self.cases = FakeCasesRepository()
-        self.customers = FakeCustomersRepository()
+        self.customers = FakeCustomersRepository(self.cases)
+        self.campaigns = FakeCampaignsRepository()
         self.invitations = FakeInvitationsRepository()
         self.questionnaires = FakeQuestionnairesRepository()
         self.schedule = FakeScheduleRepository()

@@ -19,7 +19,7 @@ from atiende_runtime.service import build_app
 from atiende_runtime.services import ServiceDefinition
 
 from .entrypoints.consumers import consumers
-from .entrypoints.http import invitations, questionnaires, results
+from .entrypoints.http import campaigns, invitations, questionnaires, results
 from .entrypoints.pages import survey
 from .entrypoints.workers import workers
 from .settings import SurveysSettings
@@ -42,7 +42,13 @@ def create_app(config: SurveysSettings | None = None) -> FastAPI:
         config or SurveysSettings(),
         package="atiende_surveys",
         title="Atiende surveys",
-        routers=[survey.router, invitations.router, results.router, questionnaires.router],
+        routers=[
+            survey.router,
+            invitations.router,
+            results.router,
+            questionnaires.router,
+            campaigns.router,
+        ],
         consumers=consumers,
         publishes=PUBLISHES,
         workers=workers,

@@ -17,12 +17,14 @@ from atiende_runtime.uow import UnitOfWork as RuntimeUnitOfWork
 
 from .domain import (
     STOCK,
+    Campaign,
     CaseFacts,
     Contact,
     CustomerFacts,
     Invitation,
     InvitationStatus,
     Questionnaire,
+    Segment,
 )
 from .domain.questionnaires import questionnaire_from_data, questionnaire_to_data
 
@@ -40,6 +42,8 @@ class Due:
     agent_id: str | None
     team: str | None
     due_at: datetime
+    campaign_id: uuid.UUID | None = None
+    not_after: datetime | None = None  # a campaign's window: not sent after this
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,16 @@ class CustomersRepository(Protocol):
     async def add_contact(
         self, customer_id: uuid.UUID, invitation_id: uuid.UUID, contact: Contact
     ) -> None: ...
+
+    async def in_segment(self, segment: Segment, now: datetime) -> list[uuid.UUID]:
+        """Known customers matching the segment (language: the customer's, else their latest
+        case's; tier and last contact: their latest case's), ordered by id."""
+
+
+class CampaignsRepository(Protocol):
+    async def add(self, campaign: Campaign) -> None: ...
+
+    async def get(self, campaign_id: uuid.UUID) -> Campaign | None: ...
 
 
 class InvitationsRepository(Protocol):
@@ -168,6 +182,7 @@ class UnitOfWork(Protocol):
 
     cases: CasesRepository
     customers: CustomersRepository
+    campaigns: CampaignsRepository
     invitations: InvitationsRepository
     questionnaires: QuestionnairesRepository
     schedule: ScheduleRepository
@@ -197,8 +212,8 @@ class PostgresCasesRepository:
     async def remember(self, case: CaseFacts) -> None:
         await self.conn.execute(
             """INSERT INTO cases (case_id, case_number, customer_id, language, opened_at,
-                                  formality, type, region, open, agent_id, team, test)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                                  formality, type, region, open, agent_id, team, test, tier)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
                ON CONFLICT (case_id) DO NOTHING""",
             case.case_id,
             case.case_number,
@@ -212,6 +227,7 @@ class PostgresCasesRepository:
             case.agent_id,
             case.team,
             case.test,
+            case.tier,
         )
 
     async def get(self, case_id: uuid.UUID) -> CaseFacts | None:
@@ -316,6 +332,57 @@ class PostgresCustomersRepository:
             contact.at,
             contact.reminder,
         )
+
+    async def in_segment(self, segment: Segment, now: datetime) -> list[uuid.UUID]:
+        rows = await self.conn.fetch(
+            """SELECT c.customer_id FROM customers c
+               LEFT JOIN LATERAL (SELECT k.language, k.tier, k.opened_at FROM cases k
+                                  WHERE k.customer_id = c.customer_id
+                                  ORDER BY k.opened_at DESC LIMIT 1) last ON true
+               WHERE ($1::text IS NULL OR COALESCE(c.language, last.language) = $1)
+                 AND ($2::text IS NULL OR last.tier = $2)
+                 AND ($3::timestamptz IS NULL OR last.opened_at >= $3)
+               ORDER BY c.customer_id""",
+            segment.language,
+            segment.tier,
+            segment.contacted_since(now),
+        )
+        return [r["customer_id"] for r in rows]
+
+
+def _segment_to_data(segment: Segment) -> dict[str, Any]:
+    return {
+        "language": segment.language,
+        "tier": segment.tier,
+        "contacted_within_days": segment.contacted_within_days,
+    }
+
+
+class PostgresCampaignsRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    async def add(self, campaign: Campaign) -> None:
+        await self.conn.execute(
+            """INSERT INTO campaigns (id, questionnaire_id, segment, send_from, send_until,
+                                      created_at, scheduled)
+               VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+            campaign.id,
+            campaign.questionnaire_id,
+            _segment_to_data(campaign.segment),
+            campaign.send_from,
+            campaign.send_until,
+            campaign.created_at,
+            campaign.scheduled,
+        )
+
+    async def get(self, campaign_id: uuid.UUID) -> Campaign | None:
+        row = await self.conn.fetchrow("SELECT * FROM campaigns WHERE id = $1", campaign_id)
+        if row is None:
+            return None
+        values = dict(row)
+        values["segment"] = Segment(**_json(values["segment"]))
+        return Campaign(**values)
 
 
 _SELECT = """
@@ -529,8 +596,9 @@ class PostgresScheduleRepository:
     async def add(self, due: Due) -> None:
         await self.conn.execute(
             """INSERT INTO scheduled (id, case_id, case_number, customer_id, trigger,
-                                      questionnaire_id, agent_id, team, due_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
+                                      questionnaire_id, agent_id, team, due_at, campaign_id,
+                                      not_after)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
             due.id,
             due.case_id,
             due.case_number,
@@ -540,13 +608,15 @@ class PostgresScheduleRepository:
             due.agent_id,
             due.team,
             due.due_at,
+            due.campaign_id,
+            due.not_after,
         )
         await self.conn.execute("SELECT pg_notify('surveys_due', '')")
 
     async def claim_due(self, now: datetime, limit: int) -> list[Due]:
         rows = await self.conn.fetch(
             """SELECT id, case_id, case_number, customer_id, trigger, questionnaire_id,
-                      agent_id, team, due_at
+                      agent_id, team, due_at, campaign_id, not_after
                FROM scheduled WHERE done_at IS NULL AND due_at <= $1
                ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED""",
             now,
@@ -603,6 +673,7 @@ class PostgresUnitOfWork:
         self.conn: Any = uow.conn
         self.cases: CasesRepository = PostgresCasesRepository(uow.conn)
         self.customers: CustomersRepository = PostgresCustomersRepository(uow.conn)
+        self.campaigns: CampaignsRepository = PostgresCampaignsRepository(uow.conn)
         self.invitations: InvitationsRepository = PostgresInvitationsRepository(uow.conn)
         self.questionnaires: QuestionnairesRepository = PostgresQuestionnairesRepository(uow.conn)
         self.schedule: ScheduleRepository = PostgresScheduleRepository(uow.conn)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from atiende_contracts import CustomerSurveyOptOut, SurveyInvited, SurveySuppressed
@@ -15,16 +15,20 @@ from atiende_contracts import CustomerSurveyOptOut, SurveyInvited, SurveySuppres
 from .domain import (
     ALL_KINDS,
     Audience,
+    Campaign,
+    CampaignNotFound,
     CaseFacts,
     Contact,
     CustomerFacts,
     InvalidAnswer,
+    InvalidCampaign,
     Invitation,
     InvitationNotFound,
     InvitationStatus,
     PressurePolicy,
     Questionnaire,
     QuestionnaireNotFound,
+    Segment,
     Summary,
     SuppressionReason,
     Trigger,
@@ -146,6 +150,67 @@ async def sale_completed(
     return due
 
 
+async def start_campaign(
+    uow: UnitOfWork,
+    *,
+    questionnaire_id: str,
+    segment: Segment,
+    send_from: datetime,
+    send_until: datetime,
+    now: datetime,
+    config: SurveyConfig,
+) -> Campaign:
+    """The periodic survey of a segment: one scheduled invitation per matching customer, due at
+    the window's start (or now), in daytime. Each is decided like any other when it falls due
+    (consent, opt-outs, open complaints, the budget: suppressions recorded with reasons), and
+    suppressed once the window has closed. Raises InvalidCampaign."""
+    if await uow.questionnaires.latest(questionnaire_id) is None:
+        raise InvalidCampaign.field(
+            "questionnaire_id", "exists", f"no questionnaire {questionnaire_id!r}"
+        )
+    planned = Campaign.plan(
+        questionnaire_id=questionnaire_id,
+        segment=segment,
+        send_from=send_from,
+        send_until=send_until,
+        now=now,
+    )
+    customers = await uow.customers.in_segment(segment, now)
+    campaign = replace(planned, scheduled=len(customers))
+    await uow.campaigns.add(campaign)
+    due_at = in_daytime(
+        max(send_from, now),
+        zone_of(None, config.default_zone),
+        config.daytime_start_hour,
+        config.daytime_end_hour,
+    )
+    for customer_id in customers:
+        case_id, case_number = campaign.subject_of(customer_id)
+        await uow.schedule.add(
+            Due(
+                id=uuid.uuid4(),
+                case_id=case_id,
+                case_number=case_number,
+                customer_id=customer_id,
+                trigger=Trigger.PERIODIC.value,
+                questionnaire_id=questionnaire_id,
+                agent_id=None,
+                team=None,
+                due_at=due_at,
+                campaign_id=campaign.id,
+                not_after=send_until,
+            )
+        )
+    return campaign
+
+
+async def campaign_by_id(uow: UnitOfWork, campaign_id: uuid.UUID) -> Campaign:
+    found = await uow.campaigns.get(campaign_id)
+    if found is None:
+        raise CampaignNotFound()
+    return found
+
+
 # --- deciding a due invitation ------------------------------------------------------------------
 
 
@@ -191,6 +256,15 @@ async def invite(
     uow: UnitOfWork, due: Due, now: datetime, config: SurveyConfig
 ) -> SurveyInvited | None:
     """Invite now, or record the suppression and its reason; None when suppressed."""
+    if due.not_after is not None and now > due.not_after:
+        await _suppress(
+            uow,
+            due,
+            SuppressionReason.WINDOW_CLOSED,
+            f"the send window closed at {due.not_after.isoformat()}",
+            now,
+        )
+        return None
     case = await uow.cases.get(due.case_id)
     # a case surveys never saw opened (events from before it ran) is still surveyed, without
     # the per-customer checks it cannot make

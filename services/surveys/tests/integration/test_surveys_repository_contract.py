@@ -12,12 +12,14 @@ from atiende_runtime import db
 from atiende_runtime.uow import UnitOfWork as RuntimeUnitOfWork
 from atiende_surveys.domain import (
     STOCK,
+    Campaign,
     CaseFacts,
     Contact,
     CustomerFacts,
     Invitation,
     InvitationStatus,
     Questionnaire,
+    Segment,
     hash_token,
 )
 from atiende_surveys.repository import Due, PostgresUnitOfWork, ResultFilter, Suppression
@@ -333,3 +335,81 @@ async def test_suppressions_are_listed_by_customer_and_case(uow):
     assert await uow.suppressions.list(customer_id=customer) == [first, second]
     assert await uow.suppressions.list(case_id=second.case_id) == [second]
     assert len(await uow.suppressions.list()) == 3
+
+
+# --- campaigns ----------------------------------------------------------------------------------
+
+
+async def test_a_segment_is_read_from_the_customer_and_their_latest_case(uow):
+    async def known(language, tier, days_ago, *, own_language=None, older=None):
+        customer_id = uuid.uuid4()
+        await uow.customers.note(CustomerFacts(customer_id, language=own_language), NOW)
+        if older is not None:  # an older case with another tier: the latest one counts
+            await uow.cases.remember(
+                CaseFacts(
+                    uuid.uuid4(),
+                    "AT-0",
+                    customer_id,
+                    language,
+                    NOW - timedelta(days=500),
+                    tier=older,
+                )
+            )
+        await uow.cases.remember(
+            CaseFacts(
+                uuid.uuid4(),
+                "AT-1",
+                customer_id,
+                language,
+                NOW - timedelta(days=days_ago),
+                tier=tier,
+            )
+        )
+        return customer_id
+
+    gold_en = await known("en", "gold", 5)
+    gold_es_old = await known("es", "gold", 200)
+    silver_now = await known("es", "silver", 1, older="gold")
+    speaks_en = await known("es", "gold", 3, own_language="en")
+    assert await uow.customers.in_segment(Segment(tier="gold"), NOW) == sorted(
+        [gold_en, gold_es_old, speaks_en]
+    )
+    assert await uow.customers.in_segment(
+        Segment(tier="gold", contacted_within_days=30), NOW
+    ) == sorted([gold_en, speaks_en])
+    assert await uow.customers.in_segment(Segment(language="en"), NOW) == sorted(
+        [gold_en, speaks_en]
+    )
+    assert silver_now in await uow.customers.in_segment(Segment(), NOW)
+    assert await uow.customers.in_segment(Segment(language="en", tier="silver"), NOW) == []
+
+
+async def test_a_campaign_and_its_scheduled_invitations_are_kept(uow):
+    campaign = Campaign(
+        id=uuid.uuid4(),
+        questionnaire_id="periodic",
+        segment=Segment(language="es", tier=None, contacted_within_days=90),
+        send_from=NOW,
+        send_until=NOW + timedelta(days=7),
+        created_at=NOW,
+        scheduled=1,
+    )
+    await uow.campaigns.add(campaign)
+    assert await uow.campaigns.get(campaign.id) == campaign
+    assert await uow.campaigns.get(uuid.uuid4()) is None
+    case_id, number = campaign.subject_of(uuid.uuid4())
+    due = Due(
+        uuid.uuid4(),
+        case_id,
+        number,
+        uuid.uuid4(),
+        "periodic",
+        "periodic",
+        None,
+        None,
+        NOW,
+        campaign_id=campaign.id,
+        not_after=campaign.send_until,
+    )
+    await uow.schedule.add(due)
+    assert await uow.schedule.claim_due(NOW, 10) == [due]

@@ -2,12 +2,15 @@
 their tokens. Pure: decisions only, no I/O. (The words of the pages are in
 entrypoints/pages/texts.py; the questionnaires' own words are data, in catalogue.py.)"""
 
+from .campaigns import Campaign, Segment
 from .cases import CaseFacts, CustomerFacts
 from .catalogue import STOCK
 from .errors import (
     AnswerProblem,
+    CampaignNotFound,
     EmptyQuestionnaire,
     InvalidAnswer,
+    InvalidCampaign,
     InvalidQuestionnaire,
     InvalidTransition,
     InvitationNotFound,
@@ -51,12 +54,15 @@ __all__ = [
     "AnswerProblem",
     "Answers",
     "Audience",
+    "Campaign",
+    "CampaignNotFound",
     "CaseFacts",
     "Contact",
     "CustomerFacts",
     "Dimension",
     "EmptyQuestionnaire",
     "InvalidAnswer",
+    "InvalidCampaign",
     "InvalidQuestionnaire",
     "InvalidTransition",
     "Invitation",
@@ -72,6 +78,7 @@ __all__ = [
     "QuestionnaireNotFound",
     "Role",
     "Scores",
+    "Segment",
     "Summary",
     "SuppressionReason",
     "SurveyAlreadyAnswered",

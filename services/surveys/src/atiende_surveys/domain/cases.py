@@ -23,6 +23,7 @@ class CaseFacts:
     agent_id: str | None = None
     team: str | None = None
     test: bool = False
+    tier: str | None = None
 
 
 @dataclass(frozen=True)

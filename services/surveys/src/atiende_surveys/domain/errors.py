@@ -101,3 +101,12 @@ class InvalidAnswer(Invalid):
 
     def in_case(self, case_id: uuid.UUID, case_number: str) -> InvalidAnswer:
         return InvalidAnswer(self.errors, case_id=case_id, case_number=case_number)
+
+
+class InvalidCampaign(Invalid):
+    """A campaign's window or segment breaks a rule (one FieldError per problem)."""
+
+
+class CampaignNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("no such campaign", title="Campaign not found")

@@ -22,6 +22,7 @@ class SuppressionReason(StrEnum):
     TEST_CASE = "test_case"
     SPAM = "spam"
     UNKNOWN_CUSTOMER = "unknown_customer"
+    WINDOW_CLOSED = "send_window_closed"
 
 
 class Trigger(StrEnum):

@@ -36,6 +36,7 @@ async def remember_case(ctx: HandlerContext[SurveysSettings], event: CaseOpened)
             formality=event.formality,
             type=event.type.value,
             region=event.region,
+            tier=event.tier.value if event.tier else None,
         ),
         consent_surveys=event.consent_surveys,
     )
