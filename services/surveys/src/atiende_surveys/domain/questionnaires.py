@@ -8,11 +8,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from atiende_runtime.errors import FieldError
 
 from .errors import AnswerProblem, EmptyQuestionnaire, InvalidAnswer, InvalidQuestionnaire
+
+_E = TypeVar("_E", bound=StrEnum)
 
 Text = Mapping[str, str]
 """One wording per language and register: keys "es" (usted), "es-tu" (tú), "en", "en-tu". A
@@ -261,12 +263,24 @@ def questionnaire_to_data(questionnaire: Questionnaire) -> dict[str, object]:
     }
 
 
+def _one_of(kind: type[_E], value: Any, field_name: str) -> _E:
+    """An enum member, or InvalidQuestionnaire naming the field (an unknown type is bad input,
+    not a server error)."""
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = ", ".join(member.value for member in kind)
+        raise InvalidQuestionnaire(
+            [FieldError(field_name, "one_of", f"must be one of {allowed}")]
+        ) from None
+
+
 def questionnaire_from_data(data: Mapping[str, Any]) -> Questionnaire:
     """Raises EmptyQuestionnaire / InvalidQuestionnaire for a definition that breaks a rule."""
     questions = tuple(
         Question(
             code=q["code"],
-            type=QuestionType(q["type"]),
+            type=_one_of(QuestionType, q["type"], f"questions.{i}.type"),
             text=q["text"],
             required=q.get("required", True),
             minimum=q.get("minimum", 1),
@@ -275,17 +289,21 @@ def questionnaire_from_data(data: Mapping[str, Any]) -> Questionnaire:
             high_label=q.get("high_label"),
             labels=tuple(q.get("labels") or ()),
             options=tuple(Option(o["code"], o["label"]) for o in q.get("options") or ()),
-            role=Role(q["role"]) if q.get("role") else None,
-            dimension=Dimension(q["dimension"]) if q.get("dimension") else None,
+            role=_one_of(Role, q["role"], f"questions.{i}.role") if q.get("role") else None,
+            dimension=(
+                _one_of(Dimension, q["dimension"], f"questions.{i}.dimension")
+                if q.get("dimension")
+                else None
+            ),
             reversed=q.get("reversed", False),
             max_length=q.get("max_length", TEXT_MAX_LENGTH),
         )
-        for q in data.get("questions") or ()
+        for i, q in enumerate(data.get("questions") or ())
     )
     return Questionnaire(
         id=data["id"],
         version=data["version"],
-        kind=QuestionnaireKind(data["kind"]),
+        kind=_one_of(QuestionnaireKind, data["kind"], "kind"),
         title=data["title"],
         intro=data.get("intro") or {},
         gap_threshold=data.get("gap_threshold", -1.0),
