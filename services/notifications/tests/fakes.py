@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -63,6 +63,9 @@ class FakeStaffRepository:
 
     async def save(self, member: StaffMember) -> None:
         self.rows[member.agent_id] = member
+
+    async def of_ranks(self, ranks: Sequence[str]) -> list[StaffMember]:
+        return sorted((m for m in self.rows.values() if m.rank in ranks), key=lambda m: m.agent_id)
 
 
 class FakeTemplatesRepository:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any, Protocol
@@ -72,6 +72,10 @@ class StaffRepository(Protocol):
     async def get(self, agent_id: str) -> StaffMember | None: ...
 
     async def save(self, member: StaffMember) -> None: ...
+
+    async def of_ranks(self, ranks: Sequence[str]) -> list[StaffMember]:
+        """Members of these ranks, by agent id."""
+        ...
 
 
 class TemplatesRepository(Protocol):
@@ -501,21 +505,29 @@ class PostgresStaffRepository:
             phone=r["phone"],
             channels=tuple(NotificationChannel(c) for c in r["channels"]),
             active=r["active"],
+            rank=r["rank"],
         )
+
+    async def of_ranks(self, ranks: Sequence[str]) -> list[StaffMember]:
+        rows = await self.conn.fetch(
+            "SELECT agent_id FROM staff WHERE rank = ANY($1::text[]) ORDER BY agent_id", list(ranks)
+        )
+        return [m for r in rows if (m := await self.get(r["agent_id"])) is not None]
 
     async def save(self, member: StaffMember) -> None:
         await self.conn.execute(
-            """INSERT INTO staff (agent_id, name, email, phone, channels, active, updated_at)
-               VALUES ($1, $2, $3, $4, $5, $6, now())
+            """INSERT INTO staff (agent_id, name, email, phone, channels, active, rank, updated_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, now())
                ON CONFLICT (agent_id) DO UPDATE SET name = EXCLUDED.name,
                    email = EXCLUDED.email, phone = EXCLUDED.phone, channels = EXCLUDED.channels,
-                   active = EXCLUDED.active, updated_at = now()""",
+                   active = EXCLUDED.active, rank = EXCLUDED.rank, updated_at = now()""",
             member.agent_id,
             member.name,
             member.email,
             member.phone,
             [c.value for c in member.channels],
             member.active,
+            member.rank,
         )
 
 

@@ -69,6 +69,11 @@ class NotificationsSettings(Settings):
         description="Who is emailed when a webhook endpoint is disabled for a 410 or for failing "
         "for days (JSON list, e.g. ATIENDE_ADMIN_EMAILS='[\"ops@example.com\"]')",
     )
+    admin_ranks: list[str] = Field(
+        default=[],
+        description="Staff of these ranks (from agent.changed: agent, senior, supervisor, "
+        "manager) are administrators too, e.g. ATIENDE_ADMIN_RANKS='[\"manager\"]'",
+    )
     dev_inbox: bool = Field(
         default=False,
         description="Development: run a local SMTP sink on smtp_host:smtp_port and a page showing "

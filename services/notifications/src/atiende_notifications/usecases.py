@@ -487,6 +487,7 @@ async def agent_changed(uow: UnitOfWork, event: AgentChanged) -> None:
             phone=known.phone if known else None,
             channels=channels,
             active=event.active,
+            rank=event.rank.value,
         )
     )
 
@@ -1011,11 +1012,12 @@ async def dispatch_due(
     schedule: Backoff | None = None,
     admins: Sequence[str] = (),
     dispatcher: str | None = None,
+    admin_ranks: Sequence[str] = (),
 ) -> list[Attempt]:
     """Claim, send and record one batch of due deliveries (inside `uow`'s transaction); returns
     each attempt with its outcome (as many as were claimed). Email retries follow `policy`;
     SMS and webhooks follow `schedule` (Standard Webhooks' three days, with jitter). `admins`
-    are emailed when a webhook endpoint gets disabled; `dispatcher` names this replica in the
+    (and active staff of `admin_ranks`) are emailed when a webhook endpoint gets disabled; `dispatcher` names this replica in the
     delivery log."""
     senders = mailer if isinstance(mailer, Senders) else Senders(email=mailer)
     backoff: Backoff = schedule or RetrySchedule()
@@ -1043,7 +1045,7 @@ async def dispatch_due(
             chosen: Backoff = policy if delivery.channel is NotificationChannel.EMAIL else backoff
             attempts.append(
                 await _record_attempt(
-                    uow, delivery, result, chosen, clock, endpoints, admins, dispatcher
+                    uow, delivery, result, chosen, clock, endpoints, admins, dispatcher, admin_ranks
                 )
             )
     return attempts
@@ -1163,6 +1165,7 @@ async def _record_attempt(
     endpoints: dict[uuid.UUID, Endpoint | None],
     admins: Sequence[str] = (),
     dispatcher: str | None = None,
+    admin_ranks: Sequence[str] = (),
 ) -> Attempt:
     """Store the attempt's outcome (and its log line) and emit its event."""
     now = clock()
@@ -1223,17 +1226,28 @@ async def _record_attempt(
             await uow.endpoints.save(disabled)
             await uow.emit(off, subject=endpoint.id)
             log.error("webhook endpoint disabled", extra={**facts, "reason": reason})
-            await tell_admins_endpoint_disabled(uow, off, failure.error, admins)
+            await tell_admins_endpoint_disabled(uow, off, failure.error, admins, admin_ranks)
     return Attempt(updated, Outcome.FAILED)
 
 
 async def tell_admins_endpoint_disabled(
-    uow: UnitOfWork, off: WebhookEndpointDisabled, last_error: str | None, admins: Sequence[str]
+    uow: UnitOfWork,
+    off: WebhookEndpointDisabled,
+    last_error: str | None,
+    admins: Sequence[str],
+    admin_ranks: Sequence[str] = (),
 ) -> list[Delivery]:
     """Record one email per administrator about a disabled endpoint, like any other delivery
     (the dispatcher sends it, with retries and its log). Keyed by the endpoint and the moment it
-    was disabled: the same disable never writes twice, a later one writes again."""
-    if not admins:
+    was disabled: the same disable never writes twice, a later one writes again. Administrators
+    are the `admins` addresses and the emailable staff of `admin_ranks` (known from
+    agent.changed)."""
+    names: dict[str, str] = {a.strip(): "" for a in admins if a.strip()}
+    if admin_ranks:
+        for member in await uow.staff.of_ranks(admin_ranks):
+            if member.emailable and member.email:
+                names[member.email] = names.get(member.email) or member.name or ""
+    if not names:
         return []
     template, channel = Template.STAFF_WEBHOOK_DISABLED, NotificationChannel.EMAIL
     key = TemplateKey(template, channel, DEFAULT_LANGUAGE, Formality.INFORMAL)
@@ -1241,9 +1255,9 @@ async def tell_admins_endpoint_disabled(
     trace_headers: dict[str, str] = {}
     propagate.inject(trace_headers)
     recorded: list[Delivery] = []
-    for address in dict.fromkeys(a.strip() for a in admins if a.strip()):
+    for address, name in names.items():
         context = {
-            "agent_name": "",
+            "agent_name": name,
             "url": off.url,
             "reason": off.reason,
             "endpoint_id": str(off.endpoint_id),
@@ -1259,7 +1273,7 @@ async def tell_admins_endpoint_disabled(
             template=template,
             channel=channel,
             recipient=address,
-            recipient_name=None,
+            recipient_name=name or None,
             subject=rendered.subject or template.value,
             body_text=rendered.text,
             body_html=rendered.html,

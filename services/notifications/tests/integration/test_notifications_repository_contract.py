@@ -245,6 +245,11 @@ async def test_staff_round_trip(backend):
     await backend.uow.staff.save(member)
     assert await backend.uow.staff.get("luis") == member
     assert await backend.uow.staff.get("nobody") is None
+    boss = StaffMember("ana", "Ana", "ana@x.es", rank="manager")
+    await backend.uow.staff.save(boss)
+    await backend.uow.staff.save(StaffMember("bea", "Bea", "bea@x.es", rank="agent"))
+    assert await backend.uow.staff.get("ana") == boss
+    assert await backend.uow.staff.of_ranks(["manager", "supervisor"]) == [boss]
 
 
 async def test_templates_keep_versions_and_the_current_one_per_key(backend):

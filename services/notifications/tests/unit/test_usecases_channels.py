@@ -546,6 +546,39 @@ async def test_a_disabled_endpoint_is_emailed_to_the_admins_once(uow, clock):
     assert (again.subject, again.body_text) == (f"Caído: {endpoint.url}", f"failing {endpoint.id}")
 
 
+async def test_staff_of_an_admin_rank_are_told_of_a_disabled_endpoint(uow, clock):
+    def agent(agent_id, rank, active=True, email=None):
+        return AgentChanged(
+            agent_id=agent_id,
+            name=agent_id.capitalize(),
+            email=email or f"{agent_id}@atiende.example",
+            rank=rank,
+            teams=[],
+            availability=Availability.AVAILABLE,
+            active=active,
+            changed_at=clock.now,
+        )
+
+    await usecases.agent_changed(uow, agent("marta", Rank.MANAGER))
+    await usecases.agent_changed(uow, agent("olga", Rank.MANAGER, active=False))
+    await usecases.agent_changed(uow, agent("luis", Rank.AGENT))
+    await usecases.agent_changed(uow, agent("ops", Rank.MANAGER, email="ops@example.com"))
+    off = WebhookEndpointDisabled(
+        endpoint_id=uuid.uuid4(), url="https://h.example/x", reason="failing", disabled_at=clock.now
+    )
+    told = await usecases.tell_admins_endpoint_disabled(
+        uow, off, "HTTP 500", ["ops@example.com"], admin_ranks=["manager"]
+    )
+    # the configured address once (its staff name added), active managers; not agents, not
+    # inactive members
+    assert sorted((d.recipient, d.recipient_name) for d in told) == [
+        ("marta@atiende.example", "Marta"),
+        ("ops@example.com", "Ops"),
+    ]
+    assert told[0].body_text.startswith("Hola, ")
+    assert "lleva días fallando" in told[0].body_text
+
+
 async def test_a_survey_reminder_goes_and_a_survey_opt_out_stops_it(uow, clock):
     from atiende_contracts import CustomerSurveyOptOut, SurveyReminded
 

@@ -97,6 +97,12 @@ class StaffMember:
     phone: str | None = None
     channels: tuple[NotificationChannel, ...] = (NotificationChannel.EMAIL,)
     active: bool = True
+    rank: str | None = None
+    """Routing's rank (agent, senior, supervisor, manager): who counts as an administrator."""
+
+    @property
+    def emailable(self) -> bool:
+        return self.active and bool(self.email) and NotificationChannel.EMAIL in self.channels
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,7 @@ def dispatcher(
                 schedule=schedule,
                 admins=settings.admin_emails,
                 dispatcher=settings.dispatcher_id,
+                admin_ranks=settings.admin_ranks,
             )
         # counted once committed: an attempt whose record rolled back is made again
         for attempt in attempts:
