@@ -38,7 +38,9 @@ class RecipientsRepository(Protocol):
 
     async def get(self, case_id: uuid.UUID) -> Recipient | None: ...
 
-    async def of_customer(self, customer_id: uuid.UUID) -> list[Recipient]: ...
+    async def of_customer(self, customer_id: uuid.UUID) -> list[Recipient]:
+        """The customer's cases' recipients, oldest first."""
+        ...
 
     async def erase(self, case_ids: list[uuid.UUID], customer_id: uuid.UUID) -> None:
         """Pseudonymise the customer's name, email and phone on these cases."""
@@ -235,7 +237,8 @@ class PostgresRecipientsRepository:
 
     async def of_customer(self, customer_id: uuid.UUID) -> list[Recipient]:
         rows = await self.conn.fetch(
-            f"SELECT {_RECIPIENT} FROM recipients WHERE customer_id = $1", customer_id
+            f"SELECT {_RECIPIENT} FROM recipients WHERE customer_id = $1 ORDER BY updated_at",
+            customer_id,
         )
         return [_recipient(r) for r in rows]
 

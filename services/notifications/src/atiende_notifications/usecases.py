@@ -223,7 +223,7 @@ async def invite_to_survey(
 ) -> Delivery | None:
     """Record the survey invitation of a case this service knows; raises UnknownRecipient for a
     case whose case.opened it has not handled."""
-    recipient = await _recipient(uow, event.case_id, event.case_number)
+    recipient = await _survey_recipient(uow, event.case_id, event.case_number, event.customer_id)
     notice = survey_invitation(recipient, event.invitation_id, event.survey_url, event.expires_at)
     return await _record(uow, notice, render, clock, options)
 
@@ -232,7 +232,7 @@ async def remind_survey(
     uow: UnitOfWork, event: SurveyReminded, *, clock: Clock = utc_now, options: Options = Options()
 ) -> Delivery | None:
     """Surveys' one reminder (surveys decided it is due and within the contact budget)."""
-    recipient = await _recipient(uow, event.case_id, event.case_number)
+    recipient = await _survey_recipient(uow, event.case_id, event.case_number, event.customer_id)
     notice = customer_notice(
         Template.SURVEY_REMINDER,
         recipient,
@@ -262,6 +262,29 @@ async def _recipient(uow: UnitOfWork, case_id: uuid.UUID, case_number: str) -> R
         )
         raise UnknownRecipient(f"no recipient known for case {case_id} ({case_number})")
     return recipient
+
+
+async def _survey_recipient(
+    uow: UnitOfWork, case_id: uuid.UUID, case_number: str, customer_id: uuid.UUID | None
+) -> Recipient:
+    """Whom a survey message goes to. A survey about no case of ours (after a sale, a periodic
+    campaign) goes to the address of the customer's most recent case; a customer we never wrote to
+    gets a recipient without an address, so the message is recorded as suppressed (no address)
+    instead of being retried and parked."""
+    known = await uow.recipients.get(case_id)
+    if known is not None or customer_id is None:
+        return await _recipient(uow, case_id, case_number)
+    earlier = await uow.recipients.of_customer(customer_id)
+    if earlier:
+        return replace(earlier[-1], case_id=case_id, case_number=case_number)
+    return Recipient(
+        case_id=case_id,
+        case_number=case_number,
+        customer_name="",
+        customer_email=None,
+        language=DEFAULT_LANGUAGE,
+        customer_id=customer_id,
+    )
 
 
 def _local(at: datetime, recipient: Recipient, options: Options) -> datetime:

@@ -142,6 +142,42 @@ async def test_survey_invitation_for_an_unknown_case_is_refused_and_records_noth
     assert uow.deliveries.rows == {}
 
 
+async def test_a_survey_about_no_case_of_ours_goes_to_the_customers_latest_address(uow, clock):
+    opened, _ = await acknowledge(uow, clock)
+    campaign = SurveyInvited(
+        invitation_id=uuid.uuid4(),
+        case_id=uuid.uuid4(),  # a periodic campaign's own id: notifications never saw it opened
+        case_number="campaign-1a2b3c4d",
+        customer_id=opened.customer_id,
+        survey_url="https://surveys.example/s/xyz",
+        expires_at=datetime(2026, 3, 19, 9, 0, tzinfo=UTC),
+    )
+
+    delivery = await usecases.invite_to_survey(uow, campaign, render=fake_render, clock=clock)
+
+    assert delivery is not None
+    assert delivery.recipient == "ana@example.com"
+    assert delivery.case_id == campaign.case_id
+    assert "https://surveys.example/s/xyz" in delivery.body_text
+
+
+async def test_a_survey_for_a_customer_never_written_to_is_recorded_as_suppressed(uow, clock):
+    sale = SurveyInvited(
+        invitation_id=uuid.uuid4(),
+        case_id=uuid.uuid4(),
+        case_number="sale-1",
+        customer_id=uuid.uuid4(),
+        survey_url="https://surveys.example/s/xyz",
+        expires_at=datetime(2026, 3, 19, 9, 0, tzinfo=UTC),
+    )
+
+    delivery = await usecases.invite_to_survey(uow, sale, render=fake_render, clock=clock)
+
+    assert delivery is not None
+    stored = uow.deliveries.stored(delivery.id)
+    assert (stored.status, stored.reason) == (DeliveryStatus.SUPPRESSED, "no_address")
+
+
 # --- dispatching -----------------------------------------------------------------------------
 
 
