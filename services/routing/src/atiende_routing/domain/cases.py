@@ -169,9 +169,11 @@ class RoutedCase:
         reason: str | None = None,
         note: str | None = None,
         actor: str | None = None,
+        by_the_table: bool = True,
         **changes: object,
     ) -> tuple[RoutedCase, CaseStatusChanged]:
-        self.ensure_can_become(target)
+        if by_the_table:
+            self.ensure_can_become(target)
         leaving_wait = target not in WAITING
         case = replace(
             self,
@@ -327,14 +329,28 @@ class RoutedCase:
     def close(
         self, reason: str, at: datetime, *, note: str | None = None, actor: str | None = None
     ) -> tuple[RoutedCase, list[EventData]]:
+        return self._closed(reason, at, note=note, actor=actor)
+
+    def _closed(
+        self,
+        reason: str,
+        at: datetime,
+        *,
+        note: str | None,
+        actor: str | None,
+        by_the_table: bool = True,
+        **changes: object,
+    ) -> tuple[RoutedCase, list[EventData]]:
         case, changed = self._moved(
             CaseStatus.CLOSED,
             at,
             reason=reason,
             note=note,
             actor=actor,
+            by_the_table=by_the_table,
             closed_at=at,
             close_reason=reason,
+            **changes,
         )
         return case, [
             changed,
@@ -350,35 +366,9 @@ class RoutedCase:
         TRANSITIONS: a duplicate is closed however far it got)."""
         if self.status is CaseStatus.CLOSED:
             raise IllegalTransition(self.number, self.status, CaseStatus.CLOSED, ())
-        case = replace(
-            self,
-            status=CaseStatus.CLOSED,
-            closed_at=at,
-            close_reason="merged",
-            merged_into=into,
-            waiting_reason=None,
-            waiting_note=None,
-            version=self.version + 1,
+        return self._closed(
+            "merged", at, note=note, actor=actor, by_the_table=False, merged_into=into
         )
-        return case, [
-            CaseStatusChanged(
-                case_id=self.id,
-                case_number=self.number,
-                from_status=self.status,
-                to_status=CaseStatus.CLOSED,
-                reason="merged",
-                note=note,
-                actor=actor,
-                changed_at=at,
-            ),
-            CaseClosed(
-                case_id=self.id,
-                case_number=self.number,
-                reason="merged",
-                actor=actor,
-                closed_at=at,
-            ),
-        ]
 
     def reopen(
         self,
