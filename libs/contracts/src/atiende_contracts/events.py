@@ -107,6 +107,15 @@ class NotificationChannel(StrEnum):
     WEBHOOK = "webhook"
 
 
+class Audience(StrEnum):
+    """Whom a notification was for."""
+
+    CUSTOMER = "customer"
+    STAFF = "staff"
+    INTEGRATION = "integration"
+    """A webhook to another system."""
+
+
 class CaseStatus(StrEnum):
     """A case's place in routing's lifecycle (docs/lifecycle.md has the transitions)."""
 
@@ -815,6 +824,11 @@ class NotificationSent(EventData):
     channel: NotificationChannel
     recipient: str
     sent_at: datetime
+    audience: Audience | None = Field(
+        default=None,
+        description="Whom it was for; null from producers before this field, which wrote to "
+        "customers only",
+    )
 
 
 class NotificationFailed(EventData):

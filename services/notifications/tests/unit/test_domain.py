@@ -1,9 +1,10 @@
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from atiende_contracts import NotificationChannel
+from atiende_contracts import Audience, NotificationChannel
 from atiende_notifications.domain import (
     TRANSITIONS,
     Delivery,
@@ -129,6 +130,15 @@ def test_a_sent_delivery_counts_the_attempt_and_announces_notification_sent():
     assert event.case_id == delivery.case_id
     assert event.template == "case_acknowledgement"
     assert event.recipient == "ana@example.com"
+    assert event.audience is Audience.CUSTOMER
+
+
+def test_a_staff_notice_and_a_webhook_say_whom_they_were_for():
+    delivery = pending_delivery()
+    staff = replace(delivery, template=Template.STAFF_CASE_ASSIGNED)
+    hook = replace(delivery, channel=NotificationChannel.WEBHOOK)
+    assert staff.mark_sent(NOW)[1].audience is Audience.STAFF
+    assert hook.mark_sent(NOW)[1].audience is Audience.INTEGRATION
 
 
 def test_a_failed_attempt_is_retried_with_backoff_until_the_last_attempt():

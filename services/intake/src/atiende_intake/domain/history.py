@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from atiende_contracts import (
+    Audience,
     CaseAssigned,
     CaseClosed,
     CaseReopened,
@@ -20,7 +21,6 @@ from atiende_contracts import (
     CommitmentMade,
     CommitmentMissed,
     EventData,
-    NotificationChannel,
     NotificationSent,
     SurveyAnswered,
 )
@@ -100,11 +100,9 @@ def _summary(event: EventData) -> Said | None:
 
 
 def to_the_customer(event: NotificationSent) -> bool:
-    """Webhooks go to integrations and `staff_*` templates to agents (docs/notifications.md):
-    neither is part of what the customer was told."""
-    return event.channel is not NotificationChannel.WEBHOOK and not event.template.startswith(
-        "staff_"
-    )
+    """Only what the customer was told belongs to their history (not staff notices, not
+    webhooks to other systems). Before `audience`, notifications wrote to customers only."""
+    return event.audience in (None, Audience.CUSTOMER)
 
 
 def case_fact(event_id: uuid.UUID, event: EventData) -> CaseFact | None:

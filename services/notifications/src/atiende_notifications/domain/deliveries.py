@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from atiende_contracts import (
+    Audience,
     Formality,
     NotificationChannel,
     NotificationDeferred,
@@ -243,7 +244,14 @@ class Delivery:
             channel=self.channel,
             recipient=self.recipient,
             sent_at=at,
+            audience=self.audience,
         )
+
+    @property
+    def audience(self) -> Audience:
+        if self.channel is NotificationChannel.WEBHOOK:
+            return Audience.INTEGRATION
+        return Audience.STAFF if self.template.for_staff else Audience.CUSTOMER
 
     def record_failure(
         self,
