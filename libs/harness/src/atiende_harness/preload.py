@@ -65,13 +65,48 @@ _PRELOAD: list[str] = [
                   now() - interval '400 days' + i * interval '1 second', 'opened'
            FROM generate_series(1, $1) AS i""",
     _outbox("intake", "case.opened"),
+    # routing: a case worked to the end (closed), with what the lifecycle leaves behind — the
+    # routing decision, the assignment, met SLA clocks, fired timers and the timeline
     f"""INSERT INTO routing.cases (id, number, type, status, team, opened_at, assigned_at,
-                                      assignments)
+                                      assignments, agent_id, customer_id, channel, motive,
+                                      language, resolved_at, resolution, closed_at, close_reason)
            SELECT md5('case' || i)::uuid,
                   {_NUMBER},
-                  'complaint', 'assigned', 'general', now() - interval '400 days',
-                  now() - interval '400 days', 1
+                  'complaint', 'closed', 'general', now() - interval '400 days',
+                  now() - interval '400 days', 1, 'pre-agent', md5('customer' || i)::uuid,
+                  'phone', 'OTHER', 'es', now() - interval '399 days', 'Resuelto',
+                  now() - interval '398 days', 'verified'
            FROM generate_series(1, $1) AS i""",
+    """INSERT INTO routing.routing_decisions (case_id, rule_id, rule_version, explanation,
+                                              decided_at)
+           SELECT md5('case' || i)::uuid, 'default', 1, '{"matched": "default"}',
+                  now() - interval '400 days'
+           FROM generate_series(1, $1) AS i""",
+    f"""INSERT INTO routing.assignments (case_id, case_number, team, agent_id, customer_id,
+                                            channel, language, motive, queued_at, assigned_at,
+                                            closed_at)
+           SELECT md5('case' || i)::uuid, {_NUMBER}, 'general', 'pre-agent',
+                  md5('customer' || i)::uuid, 'phone', 'es', 'OTHER',
+                  now() - interval '400 days', now() - interval '400 days',
+                  now() - interval '398 days'
+           FROM generate_series(1, $1) AS i""",
+    f"""INSERT INTO routing.sla_clocks (case_id, clock, cycle, case_number, policy_id,
+                                           policy_version, priority, target_seconds, started_at,
+                                           met_at, due_at)
+           SELECT md5('case' || i)::uuid, clock, 1, {_NUMBER}, 'default', 1, 'normal', 86400,
+                  now() - interval '400 days', now() - interval '399 days',
+                  now() - interval '399 days'
+           FROM generate_series(1, $1) AS i, unnest(ARRAY['first_response', 'resolution']) AS clock""",
+    """INSERT INTO routing.timers (id, kind, case_id, ref, due_at, created_at, fired_at, fired_by,
+                                   outcome)
+           SELECT md5('timer' || kind || i)::uuid, kind, md5('case' || i)::uuid, 'resolution',
+                  now() - interval '399 days', now() - interval '400 days',
+                  now() - interval '399 days', 'preload', 'met'
+           FROM generate_series(1, $1) AS i, unnest(ARRAY['sla_warning', 'sla_breach']) AS kind""",
+    """INSERT INTO routing.timeline (case_id, at, kind, actor, summary)
+           SELECT md5('case' || i)::uuid, now() - interval '400 days', kind, 'preload',
+                  'Precargado'
+           FROM generate_series(1, $1) AS i, unnest(ARRAY['assigned', 'resolved', 'closed']) AS kind""",
     _inbox("routing", "routing.assign-case", "intake", "case.opened"),
     _outbox("routing", "case.assigned"),
     f"""INSERT INTO surveys.cases (case_id, case_number, customer_id, language, opened_at)
