@@ -26,7 +26,11 @@ run: migrate ## run all five services (honcho) on 127.0.0.1:8001-8005
 	@echo "notifications http://127.0.0.1:8004/docs   (SMTP: $${ATIENDE_SMTP_HOST:-127.0.0.1}:$${ATIENDE_SMTP_PORT:-1025})"
 	@echo "dev inbox     http://127.0.0.1:8025/       (the emails sent; SMTP 127.0.0.1:1025)"
 	@echo "indicators    http://127.0.0.1:8005/indicators"
-	@$(UV) run honcho -d . -f deploy/Procfile start
+	@echo "authentication on (hs256, secret in .atiende/dev-secret); a token for curl:"
+	@echo '  curl -H "Authorization: Bearer $$(uv run atiende token --role agent --sub ana@example.com)" ...'
+	@ATIENDE_AUTH_MODE="$${ATIENDE_AUTH_MODE:-hs256}" \
+	  ATIENDE_JWT_SECRET="$${ATIENDE_JWT_SECRET:-$$($(UV) run atiende dev-secret)}" \
+	  $(UV) run honcho -d . -f deploy/Procfile start
 
 browser: ## install Debian's chromium for the browser tests (needs root)
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }

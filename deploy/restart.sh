@@ -22,6 +22,11 @@ while :; do
     while kill -0 "$child" 2>/dev/null; do wait "$child"; done
     child=0
     [ "$stopping" -eq 1 ] && exit 0
+    if [ "$status" -eq 78 ]; then
+        # EX_CONFIG (e.g. no authentication configured): starting again would refuse again
+        echo "restart.sh: '$*' refused its configuration (status 78); not restarting it" >&2
+        exit 78
+    fi
     [ $(($(date +%s) - started)) -ge 60 ] && delay=1
     echo "restart.sh: '$*' exited with status $status; starting it again in ${delay}s" >&2
     sleep "$delay" &

@@ -141,6 +141,9 @@ def test_the_five_atiende_services_are_present_and_built() -> None:
         assert env["ATIENDE_DATABASE_URL"].startswith("postgresql://")
         assert "@postgres:5432/" in env["ATIENDE_DATABASE_URL"]
         assert "@rabbitmq:5672" in env["ATIENDE_AMQP_URL"]
+        # authentication on: a development secret (to replace) unless the caller chooses otherwise
+        assert env["ATIENDE_AUTH_MODE"] == "${ATIENDE_AUTH_MODE:-hs256}"
+        assert env["ATIENDE_JWT_SECRET"].startswith("${ATIENDE_JWT_SECRET:-")
         assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector:4318"
         depends = svc["depends_on"]
         for infra in ("postgres", "rabbitmq"):
@@ -289,8 +292,10 @@ def test_namespace_configmap_and_example_secret() -> None:
     assert set(secret["stringData"]) == {
         "ATIENDE_DATABASE_URL",
         "ATIENDE_AMQP_URL",
-        "ATIENDE_JWT_SECRET",
     }
+    # authentication is OIDC: the issuer's public keys, no shared signing secret in the cluster
+    assert config["ATIENDE_AUTH_MODE"] == "oidc"
+    assert config["ATIENDE_OIDC_ISSUER"].startswith("https://")
     assert "EXAMPLE ONLY" in (K8S_DIR / "secret.example.yaml").read_text(encoding="utf-8")
     assert not set(secret["stringData"]) & set(config), "a secret key also in the ConfigMap"
 

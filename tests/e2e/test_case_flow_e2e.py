@@ -50,7 +50,7 @@ async def test_a_case_flows_through_every_service(cluster, smtp_sink):
     assert CHROMIUM, "Debian's chromium is required for browser tests: run `make browser`"
     intake, routing = cluster["intake"], cluster["routing"]
     indicators = cluster["indicators"]
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10, headers=cluster.headers()) as http:
         created = await http.post(
             f"{intake.url}/cases",
             json={

@@ -94,7 +94,7 @@ async def test_one_customer_three_channels_one_case(cluster_factory, smtp_sink, 
         lambda m: "marta@example.com" in (m["To"] or "") and number in (m["Subject"] or "")
     )
 
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10, headers=cluster.headers()) as http:
         [case] = (await http.get(f"{intake.url}/cases", params={"limit": 10})).json()["items"]
         assert case["number"] == number
 

@@ -16,7 +16,13 @@ async def test_the_seven_steps_from_open_to_close(cluster_factory):
     cluster = cluster_factory("intake", "routing")
     await cluster.start()
     intake, routing = cluster["intake"], cluster["routing"]
-    async with httpx.AsyncClient(timeout=10) as http:
+    # the cluster runs with authentication on: no token is a 401, a token without the role a 403
+    async with httpx.AsyncClient(timeout=10) as anonymous:
+        assert (await anonymous.get(f"{routing.url}/agents")).status_code == 401
+    async with httpx.AsyncClient(timeout=10, headers=cluster.headers("agent")) as agent_only:
+        refused = await agent_only.post(f"{routing.url}/teams", json={"id": "x", "name": "X"})
+        assert refused.status_code == 403
+    async with httpx.AsyncClient(timeout=10, headers=cluster.headers(sub="ana")) as http:
         agent = await http.post(
             f"{routing.url}/agents",
             json={
@@ -121,7 +127,8 @@ async def test_the_seven_steps_from_open_to_close(cluster_factory):
 
         final = (await http.get(url)).json()
         assert [s["step"] for s in final["steps"]] == ["1", "2", "3", "4", "5", "6", "7a", "7b"]
-        assert all(s["author"] is None for s in final["steps"])  # auth is off: nobody named
+        # each step names its author: the token's subject (Ana's), not a name sent in the body
+        assert {s["author"] for s in final["steps"]} == {"ana"}
         assert [c["state"] for c in final["commitments"]] == ["kept"]
         clocks = {c["clock"]: c for c in final["clocks"]}
         assert clocks["first_response"]["state"] == "met"

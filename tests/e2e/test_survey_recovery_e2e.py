@@ -40,7 +40,7 @@ def body_text(message):
 async def test_a_detractor_answer_opens_an_escalated_recovery_case(cluster, smtp_sink):
     assert CHROMIUM, "Debian's chromium is required for browser tests: run `make browser`"
     intake, routing, surveys = cluster["intake"], cluster["routing"], cluster["surveys"]
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10, headers=cluster.headers()) as http:
         created = await http.post(
             f"{intake.url}/cases",
             json={

@@ -80,7 +80,7 @@ async def test_a_web_form_case_is_reclassified_and_rerouted(
     await cluster.start()
     intake, routing = cluster["intake"], cluster["routing"]
 
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10, headers=cluster.headers()) as http:
         # the billing team and its rule exist before Marta writes
         team = await http.post(f"{routing.url}/teams", json={"id": "billing", "name": "Cobros"})
         assert team.status_code == 201, team.text

@@ -36,7 +36,7 @@ async def test_kill_9_of_routing_while_cases_flow_assigns_every_case_exactly_onc
     intake, routing = cluster["intake"], cluster["routing"]
     total, killed_after = 240, 80
     created = []
-    async with httpx.AsyncClient(timeout=15) as http:
+    async with httpx.AsyncClient(timeout=15, headers=cluster.headers()) as http:
         semaphore = asyncio.Semaphore(8)
 
         async def open_case(i):
@@ -82,7 +82,7 @@ async def test_a_redelivered_event_has_one_effect_in_every_consumer(
 ):
     cluster = cluster_factory("intake", "routing", "notifications", "indicators", "surveys")
     await cluster.start()
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10, headers=cluster.headers()) as http:
         r = await http.post(f"{cluster['intake'].url}/cases", json=new_case(1))
         assert r.status_code == 201
         case = r.json()
@@ -141,7 +141,7 @@ async def test_a_malformed_message_is_parked_after_the_delivery_limit_while_othe
             aio_pika.Message(b"{not json", content_type="application/json"),
             routing_key="case.opened.v1",
         )
-        async with httpx.AsyncClient(timeout=10) as http:
+        async with httpx.AsyncClient(timeout=10, headers=cluster.headers()) as http:
             r = await http.post(f"{cluster['intake'].url}/cases", json=new_case(7))
             assert r.status_code == 201
             case_id = r.json()["id"]

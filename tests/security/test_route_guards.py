@@ -1,7 +1,8 @@
 """Every route of every service is either public on purpose (listed below, with the reason) or
 guarded: 401 without a token (or with a forged one) and 403 with a valid token whose only role
 is one no route grants. A route added without `require(...)` fails here, so nobody has to
-remember to add it to a list of guarded routes.
+remember to add it to a list of guarded routes. The walk runs in both token modes: hs256 (the
+development secret) and oidc (tokens from an issuer's published keys, as in production).
 
 The apps are built but their lifespan is never run: there is no database pool, so a route that
 reached the database before checking the caller would fail here instead of answering 401.
@@ -26,6 +27,7 @@ from atiende_runtime.auth import Principal, require
 from atiende_runtime.service import build_app, runtime_of
 from atiende_runtime.services import services
 from atiende_runtime.settings import Settings
+from atiende_testing.oidc import FakeIssuer, new_key
 
 SECRET = "test-secret-at-least-32-bytes-long"  # HS256 wants >= 32 bytes
 
@@ -106,7 +108,7 @@ def token(
     audience: str | None = None,
     expires: int = 300,
 ) -> str:
-    """An HS256 token as the runtime verifies them today (auth.py): `roles` claim, audience."""
+    """An HS256 token as the hs256 mode verifies them (auth.py): `roles` claim, audience, exp."""
     claims = {
         "sub": "probe@example.com",
         "roles": list(roles),
@@ -116,8 +118,38 @@ def token(
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
+Callers = dict[str, tuple[str | None, int]]
+"""Who knocks (a name), with the bearer token they hold and the status a guarded route owes them."""
+
+
+def hs256_callers(settings: Settings) -> Callers:
+    return {
+        "no token": (None, 401),
+        "forged token": (token(settings, "admin", secret="forged-secret-also-32-bytes-long"), 401),
+        "expired token": (token(settings, "admin", expires=-60), 401),
+        "other audience": (token(settings, "admin", audience="someone-else"), 401),
+        "role 'nobody'": (token(settings, "nobody"), 403),
+    }
+
+
+def oidc_callers(issuer: FakeIssuer) -> Callers:
+    impostor = new_key("RS256", kid=issuer.key("RS256").kid)
+    return {
+        "no token": (None, 401),
+        "forged token": (issuer.token(key=impostor, roles=["admin"]), 401),
+        "expired token": (issuer.token(roles=["admin"], exp=int(time.time()) - 120), 401),
+        "other audience": (issuer.token(roles=["admin"], aud="someone-else"), 401),
+        "other issuer": (issuer.token(roles=["admin"], iss="https://elsewhere.example"), 401),
+        "role 'nobody'": (issuer.token("ES256", roles=["nobody"]), 403),
+    }
+
+
 async def unguarded(
-    app: FastAPI, settings: Settings, service: str, public: dict[tuple[str, str, str], str]
+    app: FastAPI,
+    settings: Settings,
+    service: str,
+    public: dict[tuple[str, str, str], str],
+    callers: Callers | None = None,
 ) -> list[str]:
     """What is wrong with the app's guards, one line per route (empty when all is well)."""
     wrong: list[str] = []
@@ -129,13 +161,7 @@ async def unguarded(
     present = {(e.method, e.path) for e in found}
     wrong.extend(f"{m} {p}: listed as public but no such route" for m, p in listed - present)
     # who knocks, and the status each must get from a guarded route
-    callers = {
-        "no token": (None, 401),
-        "forged token": (token(settings, "admin", secret="forged-secret-also-32-bytes-long"), 401),
-        "expired token": (token(settings, "admin", expires=-60), 401),
-        "other audience": (token(settings, "admin", audience="someone-else"), 401),
-        "role 'nobody'": (token(settings, "nobody"), 403),
-    }
+    callers = callers or hs256_callers(settings)
     expected = {who: status for who, (_, status) in callers.items()}
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://probe") as client:
@@ -153,12 +179,28 @@ async def unguarded(
     return wrong
 
 
+@pytest.fixture(scope="module")
+def issuer() -> typing.Iterator[FakeIssuer]:
+    with FakeIssuer() as running:
+        yield running
+
+
 @pytest.mark.parametrize("name", list(services()))
 async def test_every_route_is_public_on_purpose_or_guarded(name: str) -> None:
     definition = services()[name]
-    settings = definition.settings(jwt_secret=SECRET)
+    settings = definition.settings(auth_mode="hs256", jwt_secret=SECRET)
     app = definition.create_app(settings)
     assert await unguarded(app, settings, name, PUBLIC) == []
+
+
+@pytest.mark.parametrize("name", list(services()))
+async def test_every_route_is_guarded_against_an_oidc_issuers_tokens(
+    name: str, issuer: FakeIssuer
+) -> None:
+    definition = services()[name]
+    settings = definition.settings(auth_mode="oidc", oidc_issuer=issuer.url)
+    app = definition.create_app(settings)
+    assert await unguarded(app, settings, name, PUBLIC, oidc_callers(issuer)) == []
 
 
 def test_every_service_is_walked() -> None:

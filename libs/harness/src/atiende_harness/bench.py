@@ -244,13 +244,17 @@ async def bench(options: argparse.Namespace) -> dict[str, Any]:
                     figure["to_floor_ratio"] = round(figure["events_per_s"] / floor_rate, 3)
         tap = EventTap(stack.amqp_url, stack.namespace, durable=False)
         await tap.start()
-        poller = IndicatorsPoller(stack.url("indicators"))
+        poller = IndicatorsPoller(
+            stack.url("indicators"), headers=stack.headers("manager", sub="harness-poller")
+        )
         first = await poller.read_now()
         assert first is not None, "indicators did not answer"
         poller.start()
         sampler = ResourceSampler(stack)
         sampler.start()
-        load = OpenLoopLoad(stack.url("intake"), stack.run_id)
+        load = OpenLoopLoad(
+            stack.url("intake"), stack.run_id, headers=stack.headers("intake", sub="harness-load")
+        )
         effects = Effects(tap, stack, poller, first.cases_opened)
         steps = []
         try:

@@ -173,13 +173,20 @@ async def chaos(options: argparse.Namespace) -> dict[str, Any]:
         }
         tap = EventTap(stack.amqp_url, stack.namespace, durable=True)
         await tap.start()
-        poller = IndicatorsPoller(stack.url("indicators"))
+        poller = IndicatorsPoller(
+            stack.url("indicators"), headers=stack.headers("manager", sub="harness-poller")
+        )
         baseline = await poller.read_now()
         assert baseline is not None, "indicators did not answer"
         sampler = ResourceSampler(stack)
         sampler.recording = True
         sampler.start()
-        load = OpenLoopLoad(stack.url("intake"), stack.run_id, timeout=options.request_timeout)
+        load = OpenLoopLoad(
+            stack.url("intake"),
+            stack.run_id,
+            headers=stack.headers("intake", sub="harness-load"),
+            timeout=options.request_timeout,
+        )
         duration = options.cases / options.rate
         faults: list[FaultResult] = []
         try:

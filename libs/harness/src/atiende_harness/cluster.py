@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -16,14 +17,33 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from email.message import Message
 from pathlib import Path
 from typing import Any
 
+from atiende_runtime.auth import mint_token
 from atiende_runtime.services import service_names
 
 SERVICE_NAMES: tuple[str, ...] = service_names()
 """Every installed service, in port order (from the `atiende.services` entry points)."""
+
+STAFF_ROLES: tuple[str, ...] = ("admin", "supervisor", "agent", "manager", "intake", "mail-gateway")
+"""Every role some route grants: a token with all of them passes every guard."""
+
+
+def new_secret() -> str:
+    """A signing secret for one private cluster (HS256; longer than the 32 bytes required)."""
+    return secrets.token_urlsafe(48)
+
+
+def bearer(
+    secret: str, *roles: str, sub: str = "tester@example.com", ttl: float = 3600
+) -> dict[str, str]:
+    """The Authorization header of a token signed with `secret`, for `roles` (every staff role
+    when none is named) and subject `sub`, as a cluster started with `secret` accepts it."""
+    token = mint_token(secret, subject=sub, roles=roles or STAFF_ROLES, ttl=timedelta(seconds=ttl))
+    return {"Authorization": f"Bearer {token}"}
 
 
 @dataclass
@@ -133,6 +153,9 @@ class ServiceProcess:
         return "\n".join(self.log_lines()[-lines:])
 
 
+AUTH_VARIABLES = ("ATIENDE_AUTH_", "ATIENDE_OIDC_", "ATIENDE_JWT_")
+
+
 def service_env(
     name: str,
     ports: dict[str, int],
@@ -141,12 +164,16 @@ def service_env(
     amqp_url: str,
     namespace: str,
     smtp: tuple[str, int],
+    jwt_secret: str,
     **extra_env: str,
 ) -> dict[str, str]:
     """The environment of one service process of a private cluster: its database, broker
-    namespace, port and SMTP server (the load harness starts its clusters with it too)."""
+    namespace, port, SMTP server and token secret (authentication on, hs256, whatever the
+    caller's shell has set); the load harness starts its clusters with it too."""
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if not k.startswith(AUTH_VARIABLES)},
+        "ATIENDE_AUTH_MODE": "hs256",
+        "ATIENDE_JWT_SECRET": jwt_secret,
         "ATIENDE_DATABASE_URL": database_url,
         "ATIENDE_AMQP_URL": amqp_url,
         "ATIENDE_BROKER_NAMESPACE": namespace,
@@ -164,9 +191,16 @@ def service_env(
 @dataclass
 class Cluster:
     services: dict[str, ServiceProcess]
+    secret: str
+    """The secret the services verify tokens with (their ATIENDE_JWT_SECRET)."""
 
     def __getitem__(self, name: str) -> ServiceProcess:
         return self.services[name]
+
+    def headers(self, *roles: str, sub: str = "tester@example.com") -> dict[str, str]:
+        """`Authorization: Bearer …` for `roles` (every staff role when none is named) as `sub`:
+        `httpx.AsyncClient(headers=cluster.headers("agent", sub="ana"))`."""
+        return bearer(self.secret, *roles, sub=sub)
 
     async def start(self) -> None:
         for svc in self.services.values():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import httpx
@@ -60,12 +61,21 @@ def new_case(index: int, email: str) -> dict[str, object]:
 
 class OpenLoopLoad:
     def __init__(
-        self, intake_url: str, run_id: str, *, timeout: float = 30.0, connections: int = 256
+        self,
+        intake_url: str,
+        run_id: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout: float = 30.0,
+        connections: int = 256,
     ) -> None:
+        """`headers`: the Authorization of a caller intake lets open cases (role agent or
+        intake)."""
         self.run_id = run_id
         self.attempts: list[Attempt] = []
         self._client = httpx.AsyncClient(
             base_url=intake_url,
+            headers=headers,
             timeout=timeout,
             limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
         )

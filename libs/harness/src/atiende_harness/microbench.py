@@ -193,6 +193,7 @@ async def _main(args: argparse.Namespace) -> dict[str, Any]:
         amqp_url=args.amqp_url,
         broker_namespace=args.namespace,
         log_level=args.log_level,
+        auth_mode="off",  # consumers and relay only: no HTTP route is served
     )
     configure_logging(SERVICE, settings.log_level)
     result: dict[str, Any] = {}

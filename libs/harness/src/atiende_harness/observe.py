@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
 from email.utils import getaddresses
@@ -149,8 +150,12 @@ class EventTap:
 class IndicatorsPoller:
     """Readings of GET /indicators; a failed poll (service down) is skipped."""
 
-    def __init__(self, url: str, interval: float = 0.1) -> None:
+    def __init__(
+        self, url: str, interval: float = 0.1, *, headers: Mapping[str, str] | None = None
+    ) -> None:
+        """`headers`: the Authorization of a caller with role manager or supervisor."""
         self.url = f"{url}/indicators"
+        self.headers = dict(headers or {})
         self.interval = interval
         self.readings: list[tuple[float, IndicatorCounts]] = []
         self._task: asyncio.Task[None] | None = None
@@ -166,11 +171,11 @@ class IndicatorsPoller:
         return None
 
     async def read_now(self) -> IndicatorCounts | None:
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(headers=self.headers) as client:
             return await self.read(client)
 
     async def _run(self) -> None:
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(headers=self.headers) as client:
             while True:
                 counts = await self.read(client)
                 if counts is not None:

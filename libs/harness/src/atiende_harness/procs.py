@@ -27,7 +27,7 @@ import psutil
 from atiende_contracts import Names
 from atiende_runtime.services import services
 
-from .cluster import SERVICE_NAMES, Cluster, ServiceProcess, free_port, service_env
+from .cluster import SERVICE_NAMES, Cluster, ServiceProcess, free_port, new_secret, service_env
 from .observe import MailSink
 
 log = logging.getLogger(__name__)
@@ -78,6 +78,8 @@ class Stack:
     service_env_overrides: dict[str, str] = field(default_factory=dict)
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
     mail: MailSink = field(default_factory=MailSink)
+    secret: str = field(default_factory=new_secret)
+    """The run's token secret: its services verify tokens with it (authentication on)."""
 
     def __post_init__(self) -> None:
         self.database = f"atiende_bench_{self.run_id}"
@@ -96,22 +98,25 @@ class Stack:
                     self.logs / f"{name}.log",
                 )
                 for name in SERVICE_NAMES
-            }
+            },
+            self.secret,
         )
 
     def _env(self, name: str, ports: dict[str, int]) -> dict[str, str]:
-        env = service_env(
+        return service_env(
             name,
             ports,
             database_url=self.database_url,
             amqp_url=self.amqp_url,
             namespace=self.namespace,
             smtp=(self.mail.host, self.mail.port),
+            jwt_secret=self.secret,
             **self.service_env_overrides,
         )
-        # the run's own cluster: open, like `make run`, whatever the caller's shell has set
-        env.pop("ATIENDE_JWT_SECRET", None)
-        return env
+
+    def headers(self, *roles: str, sub: str = "harness@example.com") -> dict[str, str]:
+        """A token the run's services accept, for `roles` (every staff role when none)."""
+        return self.cluster.headers(*roles, sub=sub)
 
     @property
     def services(self) -> dict[str, ServiceProcess]:

@@ -1,4 +1,5 @@
-"""`atiende` command: `atiende serve SERVICE`, `atiende migrate SERVICE`, `atiende parked`.
+"""`atiende` command: `atiende serve SERVICE`, `atiende migrate SERVICE`, `atiende parked`,
+`atiende token` (a development token) and `atiende dev-secret`.
 
 The services are the installed `atiende.services` entry points (atiende_runtime.services)."""
 
@@ -6,9 +7,40 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import re
+import secrets
 import sys
+from datetime import timedelta
+from pathlib import Path
 
 from .services import service, service_names
+
+DEV_SECRET_FILE = Path(".atiende/dev-secret")
+"""The development signing secret `make run` and `atiende token` share (git-ignored)."""
+
+EX_CONFIG = 78
+"""sysexits.h: a configuration error; deploy/restart.sh does not restart a service for it."""
+
+
+def dev_secret(path: Path = DEV_SECRET_FILE) -> str:
+    """The development HS256 secret in `path`, made (random, readable by its owner only) the
+    first time."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(48) + "\n")
+    return path.read_text().strip()
+
+
+def duration(text: str) -> timedelta:
+    """`90s`, `30m`, `8h`, `7d` (a bare number is seconds)."""
+    match = re.fullmatch(r"(\d+)([smhd]?)", text.strip())
+    if not match:
+        raise argparse.ArgumentTypeError(f"not a duration like 30m, 8h or 7d: {text!r}")
+    unit = {"": "seconds", "s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+    return timedelta(**{unit[match[2]]: int(match[1])})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,7 +55,40 @@ def main(argv: list[str] | None = None) -> int:
     parked.add_argument("action", choices=["list", "replay"])
     parked.add_argument("queue", help="the consumer queue, e.g. atiende.routing.assign-case")
     parked.add_argument("--limit", type=int, default=100)
+    token = sub.add_parser(
+        "token",
+        help="print a development bearer token (HS256) signed with the services' secret",
+        description="The secret is ATIENDE_JWT_SECRET if set, else .atiende/dev-secret (made "
+        "on first use; `make run` gives the same one to the services).",
+    )
+    token.add_argument("--sub", required=True, help="who the token is for, e.g. ana@example.com")
+    token.add_argument(
+        "--role", action="append", required=True, help="a role (repeat for several), e.g. agent"
+    )
+    token.add_argument("--ttl", type=duration, default=timedelta(hours=8), help="default 8h")
+    token.add_argument("--secret-file", type=Path, help="read the secret from this file instead")
+    sub.add_parser(
+        "dev-secret",
+        help="print the development signing secret, making .atiende/dev-secret the first time",
+    )
     args = parser.parse_args(argv)
+
+    if args.command in ("token", "dev-secret"):
+        from .auth import mint_token
+        from .settings import Settings
+
+        if args.command == "dev-secret":
+            print(dev_secret())
+            return 0
+        if args.secret_file is not None:
+            secret = args.secret_file.read_text().strip()
+        else:
+            secret = os.environ.get("ATIENDE_JWT_SECRET") or dev_secret()
+        audience = Settings().jwt_audience
+        print(
+            mint_token(secret, subject=args.sub, roles=args.role, audience=audience, ttl=args.ttl)
+        )
+        return 0
 
     if args.command == "parked":
         from .parking import list_parked, replay_parked
@@ -53,9 +118,15 @@ def main(argv: list[str] | None = None) -> int:
 
     import uvicorn
 
+    from .auth import AuthConfigError
+
     definition = service(args.service)
     settings = definition.settings()
-    app = definition.create_app(settings)
+    try:
+        app = definition.create_app(settings)
+    except AuthConfigError as exc:
+        print(f"atiende {args.service}: refusing to start: {exc}", file=sys.stderr)
+        return EX_CONFIG
     host = settings.http_host
     print(f"atiende {args.service} listening on http://{host}:{settings.port}", file=sys.stderr)
     uvicorn.run(

@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from atiende_contracts import EventData, Names
 
 from . import db
+from .auth import Authenticator, authenticator_for
 from .broker import Topology, consumer_queue_arguments
 from .inbox import BatchHandler, Consumers, Subscription
 from .logs import configure_logging
@@ -84,6 +85,8 @@ class ServiceRuntime(Generic[S]):
     ) -> None:
         self.settings = settings
         self.package = package
+        # refuses (AuthConfigError) when authentication is neither configured nor turned off by name
+        self.authenticator: Authenticator = authenticator_for(settings)
         self.consumers: Consumers[S] = consumers or Consumers()
         self.publishes = (
             frozenset(model.event_type for model in publishes) if publishes is not None else None
@@ -287,8 +290,13 @@ class ServiceRuntime(Generic[S]):
             "service started",
             extra={"queues": [self.queue_name(x) for x in self.consumers.subscriptions]},
         )
-        if not s.jwt_secret:
-            log.warning("authentication is OFF: set ATIENDE_JWT_SECRET to require bearer tokens")
+        if self.authenticator.mode == "off":
+            log.warning(
+                "AUTHENTICATION IS OFF (ATIENDE_AUTH_MODE=off): every request, from anyone, acts "
+                "with every role. Never run this way where others can reach the service."
+            )
+        else:
+            log.info("authentication on", extra={"auth_mode": self.authenticator.mode})
 
     async def stop(self) -> None:
         # Stop taking messages first (in-flight handlers finish and ack), then the relay.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -57,10 +57,47 @@ class Settings(BaseSettings):
         gt=0,
         description="An Idempotency-Key (and the answer stored for it) expires after this long",
     )
-    jwt_secret: str | None = Field(
-        default=None, description="HS256 secret; when unset, authentication is disabled (dev only)"
+    auth_mode: Literal["oidc", "hs256", "off"] | None = Field(
+        default=None,
+        description="oidc, hs256 or off; unset: hs256 if a secret is set, oidc if an issuer is, "
+        "else the service refuses to start (atiende_runtime.auth)",
     )
-    jwt_audience: str = "atiende"
+    oidc_issuer: str | None = Field(
+        default=None, description="The OpenID Connect issuer URL tokens must name (`iss`)"
+    )
+    oidc_jwks_url: str | None = Field(
+        default=None,
+        description="The issuer's JWKS; unset: the `jwks_uri` of its discovery document",
+    )
+    oidc_jwks_cache_seconds: float = Field(
+        default=300, gt=0, description="How long fetched signing keys are used before refetching"
+    )
+    oidc_jwks_cooldown_seconds: float = Field(
+        default=30,
+        ge=0,
+        description="Least time between refetches caused by a token with an unknown key id",
+    )
+    oidc_http_timeout_seconds: float = Field(
+        default=5, gt=0, description="Timeout of each request to the issuer"
+    )
+    jwt_secret: str | None = Field(
+        default=None,
+        description="HS256 shared secret (mode hs256, development); at least 32 bytes",
+    )
+    jwt_audience: str = Field(default="atiende", min_length=1, description="Required `aud`")
+    jwt_roles_claim: str = Field(
+        default="roles",
+        pattern=r"^[A-Za-z0-9_:/-]+(\.[A-Za-z0-9_:/-]+)*$",
+        description="Dotted path of the roles claim, e.g. realm_access.roles (Keycloak)",
+    )
+    jwt_subject_claim: str = Field(
+        default="sub",
+        pattern=r"^[A-Za-z0-9_:/-]+(\.[A-Za-z0-9_:/-]+)*$",
+        description="Dotted path of the claim that names the caller (recorded as the actor)",
+    )
+    jwt_leeway_seconds: float = Field(
+        default=30, ge=0, le=300, description="Clock skew allowed on exp, nbf and iat"
+    )
     shutdown_timeout: float = 15.0
     startup_timeout_seconds: float = Field(
         default=300,

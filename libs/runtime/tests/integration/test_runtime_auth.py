@@ -20,9 +20,8 @@ CASE = {
 def bearer(
     roles: list[str], *, secret: str = SECRET, audience: str = "atiende", **claims: Any
 ) -> dict[str, str]:
-    token = jwt.encode(
-        {"sub": "agent-7", "aud": audience, "roles": roles, **claims}, secret, algorithm="HS256"
-    )
+    claims = {"sub": "agent-7", "aud": audience, "roles": roles, "exp": time.time() + 300, **claims}
+    token = jwt.encode({k: v for k, v in claims.items() if v is not None}, secret, "HS256")
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -40,6 +39,16 @@ async def test_missing_or_invalid_token_is_a_401_challenge(service_factory: Any)
         "another secret": bearer(["agent"], secret="another-secret-just-as-long-as-ours"),
         "another audience": bearer(["agent"], audience="elsewhere"),
         "expired": bearer(["agent"], exp=int(time.time()) - 60),
+        "no expiry": bearer(["agent"], exp=None),
+        "no subject": bearer(["agent"], sub=None),
+        "unsigned": {
+            "Authorization": "Bearer "
+            + jwt.encode(
+                {"sub": "agent-7", "aud": "atiende", "roles": ["agent"], "exp": time.time() + 300},
+                None,
+                algorithm="none",
+            )
+        },
     }
     async with service_factory("intake", jwt_secret=SECRET) as intake:
         for attempt, headers in attempts.items():

@@ -9,9 +9,9 @@ from importlib import resources
 from typing import Any
 
 import asyncpg
-import jwt
 
 from atiende_runtime import db, idempotency
+from atiende_runtime.auth import mint_token
 
 SECRET = "s3cret-long-enough-for-hs256-keys"
 CASE = {
@@ -23,7 +23,7 @@ CASE = {
 
 
 def as_caller(subject: str, key: str) -> dict[str, str]:
-    token = jwt.encode({"sub": subject, "aud": "atiende", "roles": ["agent"]}, SECRET, "HS256")
+    token = mint_token(SECRET, subject=subject, roles=["agent"])
     return {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
 
 

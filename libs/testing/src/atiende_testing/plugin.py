@@ -6,6 +6,11 @@ fails, saying what to start: nothing here is ever skipped for missing infrastruc
 
 Isolation: every test that asks for `database_url` gets a database of its own, and every test that
 asks for `broker_namespace` gets exchange and queue names of its own.
+
+Authentication: services run in-process (`service_factory`) have it off unless the test configures
+it (auth_mode, jwt_secret or oidc_issuer); clusters of real processes (`cluster_factory`,
+`cluster`) always have it on (hs256, a secret made per session) and their tests send tokens:
+`cluster.headers("agent", sub="ana")`, or the `auth_headers` fixture.
 """
 
 from __future__ import annotations
@@ -31,7 +36,9 @@ from atiende_harness.cluster import (
     Cluster,
     ServiceProcess,
     SmtpSink,
+    bearer,
     free_port,
+    new_secret,
     service_env,
 )
 from atiende_runtime.services import service
@@ -273,7 +280,11 @@ def service_factory(
     def factory(
         service: str, **overrides: Any
     ) -> contextlib.AbstractAsyncContextManager[RunningService]:
+        configured = {"auth_mode", "jwt_secret", "oidc_issuer"} & set(overrides)
         params: dict[str, Any] = {
+            # off by name (a service with nothing configured refuses to start): these tests call
+            # the routes as the development principal; tests of authentication configure it
+            **({} if configured else {"auth_mode": "off"}),
             "database_url": database_url,
             "amqp_url": amqp_url,
             "broker_namespace": broker_namespace,
@@ -285,12 +296,35 @@ def service_factory(
     return factory
 
 
+@pytest.fixture(scope="session")
+def cluster_secret() -> str:
+    """The token secret of every cluster this session starts (authentication on, hs256)."""
+    return new_secret()
+
+
+@pytest.fixture
+def auth_headers(cluster_secret: str) -> Callable[..., dict[str, str]]:
+    """`auth_headers("agent", sub="ana")`: the Authorization header of a token the clusters
+    accept (every staff role when none is named)."""
+
+    def headers(*roles: str, sub: str = "tester@example.com") -> dict[str, str]:
+        return bearer(cluster_secret, *roles, sub=sub)
+
+    return headers
+
+
 @pytest.fixture
 async def cluster_factory(
-    database_url: str, amqp_url: str, broker_namespace: str, smtp_sink: SmtpSink, tmp_path: Path
+    database_url: str,
+    amqp_url: str,
+    broker_namespace: str,
+    smtp_sink: SmtpSink,
+    tmp_path: Path,
+    cluster_secret: str,
 ) -> AsyncIterator[Callable[..., Cluster]]:
-    """Builds clusters of real service processes on this test's database, names and SMTP sink:
-    `c = cluster_factory("intake", "routing"); await c.start()`. Stopped at teardown."""
+    """Builds clusters of real service processes on this test's database, names and SMTP sink,
+    with authentication on: `c = cluster_factory("intake", "routing"); await c.start()`, then
+    requests with `headers=c.headers("agent")`. Stopped at teardown."""
     ports = {name: free_port() for name in SERVICE_NAMES}
     made: list[Cluster] = []
 
@@ -304,6 +338,7 @@ async def cluster_factory(
                 amqp_url=amqp_url,
                 namespace=broker_namespace,
                 smtp=(smtp_sink.host, smtp_sink.port),
+                jwt_secret=cluster_secret,
                 **{
                     "ATIENDE_RELAY_POLL_INTERVAL": "0.2",
                     "ATIENDE_DISPATCH_POLL_INTERVAL": "0.2",
@@ -311,7 +346,7 @@ async def cluster_factory(
                 },
             )
             services[name] = ServiceProcess(name, ports[name], env, tmp_path / f"{name}.log")
-        made.append(Cluster(services))
+        made.append(Cluster(services, cluster_secret))
         return made[-1]
 
     try:

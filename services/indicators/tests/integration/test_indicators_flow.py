@@ -3,7 +3,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import aio_pika
-import jwt
 from prometheus_client import REGISTRY
 
 from atiende_contracts import (
@@ -16,6 +15,7 @@ from atiende_contracts import (
     NotificationSent,
     SurveyAnswered,
 )
+from atiende_runtime.auth import mint_token
 from atiende_testing import eventually
 
 CONSUMER = "indicators.project-events"
@@ -214,7 +214,7 @@ async def test_bad_queries_get_a_problem_naming_the_field_and_roles_are_enforced
     secret = "test-secret-of-at-least-32-bytes!"
 
     def bearer(*roles):
-        token = jwt.encode({"sub": "u1", "roles": list(roles), "aud": "atiende"}, secret, "HS256")
+        token = mint_token(secret, subject="u1", roles=roles)
         return {"Authorization": f"Bearer {token}"}
 
     async with service_factory("indicators", jwt_secret=secret) as svc:

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import jwt
-
+from atiende_runtime.auth import mint_token
 from atiende_testing import eventually
 
 PROBLEM_JSON = "application/problem+json"
@@ -29,7 +28,7 @@ def fields_of(response):
 
 
 def bearer(*roles):
-    token = jwt.encode({"sub": "u-1", "aud": "atiende", "roles": list(roles)}, SECRET, "HS256")
+    token = mint_token(SECRET, subject="u-1", roles=roles)
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-import jwt
-
+from atiende_runtime.auth import mint_token
 from atiende_testing import eventually
 
 PROBLEM_JSON = "application/problem+json"
@@ -48,7 +47,7 @@ async def create(svc, **body):
 
 
 def bearer(*roles):
-    token = jwt.encode({"sub": "u-1", "aud": "atiende", "roles": list(roles)}, SECRET, "HS256")
+    token = mint_token(SECRET, subject="u-1", roles=roles)
     return {"Authorization": f"Bearer {token}"}
 
 

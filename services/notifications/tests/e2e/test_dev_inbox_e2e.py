@@ -28,7 +28,7 @@ async def test_the_acknowledgement_is_visible_in_the_dev_inbox(cluster_factory):
     )
     await cluster.start()
     inbox = f"http://127.0.0.1:{inbox_port}"
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10, headers=cluster.headers()) as http:
         created = await http.post(
             f"{cluster['intake'].url}/cases",
             json={

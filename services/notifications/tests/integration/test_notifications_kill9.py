@@ -58,7 +58,7 @@ async def test_kill_9_mid_send_resends_the_same_webhook_id(cluster_factory):
         )
         await cluster.start()
         notifications = cluster["notifications"]
-        async with httpx.AsyncClient(timeout=10) as http:
+        async with httpx.AsyncClient(timeout=10, headers=cluster.headers()) as http:
             created = await http.post(
                 f"{notifications.url}/webhooks/endpoints",
                 json={"url": url, "event_types": ["case.opened"]},

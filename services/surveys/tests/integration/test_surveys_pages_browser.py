@@ -43,6 +43,7 @@ async def surveys(database_url, amqp_url, broker_namespace):
         broker_namespace=broker_namespace,
         relay_poll_interval=0.2,
         survey_base_url=f"http://127.0.0.1:{port}",
+        auth_mode="off",  # the survey pages are public; the test calls no guarded route
     )
     app = definition.create_app(settings)
     server = uvicorn.Server(
