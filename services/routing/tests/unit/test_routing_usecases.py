@@ -33,7 +33,6 @@ from atiende_contracts import (
     Tier,
 )
 from atiende_routing.domain.cases import CaseStatus, RoutedCase
-from atiende_routing.domain.root_causes import RootCause, RootCauseCategory
 from atiende_routing.domain.errors import (
     CaseNotFound,
     IllegalTransition,
@@ -43,6 +42,7 @@ from atiende_routing.domain.errors import (
 )
 from atiende_routing.domain.org import Agent, Capacity
 from atiende_routing.domain.phrasebook import Phrase
+from atiende_routing.domain.root_causes import RootCause, RootCauseCategory
 from atiende_routing.domain.steps import Step
 from atiende_routing.repository.cases import QueueFilter
 from atiende_routing.usecases import commitments, escalation, lifecycle, phrasebook, timers
