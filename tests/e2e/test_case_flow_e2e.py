@@ -93,7 +93,10 @@ async def test_a_case_flows_through_every_service(cluster, smtp_sink):
 
         resolved = await http.post(
             f"{routing.url}/cases/{case['id']}/resolve",
-            json={"resolution": "Enviamos lo que faltaba"},
+            json={
+                "resolution": "Enviamos lo que faltaba",
+                "root_cause": {"category": "isolated_incident"},
+            },
         )
         assert resolved.status_code == 200, resolved.text
 

@@ -112,7 +112,13 @@ async def test_the_seven_steps_from_open_to_close(cluster_factory):
         kept = await command(f"/commitments/{promise['id']}/kept")
         assert kept["state"] == "kept"
 
-        resolved = await command("/resolve", {"resolution": "Devolución de 45,20 € emitida"})
+        resolved = await command(
+            "/resolve",
+            {
+                "resolution": "Devolución de 45,20 € emitida",
+                "root_cause": {"category": "isolated_incident"},
+            },
+        )
         assert resolved["status"] == "resolved"
 
         # closing waits for both verifications

@@ -75,7 +75,8 @@ async def test_a_detractor_answer_opens_an_escalated_recovery_case(cluster, smtp
             walked = await http.post(f"{routing.url}/cases/{case['id']}/steps/{step}", json=body)
             assert walked.status_code == 200, walked.text
         resolved = await http.post(
-            f"{routing.url}/cases/{case['id']}/resolve", json={"resolution": "Puerta cambiada"}
+            f"{routing.url}/cases/{case['id']}/resolve",
+            json={"resolution": "Puerta cambiada", "root_cause": {"category": "isolated_incident"}},
         )
         assert resolved.status_code == 200, resolved.text
 

@@ -5,20 +5,24 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
-from atiende_contracts import EventData
+from atiende_contracts import EventData, ProblemLinkReason
 from atiende_routing.domain.assignment import AgentLoad, WorkItem
 from atiende_routing.domain.cases import RoutedCase
 from atiende_routing.domain.commitments import Commitment, CommitmentState
 from atiende_routing.domain.escalation import EscalationRecord
 from atiende_routing.domain.org import Agent, Team
 from atiende_routing.domain.phrasebook import Phrase
+from atiende_routing.domain.problems import Magnitude, Problem, ProblemStatus, Threshold
+from atiende_routing.domain.procedures import Policy, Procedure, ReviewThreshold
 from atiende_routing.domain.rules import Explanation, Outcome, RoutingRule
 from atiende_routing.domain.steps import Step, StepRecord
 from atiende_routing.repository.cases import QueueFilter, QueuePosition, TimelineEntry
+from atiende_routing.repository.problems import LinkedCase
 
 
 class FakeCasesRepository:
@@ -245,6 +249,8 @@ class FakeUnitOfWork:
         self.work = FakeWorkRepository()
         self.org = FakeOrgRepository(self.work)
         self.rules = FakeRulesRepository()
+        self.problems = FakeProblemsRepository(self.cases, self.clocks)
+        self.procedures = FakeProceduresRepository(self.cases)
         self.emitted: list[EventData] = []
         self.subjects: list[str | uuid.UUID | None] = []
 
@@ -562,3 +568,256 @@ class FakeRulesRepository:
 
     async def decisions(self, case_id: uuid.UUID) -> list[tuple[datetime, Explanation]]:
         return list(self.decided.get(case_id, []))
+
+
+# --- problems and procedures (like repository/problems.py and repository/procedures.py) -------
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    """A compensation ledger row, as far as a problem's magnitude reads it."""
+
+    case_id: uuid.UUID
+    amount: Decimal
+    currency: str
+
+
+def _in(at: datetime | None, after: datetime, until: datetime) -> bool:
+    return at is not None and after < at <= until
+
+
+class FakeProblemsRepository:
+    def __init__(self, cases: FakeCasesRepository, clocks: FakeClocksRepository) -> None:
+        self._cases = cases
+        self._clocks = clocks
+        self.thresholds_by_id: dict[str, Threshold] = {}
+        self.problems: dict[uuid.UUID, Problem] = {}
+        self.links: dict[
+            tuple[uuid.UUID, uuid.UUID], tuple[ProblemLinkReason, datetime, str | None]
+        ] = {}
+        self.ledger: list[LedgerRow] = []
+        self.locked: list[str] = []
+        self._numbers = 0
+
+    async def add_threshold(self, threshold: Threshold) -> bool:
+        if threshold.id in self.thresholds_by_id:
+            return False
+        self.thresholds_by_id[threshold.id] = threshold
+        return True
+
+    async def save_threshold(self, threshold: Threshold) -> None:
+        if threshold.id in self.thresholds_by_id:
+            self.thresholds_by_id[threshold.id] = threshold
+
+    async def get_threshold(self, threshold_id: str) -> Threshold | None:
+        return self.thresholds_by_id.get(threshold_id)
+
+    async def thresholds(self) -> list[Threshold]:
+        return sorted(self.thresholds_by_id.values(), key=lambda t: t.id)
+
+    async def thresholds_for(self, motive: str, root_cause: str) -> list[Threshold]:
+        return [
+            t
+            for t in await self.thresholds()
+            if t.active and t.motive == motive and t.root_cause.value == root_cause
+        ]
+
+    async def lock_threshold(self, threshold_id: str) -> None:
+        self.locked.append(threshold_id)
+
+    def _matching(self, t: Threshold, after: datetime, until: datetime) -> list[RoutedCase]:
+        found = [
+            c
+            for c in self._cases.cases.values()
+            if c.root_cause is not None and t.matches(c) and _in(c.resolved_at, after, until)
+        ]
+        return sorted(found, key=lambda c: (c.resolved_at, str(c.id)))
+
+    async def matching_cases(
+        self, threshold: Threshold, after: datetime, until: datetime
+    ) -> list[RoutedCase]:
+        return self._matching(threshold, after, until)
+
+    async def count_matching(self, threshold: Threshold, after: datetime, until: datetime) -> int:
+        return len(self._matching(threshold, after, until))
+
+    async def next_number(self) -> str:
+        self._numbers += 1
+        return f"PRB-{self._numbers:06d}"
+
+    async def add(self, problem: Problem) -> None:
+        if any(
+            p.threshold_id == problem.threshold_id and not p.is_resolved
+            for p in self.problems.values()
+        ):
+            raise AssertionError("the unique index allows one unresolved problem per threshold")
+        self.problems[problem.id] = problem
+
+    async def get(self, problem_id: uuid.UUID, *, for_update: bool = False) -> Problem | None:
+        return self.problems.get(problem_id)
+
+    async def save(self, problem: Problem) -> None:
+        if problem.id in self.problems:
+            self.problems[problem.id] = problem
+
+    async def unresolved_of(self, threshold_id: str) -> Problem | None:
+        return next(
+            (
+                p
+                for p in self.problems.values()
+                if p.threshold_id == threshold_id and not p.is_resolved
+            ),
+            None,
+        )
+
+    async def unresolved_for_motive(self, motive: str) -> list[Problem]:
+        found = [p for p in self.problems.values() if p.motive == motive and not p.is_resolved]
+        return sorted(found, key=lambda p: (p.detected_at, p.number))
+
+    async def last_resolved_at(self, threshold_id: str) -> datetime | None:
+        times = [
+            p.resolved_at
+            for p in self.problems.values()
+            if p.threshold_id == threshold_id and p.resolved_at is not None
+        ]
+        return max(times) if times else None
+
+    async def search(self, status: ProblemStatus | None, limit: int) -> list[Problem]:
+        found = [p for p in self.problems.values() if status is None or p.status is status]
+        found.sort(key=lambda p: (p.detected_at, p.number), reverse=True)
+        return found[:limit]
+
+    async def link(
+        self,
+        problem_id: uuid.UUID,
+        case_id: uuid.UUID,
+        reason: ProblemLinkReason,
+        at: datetime,
+        actor: str | None = None,
+    ) -> bool:
+        if (problem_id, case_id) in self.links:
+            return False
+        self.links[(problem_id, case_id)] = (reason, at, actor)
+        return True
+
+    async def unlink(self, problem_id: uuid.UUID, case_id: uuid.UUID) -> bool:
+        return self.links.pop((problem_id, case_id), None) is not None
+
+    async def linked(self, problem_id: uuid.UUID) -> list[LinkedCase]:
+        found = [
+            LinkedCase(self._cases.cases[cid], reason, at, actor)
+            for (pid, cid), (reason, at, actor) in self.links.items()
+            if pid == problem_id and cid in self._cases.cases
+        ]
+        return sorted(found, key=lambda link: (link.linked_at, link.case.number))
+
+    async def of_case(self, case_id: uuid.UUID) -> list[Problem]:
+        found = [self.problems[pid] for (pid, cid) in self.links if cid == case_id]
+        return sorted(found, key=lambda p: (p.detected_at, p.number))
+
+    async def magnitude(self, problem_id: uuid.UUID) -> Magnitude:
+        cases = [link.case for link in await self.linked(problem_id)]
+        ids = {c.id for c in cases}
+        money: dict[str, Decimal] = {}
+        for row in self.ledger:
+            if row.case_id in ids:
+                money[row.currency] = money.get(row.currency, Decimal(0)) + row.amount
+        breaches = sum(
+            1
+            for (cid, _, _), clock in self._clocks.rows.items()
+            if cid in ids and clock.breached_at is not None
+        )
+        return Magnitude(
+            cases=len(cases),
+            open_cases=sum(1 for c in cases if c.is_open),
+            customers=len({c.customer_id for c in cases if c.customer_id is not None}),
+            compensation=dict(sorted(money.items())),
+            sla_breaches=breaches,
+        )
+
+
+_BLAME = {
+    "procedure": ("procedure_design_fault", "root_cause_procedure"),
+    "policy": ("policy_hurts_customers", "root_cause_policy"),
+}
+
+
+class FakeProceduresRepository:
+    def __init__(self, cases: FakeCasesRepository) -> None:
+        self._cases = cases
+        self.versions: list[Procedure] = []
+        self.policies_by_code: dict[str, Policy] = {}
+        self.threshold = ReviewThreshold()
+        self.reviews: list[tuple[str, str, list[uuid.UUID], datetime]] = []
+
+    async def lock(self) -> None:
+        pass
+
+    async def add_version(self, procedure: Procedure) -> None:
+        if any((p.code, p.version) == (procedure.code, procedure.version) for p in self.versions):
+            raise AssertionError("the primary key refuses a version twice")
+        self.versions.append(procedure)
+
+    async def latest(self, code: str) -> Procedure | None:
+        found = [p for p in self.versions if p.code == code]
+        return max(found, key=lambda p: p.version) if found else None
+
+    async def version(self, code: str, version: int) -> Procedure | None:
+        return next((p for p in self.versions if (p.code, p.version) == (code, version)), None)
+
+    async def history(self, code: str) -> list[Procedure]:
+        return sorted((p for p in self.versions if p.code == code), key=lambda p: p.version)
+
+    async def current(self, motive: str | None = None) -> list[Procedure]:
+        codes = sorted({p.code for p in self.versions})
+        latest = [p for p in [await self.latest(c) for c in codes] if p is not None]
+        return [p for p in latest if motive is None or p.motive == motive]
+
+    async def add_policy(self, policy: Policy) -> bool:
+        if policy.code in self.policies_by_code:
+            return False
+        self.policies_by_code[policy.code] = policy
+        return True
+
+    async def save_policy(self, policy: Policy) -> None:
+        if policy.code in self.policies_by_code:
+            self.policies_by_code[policy.code] = policy
+
+    async def get_policy(self, code: str) -> Policy | None:
+        return self.policies_by_code.get(code)
+
+    async def policies(self) -> list[Policy]:
+        return sorted(self.policies_by_code.values(), key=lambda p: p.code)
+
+    async def review_threshold(self) -> ReviewThreshold:
+        return self.threshold
+
+    async def set_review_threshold(
+        self, threshold: ReviewThreshold, at: datetime, actor: str | None
+    ) -> None:
+        self.threshold = threshold
+
+    async def lock_subject(self, kind: str, code: str) -> None:
+        pass
+
+    async def blaming(
+        self, kind: str, code: str, after: datetime, until: datetime
+    ) -> list[RoutedCase]:
+        category, field = _BLAME[kind]
+        found = [
+            c
+            for c in self._cases.cases.values()
+            if c.root_cause == category
+            and getattr(c, field) == code
+            and _in(c.resolved_at, after, until)
+        ]
+        return sorted(found, key=lambda c: (c.resolved_at, str(c.id)))
+
+    async def last_review(self, kind: str, code: str) -> datetime | None:
+        times = [at for k, c, _, at in self.reviews if (k, c) == (kind, code)]
+        return max(times) if times else None
+
+    async def add_review(
+        self, kind: str, code: str, case_ids: list[uuid.UUID], at: datetime
+    ) -> None:
+        self.reviews.append((kind, code, case_ids, at))

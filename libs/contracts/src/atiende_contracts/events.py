@@ -154,6 +154,26 @@ class EscalationReason(StrEnum):
     MANUAL = "manual"
 
 
+class RootCauseCategory(StrEnum):
+    """Why a failure happened, decided at resolution (docs/problems.md)."""
+
+    ISOLATED_INCIDENT = "isolated_incident"
+    PROCEDURE_DESIGN_FAULT = "procedure_design_fault"
+    POLICY_HURTS_CUSTOMERS = "policy_hurts_customers"
+    NEEDS_CLEARER_INFORMATION = "needs_clearer_information"
+
+
+class ProblemLinkReason(StrEnum):
+    """How a case came to be linked to a problem."""
+
+    DETECTED = "detected"
+    """One of the cases whose count opened the problem."""
+    AUTOMATIC = "automatic"
+    """Resolved later with the same motive and root cause while the problem was not resolved."""
+    MANUAL = "manual"
+    """An agent linked it by hand."""
+
+
 class Availability(StrEnum):
     AVAILABLE = "available"
     AWAY = "away"
@@ -508,6 +528,16 @@ class CaseResolved(EventData):
     team: str | None = None
     agent_id: str | None = None
     actor: str | None = None
+    root_cause: RootCauseCategory | None = Field(
+        default=None, description="Why it failed; always set for complaints and claims"
+    )
+    root_cause_procedure: str | None = Field(
+        default=None, description="The procedure concerned (code), if any"
+    )
+    root_cause_policy: str | None = Field(
+        default=None, description="The policy concerned (code), if any"
+    )
+    root_cause_note: str | None = None
 
 
 class CaseClosed(EventData):
@@ -645,6 +675,88 @@ class SlaPolicyChanged(EventData):
     active: bool
     changed_at: datetime
     actor: str | None = None
+
+
+# --- routing: problems and procedures --------------------------------------------------------
+
+
+class ProblemDetected(EventData):
+    """Cases with the same motive and root cause passed a managed threshold: a problem was opened
+    linking them (later matching cases arrive as problem.case_linked)."""
+
+    event_type = "problem.detected"
+    version = 1
+
+    problem_id: uuid.UUID
+    problem_number: str
+    title: str
+    threshold_id: str
+    motive: str
+    root_cause: RootCauseCategory
+    touchpoint: str | None = None
+    product: str | None = None
+    region: str | None = None
+    owner: str | None = None
+    case_ids: list[uuid.UUID] = Field(description="The cases whose count opened it")
+    detected_at: datetime
+
+
+class ProblemCaseLinked(EventData):
+    """A case joined a problem after it was opened: automatically at resolution, or by hand."""
+
+    event_type = "problem.case_linked"
+    version = 1
+
+    problem_id: uuid.UUID
+    problem_number: str
+    case_id: uuid.UUID
+    case_number: str
+    customer_id: uuid.UUID | None = None
+    reason: ProblemLinkReason
+    actor: str | None = None
+    linked_at: datetime
+
+
+class ProblemCase(BaseModel):
+    """A case linked to a problem, with whom to tell."""
+
+    model_config = ConfigDict(frozen=True)
+
+    case_id: uuid.UUID
+    case_number: str
+    customer_id: uuid.UUID | None = None
+
+
+class ProblemResolved(EventData):
+    """A problem's cause was removed: every linked case still open is listed so that each
+    customer can be told."""
+
+    event_type = "problem.resolved"
+    version = 1
+
+    problem_id: uuid.UUID
+    problem_number: str
+    title: str
+    resolution: str
+    open_cases: list[ProblemCase] = Field(description="Linked cases not resolved or closed")
+    linked_cases: int = Field(description="How many cases were linked in all")
+    actor: str | None = None
+    resolved_at: datetime
+
+
+class ProcedureReviewRequested(EventData):
+    """Root causes blaming one procedure (or policy) passed the review threshold within its
+    window: someone must review it. Once per subject per window."""
+
+    event_type = "procedure.review_requested"
+    version = 1
+
+    subject_kind: str = Field(description='"procedure" or "policy"')
+    code: str
+    title: str
+    case_ids: list[uuid.UUID] = Field(description="The evidence: cases blaming it in the window")
+    window_hours: float = Field(description="The review threshold's window")
+    requested_at: datetime
 
 
 # --- surveys --------------------------------------------------------------------------------
@@ -931,6 +1043,10 @@ ALL_EVENTS: tuple[type[EventData], ...] = (
     AgentChanged,
     RoutingRuleChanged,
     SlaPolicyChanged,
+    ProblemDetected,
+    ProblemCaseLinked,
+    ProblemResolved,
+    ProcedureReviewRequested,
     SurveyInvited,
     SurveyAnswered,
     SurveyReminded,

@@ -87,7 +87,10 @@ async def test_cases_opened_in_intake_and_resolved_in_routing_are_counted(servic
             return (await routing.client.get(f"/cases/{case_ids[0]}")).status_code == 200
 
         await eventually(known_to_routing, message="routing never received the case")
-        resolved = await routing.client.post(f"/cases/{case_ids[0]}/resolve", json={})
+        resolved = await routing.client.post(
+            f"/cases/{case_ids[0]}/resolve",
+            json={"root_cause": {"category": "isolated_incident"}},
+        )
         assert resolved.status_code == 200, resolved.text
 
         body = await indicators_when(

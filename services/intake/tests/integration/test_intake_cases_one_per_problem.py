@@ -125,7 +125,9 @@ async def test_a_complaint_after_routing_resolved_the_case_opens_a_new_one(servi
             return (await routing.client.get(f"/cases/{case_id}")).status_code == 200
 
         await eventually(routed, message="routing never learnt of the case")
-        resolved = await routing.client.post(f"/cases/{case_id}/resolve", json={})
+        resolved = await routing.client.post(
+            f"/cases/{case_id}/resolve", json={"root_cause": {"category": "isolated_incident"}}
+        )
         assert resolved.status_code == 200, resolved.text
 
         async def intake_knows_resolved():

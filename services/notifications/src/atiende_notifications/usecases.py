@@ -54,6 +54,7 @@ from atiende_contracts import (
     Envelope,
     Formality,
     NotificationChannel,
+    ProblemResolved,
     SurveyInvited,
     SurveyReminded,
     WebhookEndpointDisabled,
@@ -333,6 +334,33 @@ async def case_resolved(
     about = f"{event.case_id}:{event.resolved_at.isoformat()}"
     notice = customer_notice(Template.CASE_RESOLVED, recipient, about, resolution=event.resolution)
     return await _record(uow, notice, None, clock, options)
+
+
+async def problem_resolved(
+    uow: UnitOfWork, event: ProblemResolved, *, clock: Clock = utc_now, options: Options = Options()
+) -> list[Delivery]:
+    """Every customer whose case is still open about a problem hears that its cause is fixed:
+    one message per case, in the customer's language and register."""
+    recorded: list[Delivery] = []
+    for linked in event.open_cases:
+        recipient = await uow.recipients.get(linked.case_id)
+        if recipient is None:
+            # one case we never heard of must not keep every other customer from being told
+            log.warning(
+                "problem resolved for a case with no known recipient; that customer is not told",
+                extra={"case_id": str(linked.case_id), "problem": event.problem_number},
+            )
+            continue
+        notice = customer_notice(
+            Template.PROBLEM_RESOLVED,
+            recipient,
+            f"{event.problem_id}:{linked.case_id}",
+            problem=event.title,
+        )
+        delivery = await _record(uow, notice, None, clock, options)
+        if delivery is not None:
+            recorded.append(delivery)
+    return recorded
 
 
 async def _staff_address(

@@ -20,6 +20,10 @@ from atiende_contracts import (
     CommitmentKept,
     CommitmentMade,
     CommitmentMissed,
+    ProblemCaseLinked,
+    ProblemDetected,
+    ProblemResolved,
+    ProcedureReviewRequested,
     RoutingRuleChanged,
     SlaPolicyChanged,
     TeamChanged,
@@ -55,6 +59,11 @@ PUBLISHES = (
     CommitmentDueSoon,
     CommitmentKept,
     CommitmentMissed,
+    # root causes, problems and procedures (docs/problems.md)
+    ProblemDetected,
+    ProblemCaseLinked,
+    ProblemResolved,
+    ProcedureReviewRequested,
 )
 """Every event routing emits (its unit of work refuses any other)."""
 

@@ -42,8 +42,24 @@ async def test_opened_case_is_assigned_once_and_can_be_resolved(service_factory)
         for step, body in WALK_TO_RESOLUTION:
             walked = await routing.client.post(f"/cases/{case['id']}/steps/{step}", json=body)
             assert walked.status_code == 200, walked.text
-        resolved = await routing.client.post(
+        # ... and with its root cause: without one, a 422 names the field and the rule
+        no_cause = await routing.client.post(
             f"/cases/{case['id']}/resolve", json={"resolution": "refund"}
+        )
+        assert no_cause.status_code == 422, no_cause.text
+        assert no_cause.json()["errors"][0]["field"] == "root_cause"
+        unnamed = await routing.client.post(
+            f"/cases/{case['id']}/resolve",
+            json={"root_cause": {"category": "procedure_design_fault"}},
+        )
+        assert unnamed.status_code == 422, unnamed.text
+        assert (unnamed.json()["errors"][0]["field"], unnamed.json()["errors"][0]["rule"]) == (
+            "root_cause.procedure",
+            "required",
+        )
+        resolved = await routing.client.post(
+            f"/cases/{case['id']}/resolve",
+            json={"resolution": "refund", "root_cause": {"category": "isolated_incident"}},
         )
         assert resolved.status_code == 200, resolved.text
         assert resolved.json()["status"] == "resolved"

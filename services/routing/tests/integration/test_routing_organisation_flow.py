@@ -152,7 +152,8 @@ async def test_an_agent_going_offline_hands_cases_back_and_a_queued_case_takes_f
         waiting = second if busy is first else first
 
         r = await routing.client.post(
-            f"/cases/{busy.case_id}/resolve", json={"resolution": "answered"}
+            f"/cases/{busy.case_id}/resolve",
+            json={"resolution": "answered", "root_cause": {"category": "isolated_incident"}},
         )
         assert r.status_code == 200, r.text
 

@@ -4,14 +4,18 @@ fake the unit tests rely on cannot drift from the SQL."""
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
 
 import pytest
 
-from atiende_contracts import Channel, Rank
+from atiende_contracts import Channel, ProblemLinkReason, Rank, RootCauseCategory, SlaClock
 from atiende_routing.domain.cases import CaseStatus, RoutedCase
 from atiende_routing.domain.commitments import Commitment
 from atiende_routing.domain.escalation import EscalationRecord
 from atiende_routing.domain.phrasebook import Phrase
+from atiende_routing.domain.problems import Magnitude, Problem, ProblemStatus, Threshold, Trigger
+from atiende_routing.domain.procedures import Policy, Procedure, ProcedureText, ReviewThreshold
+from atiende_routing.domain.sla import Clock, Priority
 from atiende_routing.domain.steps import Step, StepRecord
 from atiende_routing.repository import PostgresUnitOfWork
 from atiende_routing.repository.cases import QueueFilter, QueuePosition, TimelineEntry
@@ -19,7 +23,7 @@ from atiende_runtime import db
 from atiende_runtime.languages import Register
 from atiende_runtime.uow import UnitOfWork as RuntimeUnitOfWork
 
-from ..fakes import FakeUnitOfWork
+from ..fakes import FakeUnitOfWork, LedgerRow
 
 OPENED_AT = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 SCHEMA = "routing"
@@ -391,3 +395,219 @@ async def test_a_postponed_timer_stays_pending_until_its_new_time(uow):
     assert await uow.timers.claim_due(OPENED_AT + timedelta(seconds=29), 10) == []
     (again,) = await uow.timers.claim_due(OPENED_AT + timedelta(seconds=30), 10)
     assert (again.id, again.fired_at) == (timer.id, None)
+
+
+# --- problems and procedures ---------------------------------------------------------------------
+
+
+def late_threshold(**fields):
+    values = {
+        "id": "late",
+        "name": "Late deliveries",
+        "motive": "late_delivery",
+        "root_cause": RootCauseCategory.PROCEDURE_DESIGN_FAULT,
+        "trigger": Trigger.COUNT,
+        "cases": 2,
+        "window": timedelta(hours=24),
+        "region": "north",
+        "changed_at": OPENED_AT,
+        **fields,
+    }
+    return Threshold(**values)
+
+
+def late_case(n, hours, **fields):
+    values = {
+        "id": uuid.UUID(int=n),
+        "number": f"AT-{n}",
+        "status": CaseStatus.RESOLVED,
+        "motive": "late_delivery",
+        "root_cause": "procedure_design_fault",
+        "root_cause_procedure": "returns",
+        "region": "north",
+        "customer_id": uuid.UUID(int=500 + n % 2),
+        "resolved_at": OPENED_AT + timedelta(hours=hours),
+        **fields,
+    }
+    return new_case(**values)
+
+
+async def add_ledger(uow, case_id, amount, currency):
+    if isinstance(uow, FakeUnitOfWork):
+        uow.problems.ledger.append(LedgerRow(case_id, Decimal(amount), currency))
+        return
+    entry = uuid.uuid4()
+    kind = "grant" if Decimal(amount) > 0 else "reversal"
+    await uow.problems.conn.execute(
+        """INSERT INTO compensation_ledger (entry_id, entry_kind, grant_id, case_id,
+                                            catalogue_code, catalogue_version, kind, amount,
+                                            currency)
+           VALUES ($1, $2, $3, $4, 'voucher', 1, 'discount', $5, $6)""",
+        entry,
+        kind,
+        entry if kind == "grant" else uuid.uuid4(),
+        case_id,
+        Decimal(amount),
+        currency,
+    )
+
+
+async def test_thresholds_are_stored_found_by_motive_and_cause_and_deactivated(uow):
+    late = late_threshold()
+    assert await uow.problems.add_threshold(late) is True
+    assert await uow.problems.add_threshold(late) is False
+    baseline = late_threshold(id="late-weekly", trigger=Trigger.BASELINE, factor=2.5, region=None)
+    await uow.problems.add_threshold(baseline)
+    await uow.problems.add_threshold(late_threshold(id="other", motive="wrong_invoice"))
+    assert await uow.problems.get_threshold("late") == late
+    assert await uow.problems.thresholds_for("late_delivery", "procedure_design_fault") == [
+        late,
+        baseline,
+    ]
+    await uow.problems.save_threshold(replace(late, active=False))
+    assert await uow.problems.thresholds_for("late_delivery", "procedure_design_fault") == [
+        baseline
+    ]
+    assert [t.id for t in await uow.problems.thresholds()] == ["late", "late-weekly", "other"]
+
+
+async def test_matching_cases_are_those_of_the_threshold_resolved_within_the_range(uow):
+    late = late_threshold()
+    for case in (
+        late_case(1, 1),
+        late_case(2, 5),
+        late_case(3, 30),
+        late_case(4, 2, region="south"),
+        late_case(5, 2, root_cause="isolated_incident"),
+    ):
+        await uow.cases.add(case)
+    found = await uow.problems.matching_cases(late, OPENED_AT, OPENED_AT + timedelta(hours=24))
+    assert [c.number for c in found] == ["AT-1", "AT-2"]
+    anywhere = replace(late, region=None)
+    assert (
+        await uow.problems.count_matching(anywhere, OPENED_AT, OPENED_AT + timedelta(hours=24)) == 3
+    )
+    # (after, until]: a case resolved exactly at `after` belongs to the window before
+    assert (
+        await uow.problems.count_matching(
+            late, OPENED_AT + timedelta(hours=1), OPENED_AT + timedelta(hours=5)
+        )
+        == 1
+    )
+
+
+async def test_problems_links_and_magnitude_read_the_ledger_and_the_clocks(uow):
+    late = late_threshold()
+    await uow.problems.add_threshold(late)
+    cases = [late_case(1, 1), late_case(2, 2), late_case(3, 3, status=CaseStatus.IN_PROGRESS)]
+    for case in cases:
+        await uow.cases.add(case)
+    first, second = await uow.problems.next_number(), await uow.problems.next_number()
+    assert first != second
+    problem, _ = Problem.detected(late, first, cases[:2], OPENED_AT)
+    await uow.problems.add(problem)
+    assert await uow.problems.get(problem.id) == problem
+    assert await uow.problems.unresolved_of("late") == problem
+    assert await uow.problems.unresolved_for_motive("late_delivery") == [problem]
+    for i, case in enumerate(cases):
+        reason = ProblemLinkReason.DETECTED if i < 2 else ProblemLinkReason.MANUAL
+        at = OPENED_AT + timedelta(minutes=i)
+        assert await uow.problems.link(problem.id, case.id, reason, at, "ana" if i == 2 else None)
+    assert (
+        await uow.problems.link(problem.id, cases[0].id, ProblemLinkReason.MANUAL, OPENED_AT)
+        is False
+    )
+    linked = await uow.problems.linked(problem.id)
+    assert [(link.case.id, link.reason) for link in linked] == [
+        (cases[0].id, ProblemLinkReason.DETECTED),
+        (cases[1].id, ProblemLinkReason.DETECTED),
+        (cases[2].id, ProblemLinkReason.MANUAL),
+    ]
+    assert await uow.problems.of_case(cases[2].id) == [problem]
+
+    await add_ledger(uow, cases[0].id, "20.00", "EUR")
+    await add_ledger(uow, cases[1].id, "15.50", "EUR")
+    await add_ledger(uow, cases[1].id, "-5.50", "EUR")
+    await add_ledger(uow, cases[2].id, "12.00", "USD")
+    await add_ledger(uow, uuid.uuid4(), "99.00", "EUR")  # another case entirely
+    clock = Clock(
+        cases[0].id,
+        SlaClock.RESOLUTION,
+        1,
+        "default",
+        1,
+        Priority.NORMAL,
+        timedelta(hours=1),
+        OPENED_AT,
+        case_number="AT-1",
+    )
+    await uow.clocks.save(replace(clock, breached_at=OPENED_AT + timedelta(hours=1)))
+    magnitude = await uow.problems.magnitude(problem.id)
+    assert magnitude == Magnitude(
+        cases=3,
+        open_cases=1,
+        customers=2,
+        compensation={"EUR": Decimal("30.00"), "USD": Decimal("12.00")},
+        sla_breaches=1,
+    )
+
+    assert await uow.problems.unlink(problem.id, cases[2].id) is True
+    assert await uow.problems.unlink(problem.id, cases[2].id) is False
+    done, _ = problem.resolve("fixed", OPENED_AT + timedelta(days=1), open_cases=[], linked=2)
+    await uow.problems.save(done)
+    assert await uow.problems.get(problem.id) == done
+    assert await uow.problems.unresolved_of("late") is None
+    assert await uow.problems.last_resolved_at("late") == OPENED_AT + timedelta(days=1)
+    assert await uow.problems.search(ProblemStatus.RESOLVED, 10) == [done]
+    assert await uow.problems.search(ProblemStatus.OPEN, 10) == []
+
+
+async def test_procedure_versions_policies_and_reviews(uow):
+    texts = {
+        "es": ProcedureText("Devoluciones", ("Uno", "Dos")),
+        "en": ProcedureText("Returns", ("One",)),
+    }
+    v1 = Procedure("returns", 1, "late_delivery", texts, None, True, OPENED_AT, "admin")
+    v2 = replace(v1, version=2, channel="phone", changed_at=OPENED_AT + timedelta(hours=1))
+    other = Procedure("invoices", 1, "wrong_invoice", texts, None, True, OPENED_AT, None)
+    for procedure in (v1, v2, other):
+        await uow.procedures.add_version(procedure)
+    assert await uow.procedures.latest("returns") == v2
+    assert await uow.procedures.version("returns", 1) == v1
+    assert await uow.procedures.history("returns") == [v1, v2]
+    assert await uow.procedures.current() == [other, v2]
+    assert await uow.procedures.current("late_delivery") == [v2]
+    moved = replace(v2, version=3, motive="wrong_invoice")
+    await uow.procedures.add_version(moved)
+    assert await uow.procedures.current("late_delivery") == []  # only the latest version counts
+
+    fees = Policy("fees", "Cancellation fees", "a month's fee", True, OPENED_AT, "admin")
+    assert await uow.procedures.add_policy(fees) is True
+    assert await uow.procedures.add_policy(fees) is False
+    await uow.procedures.save_policy(replace(fees, active=False))
+    assert await uow.procedures.get_policy("fees") == replace(fees, active=False)
+    assert await uow.procedures.policies() == [replace(fees, active=False)]
+
+    assert await uow.procedures.review_threshold() == ReviewThreshold(3, timedelta(hours=168))
+    await uow.procedures.set_review_threshold(
+        ReviewThreshold(2, timedelta(hours=48)), OPENED_AT, None
+    )
+    assert await uow.procedures.review_threshold() == ReviewThreshold(2, timedelta(hours=48))
+
+    for case in (late_case(1, 1), late_case(2, 2), late_case(3, 3, root_cause_procedure="other")):
+        await uow.cases.add(case)
+    blamed = await uow.procedures.blaming(
+        "procedure", "returns", OPENED_AT, OPENED_AT + timedelta(days=1)
+    )
+    assert [c.number for c in blamed] == ["AT-1", "AT-2"]
+    assert (
+        await uow.procedures.blaming("policy", "returns", OPENED_AT, OPENED_AT + timedelta(days=1))
+        == []
+    )
+    assert await uow.procedures.last_review("procedure", "returns") is None
+    await uow.procedures.add_review("procedure", "returns", [c.id for c in blamed], OPENED_AT)
+    await uow.procedures.add_review("procedure", "returns", [], OPENED_AT + timedelta(hours=1))
+    assert await uow.procedures.last_review("procedure", "returns") == OPENED_AT + timedelta(
+        hours=1
+    )
+    assert await uow.procedures.last_review("policy", "returns") is None

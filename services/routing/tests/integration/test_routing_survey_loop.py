@@ -99,7 +99,8 @@ async def resolved_complaint_handled_by_ana(routing):
         done = await routing.client.post(f"/cases/{case_id}/steps/{step}", json=body)
         assert done.status_code in (200, 201), done.text
     resolved = await routing.client.post(
-        f"/cases/{case_id}/resolve", json={"resolution": "refunded"}
+        f"/cases/{case_id}/resolve",
+        json={"resolution": "refunded", "root_cause": {"category": "isolated_incident"}},
     )
     assert resolved.status_code == 200, resolved.text
     return case_id, number

@@ -42,6 +42,7 @@ from atiende_routing.domain.errors import (
 )
 from atiende_routing.domain.org import Agent, Capacity
 from atiende_routing.domain.phrasebook import Phrase
+from atiende_routing.domain.root_causes import RootCause, RootCauseCategory
 from atiende_routing.domain.steps import Step
 from atiende_routing.repository.cases import QueueFilter
 from atiende_routing.usecases import commitments, escalation, lifecycle, phrasebook, timers
@@ -183,21 +184,25 @@ async def test_an_upset_customers_case_starts_escalated_above_the_agent():
     assert record.reason == "customer_upset"
 
 
+ISOLATED = RootCause(RootCauseCategory.ISOLATED_INCIDENT)
+
 # --- steps and resolution --------------------------------------------------------------------------
 
 
 async def test_a_complaint_is_resolved_only_after_steps_3_to_6():
     uow = await opened_case()
     with pytest.raises(StepRequired) as missing:
-        await usecases.resolve_case(uow, CASE_ID, "refund", NOW)
+        await usecases.resolve_case(uow, CASE_ID, "refund", NOW, root_cause=ISOLATED)
     assert missing.value.message == "resolution requires step 3: expectation discovered"
     await walk(uow, Step.EXPECTATION, Step.CONFIRMED, Step.OPTIONS)
     with pytest.raises(StepRequired, match="resolution requires step 6: action taken"):
-        await usecases.resolve_case(uow, CASE_ID, "refund", NOW)
+        await usecases.resolve_case(uow, CASE_ID, "refund", NOW, root_cause=ISOLATED)
     assert not of(uow, CaseResolved)
     await walk(uow, Step.ACTION)
     later = NOW + timedelta(hours=3)
-    resolved = await usecases.resolve_case(uow, CASE_ID, "refund", later, actor="ana")
+    resolved = await usecases.resolve_case(
+        uow, CASE_ID, "refund", later, root_cause=ISOLATED, actor="ana"
+    )
     assert (resolved.status, resolved.resolution, resolved.resolved_at) == (
         CaseStatus.RESOLVED,
         "refund",
@@ -217,7 +222,9 @@ async def test_a_complaint_is_resolved_only_after_steps_3_to_6():
 async def test_the_gate_can_be_switched_off_and_never_applies_to_other_types():
     uow = await opened_case()
     rules = lifecycle.Rules(require_steps=False)
-    assert (await usecases.resolve_case(uow, CASE_ID, "ok", NOW, rules=rules)).status == "resolved"
+    assert (
+        await usecases.resolve_case(uow, CASE_ID, "ok", NOW, root_cause=ISOLATED, rules=rules)
+    ).status == "resolved"
     other = uuid.UUID(int=43)
     await usecases.open_case(
         uow, opened(other, "AT-2026-000043", type=CaseType.INFORMATION_REQUEST), NOW
@@ -228,10 +235,12 @@ async def test_the_gate_can_be_switched_off_and_never_applies_to_other_types():
 async def test_resolving_twice_is_refused_and_changes_nothing():
     uow = await opened_case()
     first = await usecases.resolve_case(
-        uow, CASE_ID, "refund", NOW, rules=lifecycle.Rules(require_steps=False)
+        uow, CASE_ID, "refund", NOW, root_cause=ISOLATED, rules=lifecycle.Rules(require_steps=False)
     )
     with pytest.raises(IllegalTransition) as refused:
-        await usecases.resolve_case(uow, CASE_ID, "again", NOW + timedelta(days=1))
+        await usecases.resolve_case(
+            uow, CASE_ID, "again", NOW + timedelta(days=1), root_cause=ISOLATED
+        )
     assert refused.value.title == "Case cannot be resolved"
     assert refused.value.current == CaseStatus.RESOLVED
     assert uow.cases.cases[CASE_ID] == first
@@ -262,7 +271,7 @@ async def test_step_1_meets_the_first_response_clock():
 async def test_closing_needs_both_verifications_or_a_supervisors_waiver():
     uow = await opened_case()
     await walk(uow, Step.EXPECTATION, Step.CONFIRMED, Step.OPTIONS, Step.ACTION)
-    await usecases.resolve_case(uow, CASE_ID, "refund", NOW)
+    await usecases.resolve_case(uow, CASE_ID, "refund", NOW, root_cause=ISOLATED)
     with pytest.raises(StepRequired, match="closing requires step 7a"):
         await usecases.close_case(uow, CASE_ID, NOW)
     with pytest.raises(NotPermitted):
@@ -276,7 +285,9 @@ async def test_closing_needs_both_verifications_or_a_supervisors_waiver():
 
 async def test_a_supervisor_waives_the_verifications_with_a_reason():
     uow = await opened_case()
-    await usecases.resolve_case(uow, CASE_ID, "x", NOW, rules=lifecycle.Rules(require_steps=False))
+    await usecases.resolve_case(
+        uow, CASE_ID, "x", NOW, root_cause=ISOLATED, rules=lifecycle.Rules(require_steps=False)
+    )
     closed = await usecases.close_case(
         uow, CASE_ID, NOW, waiver="customer unreachable", supervisor=True, actor="boss"
     )
@@ -353,7 +364,9 @@ def linked(**fields):
 
 async def test_a_resolved_case_reopens_when_the_customer_comes_back_within_the_window():
     uow = await opened_case()
-    await usecases.resolve_case(uow, CASE_ID, "x", NOW, rules=lifecycle.Rules(require_steps=False))
+    await usecases.resolve_case(
+        uow, CASE_ID, "x", NOW, root_cause=ISOLATED, rules=lifecycle.Rules(require_steps=False)
+    )
     back = await usecases.contact_linked(uow, linked(), NOW + timedelta(days=3))
     assert back.status is CaseStatus.REOPENED
     [reopened] = of(uow, CaseReopened)
@@ -363,7 +376,9 @@ async def test_a_resolved_case_reopens_when_the_customer_comes_back_within_the_w
 
 async def test_after_the_window_the_case_stays_closed_with_a_note():
     uow = await opened_case()
-    await usecases.resolve_case(uow, CASE_ID, "x", NOW, rules=lifecycle.Rules(require_steps=False))
+    await usecases.resolve_case(
+        uow, CASE_ID, "x", NOW, root_cause=ISOLATED, rules=lifecycle.Rules(require_steps=False)
+    )
     back = await usecases.contact_linked(uow, linked(), NOW + timedelta(days=15))
     assert back.status is CaseStatus.RESOLVED
     assert not of(uow, CaseReopened)

@@ -23,6 +23,7 @@ from atiende_contracts import (
 from atiende_routing.domain.cases import CaseStatus
 from atiende_routing.domain.org import Agent, Capacity
 from atiende_routing.domain.recovery import recovery_id, recovery_number, shows_satisfaction
+from atiende_routing.domain.root_causes import RootCause, RootCauseCategory
 from atiende_routing.domain.steps import Step
 from atiende_routing.usecases import feedback, lifecycle
 from atiende_routing.usecases import steps as steps_usecases
@@ -105,7 +106,13 @@ async def handled_by_ana(**fields):
     )
     await lifecycle.open_case(uow, event, OPENED_AT)
     await walk(uow, Step.EXPECTATION, Step.CONFIRMED, Step.OPTIONS, Step.ACTION)
-    await lifecycle.resolve_case(uow, CASE_ID, "refund made", OPENED_AT + timedelta(days=1))
+    await lifecycle.resolve_case(
+        uow,
+        CASE_ID,
+        "refund made",
+        OPENED_AT + timedelta(days=1),
+        root_cause=RootCause(RootCauseCategory.ISOLATED_INCIDENT),
+    )
     uow.emitted.clear()
     uow.subjects.clear()
     return uow

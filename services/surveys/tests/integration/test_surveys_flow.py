@@ -95,7 +95,10 @@ async def test_resolved_case_gets_a_survey_that_takes_exactly_one_answer(service
         for step, body in WALK_TO_RESOLUTION:
             walked = await routing.client.post(f"/cases/{case['id']}/steps/{step}", json=body)
             assert walked.status_code == 200, walked.text
-        resolved = await routing.client.post(f"/cases/{case['id']}/resolve", json={})
+        resolved = await routing.client.post(
+            f"/cases/{case['id']}/resolve",
+            json={"root_cause": {"category": "isolated_incident"}},
+        )
         assert resolved.status_code == 200, resolved.text
 
         invited = await eventually(

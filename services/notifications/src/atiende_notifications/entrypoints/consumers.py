@@ -27,6 +27,7 @@ from atiende_contracts import (
     CustomerSurveyOptOut,
     EmailBounced,
     EventData,
+    ProblemResolved,
     SurveyInvited,
     SurveyReminded,
 )
@@ -93,6 +94,11 @@ _handle(
     CaseResolved,
     "tell-case-resolved",
     lambda uow, e, ctx: usecases.case_resolved(uow, e, options=_options(ctx)),
+)
+_handle(
+    ProblemResolved,
+    "tell-problem-resolved",
+    lambda uow, e, ctx: usecases.problem_resolved(uow, e, options=_options(ctx)),
 )
 _handle(
     CaseAssigned,

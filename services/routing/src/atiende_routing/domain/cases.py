@@ -24,6 +24,7 @@ from atiende_contracts import (
 )
 
 from .errors import IllegalTransition
+from .root_causes import RootCause
 
 __all__ = ["TRANSITIONS", "CaseStatus", "RoutedCase"]
 
@@ -109,6 +110,11 @@ class RoutedCase:
     merged_into: uuid.UUID | None = None
     recovery_of: uuid.UUID | None = None
     """The case this one recovers (a detractor's answer about it opened this one)."""
+    # the root cause decided at resolution (domain/root_causes.py)
+    root_cause: str | None = None
+    root_cause_procedure: str | None = None
+    root_cause_policy: str | None = None
+    root_cause_note: str | None = None
     sla_due_at: datetime | None = None
     """The earliest deadline of a running clock (queues sort by it)."""
     version: int = 1
@@ -293,8 +299,11 @@ class RoutedCase:
         *,
         steps: list[str] | None = None,
         actor: str | None = None,
+        root_cause: RootCause | None = None,
     ) -> tuple[RoutedCase, CaseResolved]:
-        case, events = self.resolved(resolution, at, steps=steps, actor=actor)
+        case, events = self.resolved(
+            resolution, at, steps=steps, actor=actor, root_cause=root_cause
+        )
         resolved = events[-1]
         assert isinstance(resolved, CaseResolved)
         return case, resolved
@@ -306,12 +315,22 @@ class RoutedCase:
         *,
         steps: list[str] | None = None,
         actor: str | None = None,
+        root_cause: RootCause | None = None,
     ) -> tuple[RoutedCase, list[EventData]]:
-        """Resolved, with both events: the status change and case.resolved (its steps summary)."""
+        """Resolved, with both events: the status change and case.resolved (its steps summary
+        and root cause). Whether a root cause is required is root_causes.check's rule."""
         case, changed = self._moved(
             CaseStatus.RESOLVED, at, reason="resolved", actor=actor, resolved_at=at
         )
-        case = replace(case, resolution=resolution)
+        cause = root_cause
+        case = replace(
+            case,
+            resolution=resolution,
+            root_cause=cause.category.value if cause else None,
+            root_cause_procedure=cause.procedure if cause else None,
+            root_cause_policy=cause.policy if cause else None,
+            root_cause_note=cause.note if cause else None,
+        )
         return case, [
             changed,
             CaseResolved(
@@ -323,6 +342,10 @@ class RoutedCase:
                 team=self.team,
                 agent_id=self.agent_id,
                 actor=actor,
+                root_cause=cause.category if cause else None,
+                root_cause_procedure=cause.procedure if cause else None,
+                root_cause_policy=cause.policy if cause else None,
+                root_cause_note=cause.note if cause else None,
             ),
         ]
 

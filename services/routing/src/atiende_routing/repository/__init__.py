@@ -19,6 +19,8 @@ from .commitments import (
 )
 from .org import OrgRepository, PostgresOrgRepository, PostgresWorkRepository, WorkRepository
 from .phrasebook import PhrasebookRepository, PostgresPhrasebookRepository
+from .problems import PostgresProblemsRepository, ProblemsRepository
+from .procedures import PostgresProceduresRepository, ProceduresRepository
 from .rules import PostgresRulesRepository, RulesRepository
 from .sla import (
     ClocksRepository,
@@ -66,6 +68,12 @@ class UnitOfWork(Protocol):
     @property
     def timers(self) -> TimersRepository: ...
 
+    @property
+    def problems(self) -> ProblemsRepository: ...
+
+    @property
+    def procedures(self) -> ProceduresRepository: ...
+
     async def emit(
         self, data: EventData, *, subject: str | uuid.UUID | None = None
     ) -> Envelope | None: ...
@@ -87,6 +95,8 @@ class PostgresUnitOfWork:
         self.sla_policies = PostgresSlaPoliciesRepository(uow.conn)
         self.clocks = PostgresClocksRepository(uow.conn)
         self.timers = PostgresTimersRepository(uow.conn)
+        self.problems = PostgresProblemsRepository(uow.conn)
+        self.procedures = PostgresProceduresRepository(uow.conn)
 
     async def emit(self, data: EventData, *, subject: str | uuid.UUID | None = None) -> Envelope:
         return await self._uow.emit(data, subject=subject)

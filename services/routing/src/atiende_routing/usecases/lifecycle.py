@@ -28,13 +28,15 @@ from ..domain.commitments import Commitment
 from ..domain.errors import CaseNotFound, NotPermitted, TeamNotFound
 from ..domain.escalation import EscalationRecord
 from ..domain.org import Agent
+from ..domain.root_causes import RootCause
+from ..domain.root_causes import check as check_root_cause
 from ..domain.rules import CaseFacts, explain
 from ..domain.sla import SlaPolicy
 from ..domain.steps import Step, StepRecord
 from ..repository import UnitOfWork
 from ..repository.cases import QueueFilter, QueuePosition, TimelineEntry
 from ..settings import RoutingSettings
-from . import assignment, casework, commitments, escalation, sla
+from . import assignment, casework, commitments, escalation, problems, procedures, sla
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,7 @@ async def open_case(
     await uow.cases.save(case, assignment=True)
     await casework.note(uow, case, now, "assigned", _assigned_words(case, agent), None)
     await casework.emit_all(uow, case, events)
+    await problems.on_opened(uow, case, now)
     if case.upset:
         case = await escalation.climb(uow, case, EscalationReason.CUSTOMER_UPSET, now)
     return case
@@ -270,10 +273,13 @@ async def resolve_case(
     resolution: str,
     now: datetime,
     *,
+    root_cause: RootCause | None = None,
     actor: str | None = None,
     expected_version: int | None = None,
     rules: Rules = DEFAULT_RULES,
 ) -> RoutedCase:
+    """Resolved, with its root cause (required for complaints and claims); in the same
+    transaction the problem thresholds and the procedure review threshold look at it."""
     case = await casework.load(uow, case_id, expected_version)
     case.ensure_can_become(
         CaseStatus.RESOLVED
@@ -281,13 +287,35 @@ async def resolve_case(
     records = await uow.steps.of_case(case.id)
     if rules.require_steps:
         seven.check_resolvable(case.is_complaint_or_claim, [r.step for r in records])
+    check_root_cause(case.is_complaint_or_claim, root_cause)
+    if root_cause is not None:
+        await procedures.check_named(uow, root_cause)
     resolved, events = case.resolved(
-        resolution, now, steps=seven.summary(records) or None, actor=actor
+        resolution,
+        now,
+        steps=seven.summary(records) or None,
+        actor=actor,
+        root_cause=root_cause,
     )
     resolved = await _moved(uow, case, resolved, now, reason="resolved", note=None, actor=actor)
+    if root_cause is not None:
+        await casework.note(uow, resolved, now, "note", _root_cause_words(root_cause), actor)
     await assignment.release(uow, case.id, now)
     await casework.emit_all(uow, case, events)
+    await problems.on_resolved(uow, resolved, now)
+    blamed = root_cause.blamed if root_cause else None
+    if blamed is not None:
+        await procedures.on_resolved(uow, *blamed, now)
     return resolved
+
+
+def _root_cause_words(root_cause: RootCause) -> str:
+    words = f"root cause: {root_cause.category.value.replace('_', ' ')}"
+    named = [f"procedure {root_cause.procedure}"] if root_cause.procedure else []
+    named += [f"policy {root_cause.policy}"] if root_cause.policy else []
+    if named:
+        words += f" ({', '.join(named)})"
+    return words + (f": {root_cause.note}" if root_cause.note else "")
 
 
 async def close_case(
@@ -530,6 +558,7 @@ async def erased(uow: UnitOfWork, event: CustomerErased) -> int:
                 resolution=casework.ERASED if case.resolution else None,
                 expectation=casework.ERASED if case.expectation else None,
                 waiting_note=casework.ERASED if case.waiting_note else None,
+                root_cause_note=casework.ERASED if case.root_cause_note else None,
                 version=case.version + 1,
             )
         )

@@ -100,6 +100,10 @@ class RoutedCaseOut(BaseModel):
     reopened_at: datetime | None
     merged_into: uuid.UUID | None
     recovery_of: uuid.UUID | None = None
+    root_cause: str | None = None
+    root_cause_procedure: str | None = None
+    root_cause_policy: str | None = None
+    root_cause_note: str | None = None
     waiting_reason: str | None
     waiting_note: str | None
     escalation: Rank | None

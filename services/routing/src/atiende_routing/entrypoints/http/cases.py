@@ -12,11 +12,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from atiende_contracts import CaseStatus, Channel, EscalationReason, Rank
+from atiende_contracts import CaseStatus, Channel, EscalationReason, Rank, RootCauseCategory
 from atiende_runtime.auth import Principal, require
 from atiende_runtime.errors import Invalid
 
 from ...domain.cases import RoutedCase
+from ...domain.root_causes import RootCause
 from ...domain.steps import parse_step
 from ...repository import UnitOfWork
 from ...usecases import commitments, escalation, lifecycle
@@ -32,7 +33,7 @@ from .case_models import (
     run,
     tagged,
 )
-from .deps import CaseWorker, Runtime, actor_of
+from .deps import CODE_PATTERN, CaseWorker, Runtime, actor_of
 
 router = APIRouter(tags=["cases"])
 
@@ -54,8 +55,35 @@ class _Command(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+class RootCauseIn(_Command):
+    category: RootCauseCategory = Field(
+        description="isolated_incident, procedure_design_fault, policy_hurts_customers or"
+        " needs_clearer_information"
+    )
+    procedure: str | None = Field(
+        default=None,
+        max_length=100,
+        pattern=CODE_PATTERN,
+        description="The procedure concerned (GET /procedures); required for"
+        " procedure_design_fault",
+    )
+    policy: str | None = Field(
+        default=None,
+        max_length=100,
+        pattern=CODE_PATTERN,
+        description="The policy concerned (GET /policies); required for policy_hurts_customers",
+    )
+    note: str | None = Field(default=None, max_length=2000)
+
+    def root_cause(self) -> RootCause:
+        return RootCause(self.category, self.procedure, self.policy, self.note or None)
+
+
 class ResolveCase(_Command):
     resolution: str = Field(default="resolved", min_length=1, max_length=2000)
+    root_cause: RootCauseIn | None = Field(
+        default=None, description="Why it failed: required for complaints and claims"
+    )
 
 
 class CloseCase(_Command):
@@ -447,8 +475,14 @@ async def deescalate(
 @router.post(
     "/cases/{case_id}/resolve",
     response_model=RoutedCaseOut,
-    summary="Resolve a case (complaints and claims: after steps 3-6); emits case.resolved",
-    responses={**COMMAND_ERRORS, 409: {"description": "Already resolved, or a step is missing"}},
+    summary="Resolve a case (complaints and claims: after steps 3-6, with a root cause); emits"
+    " case.resolved, and problem.detected, problem.case_linked or procedure.review_requested"
+    " when the root cause passes a threshold",
+    responses={
+        **COMMAND_ERRORS,
+        409: {"description": "Already resolved, or a step is missing"},
+        422: {"description": "No root cause for a complaint or claim, or it names nothing known"},
+    },
 )
 async def resolve_case(
     case_id: uuid.UUID,
@@ -468,6 +502,7 @@ async def resolve_case(
             case_id,
             command.resolution,
             _now(),
+            root_cause=command.root_cause.root_cause() if command.root_cause else None,
             actor=actor_of(principal),
             expected_version=version,
             rules=rules,

@@ -22,6 +22,10 @@ Admin = Annotated[Principal, Depends(require("admin"))]
 Anyone = Annotated[Principal, Depends(require("agent", "supervisor", "admin"))]
 
 
+CODE_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+"""What a managed code (procedure, policy, threshold) looks like."""
+
+
 def actor_of(principal: Principal) -> str | None:
     """Who did it; None when auth is off (the development principal is nobody)."""
     return None if principal is ANONYMOUS_DEV else principal.subject
