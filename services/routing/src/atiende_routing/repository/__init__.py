@@ -17,6 +17,7 @@ from .commitments import (
     PostgresCommitmentsRepository,
     PostgresEscalationsRepository,
 )
+from .compensations import CompensationsRepository, PostgresCompensationsRepository
 from .org import OrgRepository, PostgresOrgRepository, PostgresWorkRepository, WorkRepository
 from .phrasebook import PhrasebookRepository, PostgresPhrasebookRepository
 from .rules import PostgresRulesRepository, RulesRepository
@@ -66,6 +67,9 @@ class UnitOfWork(Protocol):
     @property
     def timers(self) -> TimersRepository: ...
 
+    @property
+    def compensations(self) -> CompensationsRepository: ...
+
     async def emit(
         self, data: EventData, *, subject: str | uuid.UUID | None = None
     ) -> Envelope | None: ...
@@ -87,6 +91,7 @@ class PostgresUnitOfWork:
         self.sla_policies = PostgresSlaPoliciesRepository(uow.conn)
         self.clocks = PostgresClocksRepository(uow.conn)
         self.timers = PostgresTimersRepository(uow.conn)
+        self.compensations = PostgresCompensationsRepository(uow.conn)
 
     async def emit(self, data: EventData, *, subject: str | uuid.UUID | None = None) -> Envelope:
         return await self._uow.emit(data, subject=subject)
