@@ -20,6 +20,11 @@ from atiende_contracts import (
     CommitmentKept,
     CommitmentMade,
     CommitmentMissed,
+    CompensationApproved,
+    CompensationGranted,
+    CompensationRejected,
+    CompensationRequested,
+    CompensationReversed,
     RoutingRuleChanged,
     SlaPolicyChanged,
     TeamChanged,
@@ -55,6 +60,12 @@ PUBLISHES = (
     CommitmentDueSoon,
     CommitmentKept,
     CommitmentMissed,
+    # compensations
+    CompensationRequested,
+    CompensationApproved,
+    CompensationRejected,
+    CompensationGranted,
+    CompensationReversed,
 )
 """Every event routing emits (its unit of work refuses any other)."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import agents, cases, phrasebook, policies, queues, rules, teams
+from . import agents, cases, compensations, phrasebook, policies, queues, rules, teams
 
 ROUTERS: tuple[APIRouter, ...] = (
     cases.router,
@@ -14,4 +14,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     policies.router,
     queues.router,
     phrasebook.router,
+    compensations.router,
 )
