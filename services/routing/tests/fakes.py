@@ -588,7 +588,7 @@ class FakeCompensationsRepository:
         self.limit_rows: dict[tuple[str, str], ApprovalLimit] = {}
         self.cap_rows: dict[str, CustomerCap] = {}
         self.request_rows: dict[uuid.UUID, ApprovalRequest] = {}
-        self.entries: list[LedgerEntry] = []
+        self.ledger_rows: list[LedgerEntry] = []
         self.locked: list[uuid.UUID] = []
 
     async def add_entry(self, entry: CatalogueEntry) -> bool:
@@ -663,7 +663,7 @@ class FakeCompensationsRepository:
     async def usage(self, customer_id: uuid.UUID, since: datetime) -> list[GrantUsage]:
         grants = [
             e
-            for e in self.entries
+            for e in self.ledger_rows
             if e.entry_kind is EntryKind.GRANT
             and e.customer_id == customer_id
             and e.recorded_at >= since
@@ -682,7 +682,7 @@ class FakeCompensationsRepository:
         return sorted(
             (
                 e
-                for e in self.entries
+                for e in self.ledger_rows
                 if e.grant_id == grant_id and e.entry_kind is EntryKind.REVERSAL
             ),
             key=lambda e: (e.recorded_at, e.entry_id),
@@ -694,12 +694,12 @@ class FakeCompensationsRepository:
 
     async def record(self, entry: LedgerEntry) -> None:
         # like the table: the number is read from the case, not stored
-        self.entries.append(replace(entry, case_number=None))
+        self.ledger_rows.append(replace(entry, case_number=None))
 
     async def grant_entry(
         self, grant_id: uuid.UUID, *, for_update: bool = False
     ) -> LedgerEntry | None:
-        for e in self.entries:
+        for e in self.ledger_rows:
             if e.entry_id == grant_id and e.entry_kind is EntryKind.GRANT:
                 return self._with_number(e)
         return None
@@ -710,7 +710,7 @@ class FakeCompensationsRepository:
     def _matching(self, where: LedgerFilter) -> list[LedgerEntry]:
         return [
             e
-            for e in self.entries
+            for e in self.ledger_rows
             if (where.case_id is None or e.case_id == where.case_id)
             and (where.customer_id is None or e.customer_id == where.customer_id)
             and (where.team is None or e.team == where.team)
