@@ -12,7 +12,16 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TypeVar
 
 from atiende_indicators.domain.days import DayRange
-from atiende_indicators.domain.projection import CaseFacts, Metric, Projection
+from atiende_indicators.domain.projection import (
+    CaseFacts,
+    Cost,
+    CostKey,
+    CostPeriod,
+    CostRow,
+    Metric,
+    Projection,
+    period_start,
+)
 
 T = TypeVar("T")
 
@@ -37,8 +46,12 @@ class FakeIndicatorsRepository:
     def __init__(self) -> None:
         self.counts: dict[tuple[date, str], int] = {}
         self.facts: dict[uuid.UUID, CaseFacts] = {}
+        self.costs: dict[CostKey, Cost] = {}
 
     async def apply(self, projection: Projection) -> None:
+        if projection.cost is not None:
+            key, cost = projection.cost
+            self.costs[key] = self.costs.get(key, Cost()) + cost
         for metric, value in projection.increments:
             key = (projection.day, metric.value)
             self.counts[key] = self.counts.get(key, 0) + value
@@ -101,6 +114,27 @@ class FakeIndicatorsRepository:
             and (end is None or f.resolved_at < end)
         ]
         return statistics.median(minutes) if minutes else None
+
+    async def compensation_costs(
+        self,
+        days: DayRange,
+        period: CostPeriod,
+        *,
+        team: str | None = None,
+        kind: str | None = None,
+        currency: str | None = None,
+    ) -> list[CostRow]:
+        rows: dict[tuple[date, str, str, str], Cost] = {}
+        for key, cost in self.costs.items():
+            if not _in(key.day, days) or (team is not None and key.team != team):
+                continue
+            if (kind is not None and key.kind != kind) or (
+                currency is not None and key.currency != currency
+            ):
+                continue
+            at = (period_start(key.day, period), key.team, key.kind, key.currency)
+            rows[at] = rows.get(at, Cost()) + cost
+        return [CostRow(*at, cost) for at, cost in sorted(rows.items())]
 
 
 class FakeUnitOfWork:

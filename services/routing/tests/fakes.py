@@ -14,6 +14,17 @@ from atiende_contracts import EventData, ProblemLinkReason
 from atiende_routing.domain.assignment import AgentLoad, WorkItem
 from atiende_routing.domain.cases import RoutedCase
 from atiende_routing.domain.commitments import Commitment, CommitmentState
+from atiende_routing.domain.compensations import (
+    LADDER,
+    ApprovalLimit,
+    ApprovalRequest,
+    CatalogueEntry,
+    CustomerCap,
+    EntryKind,
+    GrantUsage,
+    LedgerEntry,
+    RequestStatus,
+)
 from atiende_routing.domain.escalation import EscalationRecord
 from atiende_routing.domain.org import Agent, Team
 from atiende_routing.domain.phrasebook import Phrase
@@ -23,6 +34,7 @@ from atiende_routing.domain.rules import Explanation, Outcome, RoutingRule
 from atiende_routing.domain.steps import Step, StepRecord
 from atiende_routing.repository.cases import QueueFilter, QueuePosition, TimelineEntry
 from atiende_routing.repository.problems import LinkedCase
+from atiende_routing.repository.compensations import CurrencyTotal, LedgerFilter, LedgerPosition
 
 
 class FakeCasesRepository:
@@ -251,6 +263,7 @@ class FakeUnitOfWork:
         self.rules = FakeRulesRepository()
         self.problems = FakeProblemsRepository(self.cases, self.clocks)
         self.procedures = FakeProceduresRepository(self.cases)
+        self.compensations = FakeCompensationsRepository(self.cases)
         self.emitted: list[EventData] = []
         self.subjects: list[str | uuid.UUID | None] = []
 
@@ -821,3 +834,170 @@ class FakeProceduresRepository:
         self, kind: str, code: str, case_ids: list[uuid.UUID], at: datetime
     ) -> None:
         self.reviews.append((kind, code, case_ids, at))
+
+
+# --- compensations (like repository/compensations.py) -------------------------------------------
+
+
+class FakeCompensationsRepository:
+    def __init__(self, cases: FakeCasesRepository) -> None:
+        self._cases = cases
+        self.catalogue: dict[tuple[str, int], CatalogueEntry] = {}
+        self.limit_rows: dict[tuple[str, str], ApprovalLimit] = {}
+        self.cap_rows: dict[str, CustomerCap] = {}
+        self.request_rows: dict[uuid.UUID, ApprovalRequest] = {}
+        self.ledger_rows: list[LedgerEntry] = []
+        self.locked: list[uuid.UUID] = []
+
+    async def add_entry(self, entry: CatalogueEntry) -> bool:
+        if (entry.code, entry.version) in self.catalogue:
+            return False
+        self.catalogue[entry.code, entry.version] = entry
+        return True
+
+    async def entry(self, code: str, version: int | None = None) -> CatalogueEntry | None:
+        found = [e for (c, v), e in self.catalogue.items() if c == code and version in (None, v)]
+        return max(found, key=lambda e: e.version) if found else None
+
+    async def entries(self) -> list[CatalogueEntry]:
+        codes = sorted({code for code, _ in self.catalogue})
+        return [e for code in codes if (e := await self.entry(code)) is not None]
+
+    async def history(self, code: str) -> list[CatalogueEntry]:
+        return sorted(
+            (e for (c, _), e in self.catalogue.items() if c == code), key=lambda e: e.version
+        )
+
+    async def limits(self) -> list[ApprovalLimit]:
+        return sorted(self.limit_rows.values(), key=lambda x: (LADDER.index(x.rank), x.currency))
+
+    async def put_limit(self, limit: ApprovalLimit) -> None:
+        self.limit_rows[limit.rank.value, limit.currency] = limit
+
+    async def delete_limit(self, rank: Any, currency: str) -> bool:
+        return self.limit_rows.pop((rank.value, currency), None) is not None
+
+    async def caps(self) -> list[CustomerCap]:
+        return [self.cap_rows[k] for k in sorted(self.cap_rows)]
+
+    async def put_cap(self, cap: CustomerCap) -> None:
+        self.cap_rows[cap.id] = cap
+
+    async def delete_cap(self, cap_id: str) -> bool:
+        return self.cap_rows.pop(cap_id, None) is not None
+
+    async def add_request(self, request: ApprovalRequest) -> None:
+        self.request_rows[request.id] = request
+
+    async def request(
+        self, request_id: uuid.UUID, *, for_update: bool = False
+    ) -> ApprovalRequest | None:
+        return self.request_rows.get(request_id)
+
+    async def save_request(self, request: ApprovalRequest) -> None:
+        if request.id in self.request_rows:
+            self.request_rows[request.id] = request
+
+    async def requests(
+        self,
+        *,
+        status: RequestStatus | None,
+        ranks: Sequence[Any] | None,
+        case_id: uuid.UUID | None,
+        limit: int,
+    ) -> list[ApprovalRequest]:
+        found = [
+            r
+            for r in self.request_rows.values()
+            if (status is None or r.status == status)
+            and (ranks is None or r.approver_rank in ranks)
+            and (case_id is None or r.proposal.case_id == case_id)
+        ]
+        return sorted(found, key=lambda r: (r.requested_at, r.id))[:limit]
+
+    async def lock_customer(self, customer_id: uuid.UUID) -> None:
+        self.locked.append(customer_id)
+
+    async def usage(self, customer_id: uuid.UUID, since: datetime) -> list[GrantUsage]:
+        grants = [
+            e
+            for e in self.ledger_rows
+            if e.entry_kind is EntryKind.GRANT
+            and e.customer_id == customer_id
+            and e.recorded_at >= since
+        ]
+        return [
+            GrantUsage(
+                g.entry_id,
+                g.currency,
+                g.recorded_at,
+                g.amount + sum((r.amount for r in self._reversals(g.entry_id)), Decimal(0)),
+            )
+            for g in sorted(grants, key=lambda g: (g.recorded_at, g.entry_id))
+        ]
+
+    def _reversals(self, grant_id: uuid.UUID) -> list[LedgerEntry]:
+        return sorted(
+            (
+                e
+                for e in self.ledger_rows
+                if e.grant_id == grant_id and e.entry_kind is EntryKind.REVERSAL
+            ),
+            key=lambda e: (e.recorded_at, e.entry_id),
+        )
+
+    def _with_number(self, entry: LedgerEntry) -> LedgerEntry:
+        case = self._cases.cases.get(entry.case_id)
+        return replace(entry, case_number=case.number if case else None)
+
+    async def record(self, entry: LedgerEntry) -> None:
+        # like the table: the number is read from the case, not stored
+        self.ledger_rows.append(replace(entry, case_number=None))
+
+    async def grant_entry(
+        self, grant_id: uuid.UUID, *, for_update: bool = False
+    ) -> LedgerEntry | None:
+        for e in self.ledger_rows:
+            if e.entry_id == grant_id and e.entry_kind is EntryKind.GRANT:
+                return self._with_number(e)
+        return None
+
+    async def reversals_of(self, grant_id: uuid.UUID) -> list[LedgerEntry]:
+        return [self._with_number(e) for e in self._reversals(grant_id)]
+
+    def _matching(self, where: LedgerFilter) -> list[LedgerEntry]:
+        return [
+            e
+            for e in self.ledger_rows
+            if (where.case_id is None or e.case_id == where.case_id)
+            and (where.customer_id is None or e.customer_id == where.customer_id)
+            and (where.team is None or e.team == where.team)
+            and (where.kind is None or e.kind == where.kind)
+            and (where.since is None or e.recorded_at >= where.since)
+            and (where.until is None or e.recorded_at < where.until)
+        ]
+
+    async def ledger(
+        self, where: LedgerFilter, after: LedgerPosition | None, limit: int
+    ) -> list[LedgerEntry]:
+        found = sorted(
+            self._matching(where), key=lambda e: (e.recorded_at, e.entry_id), reverse=True
+        )
+        if after is not None:
+            found = [
+                e
+                for e in found
+                if (e.recorded_at, e.entry_id) < (after.recorded_at, after.entry_id)
+            ]
+        return [self._with_number(e) for e in found[:limit]]
+
+    async def totals(self, where: LedgerFilter) -> list[CurrencyTotal]:
+        out: dict[str, CurrencyTotal] = {}
+        for e in self._matching(where):
+            t = out.get(e.currency, CurrencyTotal(e.currency, Decimal(0), Decimal(0), 0, 0))
+            if e.entry_kind is EntryKind.GRANT:
+                t = replace(t, granted=t.granted + e.amount, grants=t.grants + 1)
+            else:
+                t = replace(t, reversed=t.reversed - e.amount, reversals=t.reversals + 1)
+            out[e.currency] = t
+        return [out[c] for c in sorted(out)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -136,6 +137,17 @@ class Rank(StrEnum):
     SENIOR = "senior"
     SUPERVISOR = "supervisor"
     MANAGER = "manager"
+
+
+class CompensationKind(StrEnum):
+    """What a courtesy from the compensation catalogue gives the customer."""
+
+    REFUND = "refund"
+    REPLACEMENT = "replacement"
+    DISCOUNT = "discount"
+    FREE_REPAIR = "free_repair"
+    COURTESY_GIFT = "courtesy_gift"
+    SERVICE_CREDIT = "service_credit"
 
 
 class SlaClock(StrEnum):
@@ -1014,6 +1026,110 @@ class WebhookEndpointDisabled(EventData):
     actor: str | None = None
 
 
+# --- compensations (routing) -----------------------------------------------------------------
+
+Amount = Decimal
+"""Money: a decimal with at most two places, written in JSON as a string ("20.00")."""
+
+
+class _CompensationFacts(EventData):
+    """What every compensation event says about the courtesy and the case it settles."""
+
+    case_id: uuid.UUID
+    case_number: str
+    customer_id: uuid.UUID | None = None
+    team: str | None = Field(default=None, description="The case's team when it happened")
+    agent_id: str | None = Field(default=None, description="The agent holding the case")
+    catalogue_code: str = Field(description="The catalogue entry granted")
+    catalogue_version: int = Field(description="Its version at the time (the terms granted)")
+    kind: CompensationKind
+    amount: Amount = Field(description='Money, a decimal string with two places, e.g. "20.00"')
+    currency: str = Field(description="ISO 4217 code, e.g. EUR")
+    cost_centre: str | None = Field(
+        default=None, description="Where the expense is booked (a commercial cost of loyalty)"
+    )
+
+
+class CompensationRequested(_CompensationFacts):
+    """A compensation above the asking person's approval limit waits for someone of a higher
+    rank."""
+
+    event_type = "compensation.requested"
+    version = 1
+
+    request_id: uuid.UUID
+    requested_by: str | None = Field(description="Who asked (the token subject)")
+    requested_by_rank: Rank
+    approver_rank: Rank = Field(description="The lowest rank whose limit covers the amount")
+    reason: str | None = None
+    requested_at: datetime
+
+
+class CompensationApproved(_CompensationFacts):
+    """Someone of the rank asked (or higher) approved a compensation request; the grant
+    (compensation.granted) follows in the same transaction."""
+
+    event_type = "compensation.approved"
+    version = 1
+
+    request_id: uuid.UUID
+    grant_id: uuid.UUID
+    approved_by: str | None
+    approver_rank: Rank
+    reason: str = Field(description="Why it was approved")
+    approved_at: datetime
+
+
+class CompensationRejected(_CompensationFacts):
+    """A compensation request was turned down, with a reason."""
+
+    event_type = "compensation.rejected"
+    version = 1
+
+    request_id: uuid.UUID
+    rejected_by: str | None
+    rejecter_rank: Rank
+    reason: str = Field(description="Why it was refused")
+    rejected_at: datetime
+
+
+class CompensationGranted(_CompensationFacts):
+    """A compensation was granted and written in the ledger: the customer gets it (and a billing
+    system may issue the refund)."""
+
+    event_type = "compensation.granted"
+    version = 1
+
+    grant_id: uuid.UUID = Field(description="The ledger entry")
+    request_id: uuid.UUID | None = Field(
+        default=None, description="The approval request it came from, if it needed one"
+    )
+    descriptions: dict[str, str] = Field(
+        default_factory=dict,
+        description="The catalogue's wording of what the customer gets, per language (es, en)",
+    )
+    language: str | None = Field(default=None, description="The customer's language")
+    granted_by: str | None = Field(description="Who granted it (the token subject)")
+    approved_by: str | None = Field(default=None, description="Who approved it, if needed")
+    reason: str | None = None
+    granted_at: datetime
+
+
+class CompensationReversed(_CompensationFacts):
+    """Part or all of a granted compensation was taken back: a negative ledger entry.
+    `amount` is what was reversed now (positive); `remaining` what is left of the grant."""
+
+    event_type = "compensation.reversed"
+    version = 1
+
+    reversal_id: uuid.UUID = Field(description="The ledger entry of the reversal")
+    grant_id: uuid.UUID
+    remaining: Amount = Field(description="What is left of the grant after this reversal")
+    reversed_by: str | None
+    reason: str
+    reversed_at: datetime
+
+
 ALL_EVENTS: tuple[type[EventData], ...] = (
     CaseOpened,
     ContactReceived,
@@ -1062,6 +1178,11 @@ ALL_EVENTS: tuple[type[EventData], ...] = (
     NotificationDeferred,
     WebhookEndpointEnabled,
     WebhookEndpointDisabled,
+    CompensationRequested,
+    CompensationApproved,
+    CompensationRejected,
+    CompensationGranted,
+    CompensationReversed,
 )
 
 

@@ -5,13 +5,23 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal
 from typing import Protocol
 
 from atiende_runtime.db import Connection
 from atiende_runtime.uow import UnitOfWork as RuntimeUnitOfWork
 
 from .domain.days import DayRange
-from .domain.projection import CaseFacts, Metric, Projection, aggregate
+from .domain.projection import (
+    CaseFacts,
+    Cost,
+    CostKey,
+    CostPeriod,
+    CostRow,
+    Metric,
+    Projection,
+    aggregate,
+)
 
 # --- ports -------------------------------------------------------------------------------------
 
@@ -40,6 +50,19 @@ class IndicatorsRepository(Protocol):
         ...
 
     async def median_minutes_to_resolution(self, days: DayRange) -> float | None: ...
+
+    async def compensation_costs(
+        self,
+        days: DayRange,
+        period: CostPeriod,
+        *,
+        team: str | None = None,
+        kind: str | None = None,
+        currency: str | None = None,
+    ) -> list[CostRow]:
+        """The cost of compensations per period (its first day), team, kind and currency, by
+        period, team, kind, currency. Team '' is "no team"."""
+        ...
 
 
 class UnitOfWork(Protocol):
@@ -92,6 +115,16 @@ _MERGE_CASE_FACTS_MANY = _MERGE_CASE_FACTS.replace(
     " $6::timestamptz[], $7::timestamptz[], $8::smallint[], $9::timestamptz[])",
 )
 
+_ADD_COSTS = """
+INSERT INTO compensation_costs AS c (day, team, kind, currency, granted, reversed, grants,
+                                     reversals)
+SELECT * FROM unnest($1::date[], $2::text[], $3::text[], $4::text[], $5::numeric[],
+                     $6::numeric[], $7::bigint[], $8::bigint[])
+ON CONFLICT (day, team, kind, currency) DO UPDATE SET
+    granted = c.granted + EXCLUDED.granted, reversed = c.reversed + EXCLUDED.reversed,
+    grants = c.grants + EXCLUDED.grants, reversals = c.reversals + EXCLUDED.reversals
+"""
+
 # A day range on a `date` column; NULL bounds are open.
 _IN_RANGE = "($1::date IS NULL OR day >= $1) AND ($2::date IS NULL OR day <= $2)"
 
@@ -111,6 +144,8 @@ class PostgresIndicatorsRepository:
         )
         if projection.facts is not None:
             await self._merge_case_facts(projection.facts)
+        if projection.cost is not None:
+            await self._add_costs([projection.cost])
 
     async def apply_many(self, projections: Sequence[Projection]) -> None:
         batch = aggregate(projections)
@@ -139,6 +174,21 @@ class PostgresIndicatorsRepository:
                     )
                 ),
             )
+        if batch.costs:
+            await self._add_costs(batch.costs)
+
+    async def _add_costs(self, costs: Sequence[tuple[CostKey, Cost]]) -> None:
+        await self.conn.execute(
+            _ADD_COSTS,
+            [k.day for k, _ in costs],
+            [k.team for k, _ in costs],
+            [k.kind for k, _ in costs],
+            [k.currency for k, _ in costs],
+            [c.granted for _, c in costs],
+            [c.reversed for _, c in costs],
+            [c.grants for _, c in costs],
+            [c.reversals for _, c in costs],
+        )
 
     async def _merge_case_facts(self, facts: CaseFacts) -> None:
         await self.conn.execute(
@@ -191,6 +241,46 @@ class PostgresIndicatorsRepository:
             days.end,
         )
         return median
+
+    async def compensation_costs(
+        self,
+        days: DayRange,
+        period: CostPeriod,
+        *,
+        team: str | None = None,
+        kind: str | None = None,
+        currency: str | None = None,
+    ) -> list[CostRow]:
+        rows = await self.conn.fetch(
+            f"""SELECT date_trunc($3, day)::date AS period, team, kind, currency,
+                       sum(granted) AS granted, sum(reversed) AS reversed,
+                       sum(grants) AS grants, sum(reversals) AS reversals
+                FROM compensation_costs
+                WHERE {_IN_RANGE} AND ($4::text IS NULL OR team = $4)
+                  AND ($5::text IS NULL OR kind = $5) AND ($6::text IS NULL OR currency = $6)
+                GROUP BY 1, team, kind, currency ORDER BY 1, team, kind, currency""",
+            days.start,
+            days.end,
+            period.value,
+            team,
+            kind,
+            currency,
+        )
+        return [
+            CostRow(
+                r["period"],
+                r["team"],
+                r["kind"],
+                r["currency"],
+                Cost(
+                    Decimal(r["granted"]),
+                    Decimal(r["reversed"]),
+                    int(r["grants"]),
+                    int(r["reversals"]),
+                ),
+            )
+            for r in rows
+        ]
 
 
 class PostgresUnitOfWork:

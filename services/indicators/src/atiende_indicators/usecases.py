@@ -10,7 +10,7 @@ from atiende_contracts import EventData
 
 from .domain.days import DayRange, daily_series
 from .domain.kpis import Indicators, indicators
-from .domain.projection import Metric, Projection, project
+from .domain.projection import CostPeriod, CostRow, Metric, Projection, project
 from .repository import UnitOfWork
 
 
@@ -48,3 +48,19 @@ async def read_daily(uow: UnitOfWork, metric: Metric, days: DayRange) -> list[tu
     """One point per day of `days`, 0 on days without events; InvalidRange if too long to list."""
     days.check_series_span()
     return daily_series(await uow.indicators.daily(metric, days), days)
+
+
+async def read_compensation_costs(
+    uow: UnitOfWork,
+    days: DayRange,
+    period: CostPeriod,
+    *,
+    team: str | None = None,
+    kind: str | None = None,
+    currency: str | None = None,
+) -> list[CostRow]:
+    """The cost of customer loyalty: compensations granted minus reversed, per period, team,
+    kind and currency (amounts in different currencies are never added together)."""
+    return await uow.indicators.compensation_costs(
+        days, period, team=team, kind=kind, currency=currency
+    )

@@ -243,3 +243,76 @@ async def test_bad_queries_get_a_problem_naming_the_field_and_roles_are_enforced
             problem = response.json()
             assert [e["field"] for e in problem["errors"]] == [field], url
             assert field in problem["detail"], url
+
+
+async def test_the_cost_of_compensations_is_summed_per_month_team_kind_and_currency(
+    service_factory,
+):
+    from decimal import Decimal
+
+    from atiende_contracts import CompensationGranted, CompensationKind, CompensationReversed
+
+    secret = "indicators-secret-at-least-32-bytes-long"
+    headers = {
+        "Authorization": "Bearer "
+        + jwt.encode({"sub": "boss", "aud": "atiende", "roles": ["manager"]}, secret, "HS256")
+    }
+    async with service_factory("indicators", jwt_secret=secret) as svc:
+        case_id, grant_id = uuid.uuid4(), uuid.uuid4()
+        at = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+        common = {
+            "case_id": case_id,
+            "case_number": "AT-2026-000042",
+            "team": "care",
+            "catalogue_code": "VOUCHER",
+            "catalogue_version": 1,
+            "kind": CompensationKind.DISCOUNT,
+            "currency": "EUR",
+        }
+        for amount in ("30.00", "20.00"):
+            granted = CompensationGranted(
+                **common,
+                amount=Decimal(amount),
+                grant_id=uuid.uuid4() if amount == "20.00" else grant_id,
+                granted_by="ana",
+                granted_at=at,
+            )
+            await emit(svc, granted, subject=case_id)
+        reversed_ = CompensationReversed(
+            **common,
+            amount=Decimal("12.50"),
+            reversal_id=uuid.uuid4(),
+            grant_id=grant_id,
+            remaining=Decimal("17.50"),
+            reversed_by="marta",
+            reason="returned",
+            reversed_at=at + timedelta(days=15),
+        )
+        await emit(svc, reversed_, subject=case_id)
+
+        async def costs():
+            r = await svc.client.get(
+                "/indicators/compensation-costs",
+                params={"from": "2026-03-01", "to": "2026-04-30", "period": "month"},
+                headers=headers,
+            )
+            assert r.status_code == 200, r.text
+            rows = r.json()
+            return rows if rows and rows[0]["reversals"] == 1 else None
+
+        [march] = await eventually(costs, message="the costs never added up")
+        assert march == {
+            "period": "2026-03-01",
+            "team": "care",
+            "kind": "discount",
+            "currency": "EUR",
+            "granted": "50.00",
+            "reversed": "12.50",
+            "net": "37.50",
+            "grants": 2,
+            "reversals": 1,
+        }
+        bad = await svc.client.get(
+            "/indicators/compensation-costs", params={"period": "year"}, headers=headers
+        )
+        assert bad.status_code == 422

@@ -209,3 +209,47 @@ async def test_a_batch_applied_at_once_equals_applied_one_by_one(uow):
     assert (facts.case_number, facts.opened_at) == ("AT-1", T0 - timedelta(minutes=5))
     assert (facts.satisfaction, facts.answered_at) == (2, answered_late)  # the latest answer
     assert await repo.case_facts(case_b) == CaseFacts(case_b)
+
+
+async def test_compensation_costs_add_up_per_period_team_kind_and_currency(uow):
+    from decimal import Decimal
+
+    from atiende_indicators.domain.projection import Cost, CostKey, CostPeriod
+
+    def cost(day, team, kind, currency, **amounts):
+        key = CostKey(day, team, kind, currency)
+        return Projection.of(T0, {}, cost=(key, Cost(**amounts)))
+
+    march, april = date(2026, 3, 10), date(2026, 4, 2)
+    await uow.indicators.apply(
+        cost(march, "care", "refund", "EUR", granted=Decimal("20.00"), grants=1)
+    )
+    await uow.indicators.apply_many(
+        [
+            cost(march, "care", "refund", "EUR", granted=Decimal("5.50"), grants=1),
+            cost(
+                march + timedelta(days=3),
+                "care",
+                "refund",
+                "EUR",
+                reversed=Decimal("5.50"),
+                reversals=1,
+            ),
+            cost(march, "", "discount", "USD", granted=Decimal("9.99"), grants=1),
+            cost(april, "care", "refund", "EUR", granted=Decimal("1.00"), grants=1),
+        ]
+    )
+    monthly = await uow.indicators.compensation_costs(DayRange(), CostPeriod.MONTH)
+    assert [(r.period, r.team, r.kind, r.currency, r.cost) for r in monthly] == [
+        (date(2026, 3, 1), "", "discount", "USD", Cost(Decimal("9.99"), Decimal(0), 1, 0)),
+        (date(2026, 3, 1), "care", "refund", "EUR", Cost(Decimal("25.50"), Decimal("5.50"), 2, 1)),
+        (date(2026, 4, 1), "care", "refund", "EUR", Cost(Decimal("1.00"), Decimal(0), 1, 0)),
+    ]
+    weekly = await uow.indicators.compensation_costs(
+        DayRange(march, march + timedelta(days=6)), CostPeriod.WEEK, team="care", currency="EUR"
+    )
+    # the week from Monday 9 March: both grants and the reversal; April is outside the range
+    assert [(r.period, r.cost.net, r.cost.grants) for r in weekly] == [
+        (date(2026, 3, 9), Decimal("20.00"), 2)
+    ]
+    assert await uow.indicators.compensation_costs(DayRange(), CostPeriod.DAY, kind="gift") == []

@@ -1,5 +1,6 @@
 import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
 
@@ -9,6 +10,9 @@ from atiende_contracts import (
     CaseResolved,
     CaseType,
     Channel,
+    CompensationGranted,
+    CompensationKind,
+    CompensationReversed,
     EventData,
     NotificationChannel,
     NotificationFailed,
@@ -16,7 +20,15 @@ from atiende_contracts import (
     SurveyAnswered,
     SurveyInvited,
 )
-from atiende_indicators.domain.projection import CaseFacts, Metric, project, reporting_day
+from atiende_indicators.domain.projection import (
+    CaseFacts,
+    Cost,
+    CostKey,
+    Metric,
+    aggregate,
+    project,
+    reporting_day,
+)
 
 CASE = uuid.uuid4()
 AT = datetime(2026, 3, 10, 15, 30, tzinfo=UTC)
@@ -136,7 +148,6 @@ def test_the_reporting_day_is_the_utc_date():
 
 
 def test_aggregate_sums_counters_and_merges_facts_in_lock_order():
-    import uuid as _uuid
     from datetime import UTC as _UTC
     from datetime import datetime as _dt
 
@@ -148,7 +159,7 @@ def test_aggregate_sums_counters_and_merges_facts_in_lock_order():
     )
 
     at = _dt(2026, 3, 10, 12, tzinfo=_UTC)
-    low, high = sorted([_uuid.uuid4(), _uuid.uuid4()])
+    low, high = sorted([uuid.uuid4(), uuid.uuid4()])
     batch = aggregate(
         [
             Projection.of(at, {Metric.CASES_OPENED: 1}, CaseFacts(high, opened_at=at)),
@@ -164,3 +175,29 @@ def test_aggregate_sums_counters_and_merges_facts_in_lock_order():
         CaseFacts(low, case_number="AT-2"),
         CaseFacts(high, opened_at=at, assigned_at=at),
     )
+
+
+def test_compensations_granted_and_reversed_become_the_cost_of_loyalty():
+    at = datetime(2026, 3, 10, 23, 30, tzinfo=UTC)
+    common = {
+        "case_id": uuid.uuid4(),
+        "case_number": "AT-1",
+        "catalogue_code": "VOUCHER",
+        "catalogue_version": 1,
+        "kind": CompensationKind.REFUND,
+        "currency": "EUR",
+    }
+    granted = CompensationGranted(
+        **common, team="care", amount=Decimal("30.00"), grant_id=uuid.uuid4(),
+        granted_by="ana", granted_at=at,
+    )  # fmt: skip
+    reversed_ = CompensationReversed(
+        **common, amount=Decimal("10.00"), reversal_id=uuid.uuid4(), grant_id=granted.grant_id,
+        remaining=Decimal("20.00"), reversed_by="marta", reason="returned", reversed_at=at,
+    )  # fmt: skip
+    key = CostKey(date(2026, 3, 10), "care", "refund", "EUR")
+    assert project(granted, at).cost == (key, Cost(granted=Decimal("30.00"), grants=1))
+    no_team = CostKey(date(2026, 3, 10), "", "refund", "EUR")
+    assert project(reversed_, at).cost == (no_team, Cost(reversed=Decimal("10.00"), reversals=1))
+    twice = aggregate([project(granted, at), project(granted, at)])
+    assert twice.costs == ((key, Cost(Decimal("60.00"), Decimal(0), 2, 0)),)

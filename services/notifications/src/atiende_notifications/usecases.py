@@ -47,6 +47,8 @@ from atiende_contracts import (
     CommitmentDueSoon,
     CommitmentMade,
     CommitmentMissed,
+    CompensationGranted,
+    CompensationRequested,
     CustomerErased,
     CustomerProfileChanged,
     CustomerSurveyOptOut,
@@ -82,6 +84,7 @@ from .domain.notices import (
     customer_notice,
     format_date,
     format_moment,
+    format_money,
     staff_notice,
 )
 from .domain.preferences import (
@@ -524,6 +527,72 @@ async def case_escalated(
         reason=event.reason.value,
         note=event.note or "",
     )
+
+
+async def compensation_granted(
+    uow: UnitOfWork,
+    event: CompensationGranted,
+    *,
+    clock: Clock = utc_now,
+    options: Options = Options(),
+) -> Delivery | None:
+    """Tell the customer what they get, in the catalogue's words in their language (and their
+    register, through the template), with the amount."""
+    recipient = await _recipient(uow, event.case_id, event.case_number)
+    words = (
+        event.descriptions.get(recipient.language.value)
+        or event.descriptions.get(DEFAULT_LANGUAGE.value)
+        or next(iter(event.descriptions.values()), event.kind.value.replace("_", " "))
+    )
+    money = format_money(event.amount, event.currency, recipient.language)
+    notice = customer_notice(
+        Template.COMPENSATION_GRANTED, recipient, event.grant_id, compensation=f"{words} ({money})"
+    )
+    return await _record(uow, notice, None, clock, options)
+
+
+async def compensation_requested(
+    uow: UnitOfWork,
+    event: CompensationRequested,
+    *,
+    admins: Sequence[str] = (),
+    clock: Clock = utc_now,
+    options: Options = Options(),
+) -> list[Delivery]:
+    """Ask the people who may approve it: every emailable staff member of the rank asked (known
+    from agent.changed). When we know nobody of that rank, the administrators
+    (ATIENDE_ADMIN_EMAILS) are asked instead, so a request never waits unseen."""
+    members = await uow.staff.of_ranks([event.approver_rank.value])
+    approvers = [StaffAddress(m.agent_id, m.email, m.name) for m in members if m.emailable]
+    if not approvers:
+        approvers = [StaffAddress(None, a.strip(), None) for a in admins if a.strip()]
+    if not approvers:
+        log.warning(
+            "nobody to ask for a compensation approval",
+            extra={"case_id": str(event.case_id), "rank": event.approver_rank.value},
+        )
+        return []
+    money = format_money(event.amount, event.currency, DEFAULT_LANGUAGE)
+    what = f"{event.catalogue_code} ({event.kind.value.replace('_', ' ')}): {money}"
+    if event.reason:
+        what = f"{what}\n{event.reason}"
+    recorded: list[Delivery] = []
+    for approver in approvers:
+        delivery = await _tell_staff(
+            uow,
+            Template.STAFF_APPROVAL_REQUESTED,
+            event.case_id,
+            event.case_number,
+            approver,
+            f"{event.request_id}:{approver.agent_id or approver.email}",
+            clock,
+            options,
+            what=what,
+            requested_by=event.requested_by or "",
+        )
+        if delivery is not None:
+            recorded.append(delivery)
+    return recorded
 
 
 async def agent_changed(uow: UnitOfWork, event: AgentChanged) -> None:

@@ -24,6 +24,11 @@ from atiende_contracts import (
     ProblemDetected,
     ProblemResolved,
     ProcedureReviewRequested,
+    CompensationApproved,
+    CompensationGranted,
+    CompensationRejected,
+    CompensationRequested,
+    CompensationReversed,
     RoutingRuleChanged,
     SlaPolicyChanged,
     TeamChanged,
@@ -64,6 +69,12 @@ PUBLISHES = (
     ProblemCaseLinked,
     ProblemResolved,
     ProcedureReviewRequested,
+    # compensations
+    CompensationRequested,
+    CompensationApproved,
+    CompensationRejected,
+    CompensationGranted,
+    CompensationReversed,
 )
 """Every event routing emits (its unit of work refuses any other)."""
 

@@ -611,3 +611,188 @@ async def test_procedure_versions_policies_and_reviews(uow):
         hours=1
     )
     assert await uow.procedures.last_review("policy", "returns") is None
+
+
+# --- compensations ------------------------------------------------------------------------------
+
+
+def _voucher(**fields):
+    from atiende_contracts import CompensationKind
+    from atiende_routing.domain.compensations import CatalogueEntry, ValueRule
+
+    values = {
+        "code": "VOUCHER",
+        "kind": CompensationKind.DISCOUNT,
+        "descriptions": {"es": "Un bono", "en": "A voucher"},
+        "value_rule": ValueRule.UP_TO,
+        "currency": "EUR",
+        "maximum": Decimal("50.00"),
+        "case_types": frozenset({"complaint"}),
+        "motives": frozenset({"LATE"}),
+        "changed_at": OPENED_AT,
+        **fields,
+    }
+    return CatalogueEntry(**values)
+
+
+async def test_the_compensation_catalogue_keeps_every_version(uow):
+    first = _voucher()
+    assert await uow.compensations.add_entry(first) is True
+    assert await uow.compensations.add_entry(first) is False
+    second = _voucher(version=2, active=False, maximum=Decimal("40.00"))
+    await uow.compensations.add_entry(second)
+    await uow.compensations.add_entry(_voucher(code="GIFT"))
+    assert await uow.compensations.entry("VOUCHER") == second
+    assert await uow.compensations.entry("VOUCHER", 1) == first
+    assert await uow.compensations.entry("NOPE") is None
+    assert await uow.compensations.history("VOUCHER") == [first, second]
+    assert [(e.code, e.version) for e in await uow.compensations.entries()] == [
+        ("GIFT", 1),
+        ("VOUCHER", 2),
+    ]
+
+
+async def test_limits_and_caps_are_put_listed_and_removed(uow):
+    from atiende_routing.domain.compensations import ApprovalLimit, CustomerCap, PeriodUnit
+
+    senior = ApprovalLimit(Rank.SENIOR, "EUR", Decimal("60.00"), OPENED_AT, "root")
+    agent = ApprovalLimit(Rank.AGENT, "USD", Decimal("20.00"), OPENED_AT, "root")
+    for limit in (senior, agent, replace(senior, max_amount=Decimal("70.00"))):
+        await uow.compensations.put_limit(limit)
+    assert await uow.compensations.limits() == [agent, replace(senior, max_amount=Decimal("70.00"))]
+    assert await uow.compensations.delete_limit(Rank.AGENT, "USD") is True
+    assert await uow.compensations.delete_limit(Rank.AGENT, "USD") is False
+
+    cap = CustomerCap(
+        "year",
+        PeriodUnit.MONTHS,
+        12,
+        max_amount=Decimal("100.00"),
+        currency="EUR",
+        changed_at=OPENED_AT,
+    )
+    await uow.compensations.put_cap(cap)
+    await uow.compensations.put_cap(replace(cap, max_count=3))
+    assert await uow.compensations.caps() == [replace(cap, max_count=3)]
+    assert await uow.compensations.delete_cap("year") is True
+    assert await uow.compensations.caps() == []
+
+
+async def test_approval_requests_are_stored_decided_and_listed(uow):
+    from atiende_routing.domain.compensations import (
+        ApprovalRequest,
+        CaseFacts,
+        RequestStatus,
+        propose,
+    )
+
+    await uow.compensations.add_entry(_voucher())
+    case = new_case(motive="LATE", customer_id=uuid.uuid4(), team="care", agent_id="ana")
+    await uow.cases.add(case)
+    facts = CaseFacts(case.id, case.number, case.type, "LATE", case.customer_id, "care", "ana")
+    proposal = propose(
+        _voucher(),
+        facts,
+        currency="EUR",
+        amount=Decimal("45.00"),
+        order_value=None,
+        cost_centre="CC-1",
+        reason="late",
+        now=OPENED_AT,
+    )
+    asked = []
+    for minutes, rank in ((0, Rank.SUPERVISOR), (1, Rank.MANAGER)):
+        request, _ = ApprovalRequest.open(
+            proposal,
+            requested_by="ana",
+            rank=Rank.AGENT,
+            approver_rank=rank,
+            now=OPENED_AT + timedelta(minutes=minutes),
+        )
+        await uow.compensations.add_request(request)
+        asked.append(request)
+    assert await uow.compensations.request(asked[0].id, for_update=True) == asked[0]
+    decided, _ = asked[0].approve("marta", Rank.SUPERVISOR, "fine", OPENED_AT, uuid.uuid4())
+    await uow.compensations.save_request(decided)
+    assert await uow.compensations.request(asked[0].id) == decided
+    pending = await uow.compensations.requests(
+        status=RequestStatus.PENDING, ranks=None, case_id=None, limit=10
+    )
+    assert pending == [asked[1]]
+    assert await uow.compensations.requests(
+        status=None, ranks=[Rank.SUPERVISOR], case_id=case.id, limit=10
+    ) == [decided]
+    assert await uow.compensations.request(uuid.uuid4()) is None
+
+
+async def test_the_ledger_is_read_net_of_reversals_paged_and_totalled(uow):
+    from atiende_routing.domain.compensations import (
+        CaseFacts,
+        grant,
+        propose,
+        reverse,
+    )
+    from atiende_routing.repository.compensations import LedgerFilter
+
+    customer = uuid.uuid4()
+    case = new_case(customer_id=customer, motive="LATE")
+    await uow.cases.add(case)
+    facts = CaseFacts(case.id, case.number, case.type, "LATE", customer, "care", "ana")
+
+    async def give(amount, at, currency="EUR"):
+        proposal = propose(
+            _voucher(currency=currency),
+            facts,
+            currency=currency,
+            amount=Decimal(amount),
+            order_value=None,
+            cost_centre=None,
+            reason=None,
+            now=at,
+        )
+        entry, _ = grant(proposal, actor="ana", now=at, descriptions={}, language=None)
+        await uow.compensations.record(entry)
+        return entry
+
+    old = await give("10.00", OPENED_AT - timedelta(days=400))
+    first = await give("30.00", OPENED_AT)
+    dollars = await give("5.00", OPENED_AT + timedelta(minutes=1), "USD")
+    back, _ = reverse(
+        first,
+        [],
+        amount=Decimal("12.50"),
+        reason="returned",
+        actor="marta",
+        now=OPENED_AT + timedelta(minutes=2),
+        case_number=case.number,
+    )
+    await uow.compensations.record(back)
+    await uow.compensations.lock_customer(customer)
+
+    usage = await uow.compensations.usage(customer, OPENED_AT - timedelta(days=30))
+    assert [(u.grant_id, u.currency, u.net) for u in usage] == [
+        (first.entry_id, "EUR", Decimal("17.50")),
+        (dollars.entry_id, "USD", Decimal("5.00")),
+    ]
+    assert (await uow.compensations.grant_entry(first.entry_id, for_update=True)) == first
+    assert await uow.compensations.grant_entry(back.entry_id) is None  # a reversal is no grant
+    assert await uow.compensations.reversals_of(first.entry_id) == [back]
+
+    everything = LedgerFilter(customer_id=customer)
+    page = await uow.compensations.ledger(everything, None, 2)
+    assert [e.entry_id for e in page] == [back.entry_id, dollars.entry_id]
+    from atiende_routing.repository.compensations import LedgerPosition
+
+    after = LedgerPosition(page[-1].recorded_at, page[-1].entry_id)
+    rest = await uow.compensations.ledger(everything, after, 10)
+    assert [e.entry_id for e in rest] == [first.entry_id, old.entry_id]
+    totals = await uow.compensations.totals(everything)
+    assert [(t.currency, t.granted, t.reversed, t.grants, t.reversals) for t in totals] == [
+        ("EUR", Decimal("40.00"), Decimal("12.50"), 2, 1),
+        ("USD", Decimal("5.00"), Decimal("0"), 1, 0),
+    ]
+    recent = LedgerFilter(case_id=case.id, since=OPENED_AT, until=OPENED_AT + timedelta(minutes=2))
+    assert [e.entry_id for e in await uow.compensations.ledger(recent, None, 10)] == [
+        dollars.entry_id,
+        first.entry_id,
+    ]

@@ -11,12 +11,15 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from enum import StrEnum
 
 from atiende_contracts import (
     CaseAssigned,
     CaseOpened,
     CaseResolved,
+    CompensationGranted,
+    CompensationReversed,
     EventData,
     NotificationFailed,
     NotificationSent,
@@ -40,6 +43,8 @@ class Metric(StrEnum):
     SATISFACTION_SUM = "satisfaction_sum"
     NOTIFICATIONS_SENT = "notifications_sent"
     NOTIFICATIONS_FAILED = "notifications_failed"
+    COMPENSATIONS_GRANTED = "compensations_granted"
+    COMPENSATIONS_REVERSED = "compensations_reversed"
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,66 @@ class CaseFacts:
 
 
 @dataclass(frozen=True)
+class CostKey:
+    """One row of the compensation cost: a reporting day, team ('' = none), kind, currency."""
+
+    day: date
+    team: str
+    kind: str
+    currency: str
+
+
+@dataclass(frozen=True)
+class Cost:
+    """What compensations add to one cost row: granted and reversed money, and how many."""
+
+    granted: Decimal = Decimal(0)
+    reversed: Decimal = Decimal(0)
+    grants: int = 0
+    reversals: int = 0
+
+    def __add__(self, other: Cost) -> Cost:
+        return Cost(
+            self.granted + other.granted,
+            self.reversed + other.reversed,
+            self.grants + other.grants,
+            self.reversals + other.reversals,
+        )
+
+    @property
+    def net(self) -> Decimal:
+        return self.granted - self.reversed
+
+
+class CostPeriod(StrEnum):
+    """How the cost of compensations is summed: per day, ISO week (from Monday) or month."""
+
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+def period_start(day: date, period: CostPeriod) -> date:
+    """The first day of the period `day` falls in (as PostgreSQL's date_trunc)."""
+    if period is CostPeriod.MONTH:
+        return day.replace(day=1)
+    if period is CostPeriod.WEEK:
+        return date.fromordinal(day.toordinal() - day.weekday())
+    return day
+
+
+@dataclass(frozen=True)
+class CostRow:
+    """The cost of compensations in one period (its first day), team, kind and currency."""
+
+    period: date
+    team: str
+    kind: str
+    currency: str
+    cost: Cost
+
+
+@dataclass(frozen=True)
 class Projection:
     """The effect of one event on the read models."""
 
@@ -65,12 +130,24 @@ class Projection:
     increments: tuple[tuple[Metric, int], ...]
     """Sorted by metric, so concurrent transactions lock the daily rows in one order."""
     facts: CaseFacts | None = None
+    cost: tuple[CostKey, Cost] | None = None
+    """A compensation granted or reversed: its cost row and what it adds."""
 
     @classmethod
     def of(
-        cls, at: datetime, increments: Mapping[Metric, int], facts: CaseFacts | None = None
+        cls,
+        at: datetime,
+        increments: Mapping[Metric, int],
+        facts: CaseFacts | None = None,
+        cost: tuple[CostKey, Cost] | None = None,
     ) -> Projection:
-        return cls(reporting_day(at), tuple(sorted(increments.items())), facts)
+        return cls(reporting_day(at), tuple(sorted(increments.items())), facts, cost)
+
+
+def _cost(
+    at: datetime, event: CompensationGranted | CompensationReversed, cost: Cost
+) -> tuple[CostKey, Cost]:
+    return CostKey(reporting_day(at), event.team or "", event.kind.value, event.currency), cost
 
 
 def reporting_day(at: datetime) -> date:
@@ -137,6 +214,18 @@ def project(event: EventData, occurred_at: datetime) -> Projection | None:
             return Projection.of(event.sent_at, {Metric.NOTIFICATIONS_SENT: 1})
         case NotificationFailed():
             return Projection.of(event.failed_at, {Metric.NOTIFICATIONS_FAILED: 1})
+        case CompensationGranted():
+            return Projection.of(
+                event.granted_at,
+                {Metric.COMPENSATIONS_GRANTED: 1},
+                cost=_cost(event.granted_at, event, Cost(granted=event.amount, grants=1)),
+            )
+        case CompensationReversed():
+            return Projection.of(
+                event.reversed_at,
+                {Metric.COMPENSATIONS_REVERSED: 1},
+                cost=_cost(event.reversed_at, event, Cost(reversed=event.amount, reversals=1)),
+            )
         case _:
             return None
 
@@ -180,13 +269,19 @@ class Aggregate:
 
     increments: tuple[tuple[date, Metric, int], ...]
     facts: tuple[CaseFacts, ...]
+    costs: tuple[tuple[CostKey, Cost], ...] = ()
+    """Summed per cost row, sorted (the lock order)."""
 
 
 def aggregate(projections: Iterable[Projection]) -> Aggregate:
     """The projections of a batch, in delivery order, as one aggregate."""
     counts: dict[tuple[date, Metric], int] = {}
     facts: dict[uuid.UUID, CaseFacts] = {}
+    costs: dict[CostKey, Cost] = {}
     for projection in projections:
+        if projection.cost is not None:
+            key, cost = projection.cost
+            costs[key] = costs.get(key, Cost()) + cost
         for metric, value in projection.increments:
             counts[projection.day, metric] = counts.get((projection.day, metric), 0) + value
         if projection.facts is not None:
@@ -197,4 +292,9 @@ def aggregate(projections: Iterable[Projection]) -> Aggregate:
     return Aggregate(
         tuple((day, metric, value) for (day, metric), value in sorted(counts.items())),
         tuple(facts[case_id] for case_id in sorted(facts)),
+        tuple(sorted(costs.items(), key=lambda item: _cost_order(item[0]))),
     )
+
+
+def _cost_order(key: CostKey) -> tuple[date, str, str, str]:
+    return (key.day, key.team, key.kind, key.currency)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -99,6 +100,14 @@ def format_date(value: datetime, language: Language | str) -> str:
 def format_moment(value: datetime, language: Language | str) -> str:
     """A date and time in the zone `value` carries: "12 de marzo de 2026, 12:00"."""
     return f"{format_date(value, language)}, {value:%H:%M}"
+
+
+def format_money(amount: Decimal, currency: str, language: Language | str) -> str:
+    """An amount as people of the language write it: "1.234,50 EUR", "1,234.50 EUR"."""
+    figures = f"{amount:,.2f}"
+    if Language(language) is Language.ES:
+        figures = figures.replace(",", " ").replace(".", ",").replace(" ", ".")
+    return f"{figures} {currency}"
 
 
 def idempotency_key(template: Template, about: uuid.UUID | str) -> str:

@@ -22,6 +22,8 @@ from atiende_contracts import (
     CommitmentDueSoon,
     CommitmentMade,
     CommitmentMissed,
+    CompensationGranted,
+    CompensationRequested,
     CustomerErased,
     CustomerProfileChanged,
     CustomerSurveyOptOut,
@@ -129,6 +131,18 @@ _handle(
     CaseEscalated,
     "tell-escalated",
     lambda uow, e, ctx: usecases.case_escalated(uow, e, options=_options(ctx)),
+)
+_handle(
+    CompensationGranted,
+    "tell-compensation-granted",
+    lambda uow, e, ctx: usecases.compensation_granted(uow, e, options=_options(ctx)),
+)
+_handle(
+    CompensationRequested,
+    "ask-compensation-approvers",
+    lambda uow, e, ctx: usecases.compensation_requested(
+        uow, e, admins=ctx.settings.admin_emails, options=_options(ctx)
+    ),
 )
 
 

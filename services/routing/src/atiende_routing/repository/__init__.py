@@ -17,6 +17,7 @@ from .commitments import (
     PostgresCommitmentsRepository,
     PostgresEscalationsRepository,
 )
+from .compensations import CompensationsRepository, PostgresCompensationsRepository
 from .org import OrgRepository, PostgresOrgRepository, PostgresWorkRepository, WorkRepository
 from .phrasebook import PhrasebookRepository, PostgresPhrasebookRepository
 from .problems import PostgresProblemsRepository, ProblemsRepository
@@ -74,6 +75,9 @@ class UnitOfWork(Protocol):
     @property
     def procedures(self) -> ProceduresRepository: ...
 
+    @property
+    def compensations(self) -> CompensationsRepository: ...
+
     async def emit(
         self, data: EventData, *, subject: str | uuid.UUID | None = None
     ) -> Envelope | None: ...
@@ -97,6 +101,7 @@ class PostgresUnitOfWork:
         self.timers = PostgresTimersRepository(uow.conn)
         self.problems = PostgresProblemsRepository(uow.conn)
         self.procedures = PostgresProceduresRepository(uow.conn)
+        self.compensations = PostgresCompensationsRepository(uow.conn)
 
     async def emit(self, data: EventData, *, subject: str | uuid.UUID | None = None) -> Envelope:
         return await self._uow.emit(data, subject=subject)

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from atiende_contracts import CompensationKind
 from atiende_runtime.errors import FieldError, Invalid
 from atiende_runtime.problems import Problem, validation_problem
 
 from ... import usecases
 from ...domain.days import DayRange
 from ...domain.errors import InvalidRange
-from ...domain.projection import Metric
+from ...domain.projection import CostPeriod, Metric
 from .deps import ReadIndicators, Runtime, snapshot
 
 router = APIRouter(tags=["indicators"])
@@ -105,3 +107,52 @@ async def get_daily(
     async with snapshot(runtime) as uow:
         series = await usecases.read_daily(uow, query.metric, query.days)
     return [DailyValueOut(day=day, value=value) for day, value in series]
+
+
+class CompensationCostOut(BaseModel):
+    period: date = Field(description="The period's first day (UTC)")
+    team: str | None = Field(description="null: compensations on cases without a team")
+    kind: CompensationKind
+    currency: str
+    granted: Decimal
+    reversed: Decimal
+    net: Decimal = Field(description="granted - reversed: the cost of loyalty")
+    grants: int
+    reversals: int
+
+
+@router.get(
+    "/indicators/compensation-costs",
+    response_model=list[CompensationCostOut],
+    summary="The cost of compensations (customer loyalty) per period, team, kind and currency",
+    responses={422: {"description": "Invalid field (problem+json)"}},
+)
+async def get_compensation_costs(
+    runtime: Runtime,
+    days: Days,
+    _: ReadIndicators,
+    period: Annotated[CostPeriod, Query(description="Sum per day, week or month")] = (
+        CostPeriod.MONTH
+    ),
+    team: Annotated[str | None, Query(max_length=64)] = None,
+    kind: CompensationKind | None = None,
+    currency: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None,
+) -> list[CompensationCostOut]:
+    async with snapshot(runtime) as uow:
+        rows = await usecases.read_compensation_costs(
+            uow, days, period, team=team, kind=kind.value if kind else None, currency=currency
+        )
+    return [
+        CompensationCostOut(
+            period=r.period,
+            team=r.team or None,
+            kind=CompensationKind(r.kind),
+            currency=r.currency,
+            granted=r.cost.granted,
+            reversed=r.cost.reversed,
+            net=r.cost.net,
+            grants=r.cost.grants,
+            reversals=r.cost.reversals,
+        )
+        for r in rows
+    ]

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import agents, cases, phrasebook, policies, problems, procedures, queues, rules, teams
+from . import (
+    agents,
+    cases,
+    compensations,
+    phrasebook,
+    policies,
+    problems,
+    procedures,
+    queues,
+    rules,
+    teams,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     cases.router,
@@ -16,4 +27,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     phrasebook.router,
     problems.router,
     procedures.router,
+    compensations.router,
 )
