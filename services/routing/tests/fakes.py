@@ -33,8 +33,8 @@ from atiende_routing.domain.procedures import Policy, Procedure, ReviewThreshold
 from atiende_routing.domain.rules import Explanation, Outcome, RoutingRule
 from atiende_routing.domain.steps import Step, StepRecord
 from atiende_routing.repository.cases import QueueFilter, QueuePosition, TimelineEntry
-from atiende_routing.repository.problems import LinkedCase
 from atiende_routing.repository.compensations import CurrencyTotal, LedgerFilter, LedgerPosition
+from atiende_routing.repository.problems import LinkedCase
 
 
 class FakeCasesRepository:
