@@ -253,10 +253,7 @@ async def test_the_cost_of_compensations_is_summed_per_month_team_kind_and_curre
     from atiende_contracts import CompensationGranted, CompensationKind, CompensationReversed
 
     secret = "indicators-secret-at-least-32-bytes-long"
-    headers = {
-        "Authorization": "Bearer "
-        + jwt.encode({"sub": "boss", "aud": "atiende", "roles": ["manager"]}, secret, "HS256")
-    }
+    headers = {"Authorization": "Bearer " + mint_token(secret, subject="boss", roles=["manager"])}
     async with service_factory("indicators", jwt_secret=secret) as svc:
         case_id, grant_id = uuid.uuid4(), uuid.uuid4()
         at = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)

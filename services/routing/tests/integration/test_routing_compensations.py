@@ -311,7 +311,13 @@ async def test_bad_input_is_refused_naming_the_rule_and_the_ledger_stays_empty(s
         )
         assert not_admin.status_code == 403
 
-        await ok(await client.post(f"/cases/{case_id}/resolve", json={}, headers=ANA))
+        await ok(
+            await client.post(
+                f"/cases/{case_id}/resolve",
+                json={"root_cause": {"category": "isolated_incident"}},
+                headers=ANA,
+            )
+        )
         await ok(await client.post(f"/cases/{case_id}/close", json={}, headers=ANA))
         closed = await client.post(f"/cases/{case_id}/compensations", json=grant, headers=ANA)
         assert closed.status_code == 409, closed.text
