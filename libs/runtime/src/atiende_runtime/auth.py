@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import jwt
 from fastapi import Request
@@ -23,6 +24,15 @@ class Principal:
 
 
 ANONYMOUS_DEV = Principal(subject="anonymous", roles=frozenset({"*"}))
+
+_GUARDS: dict[Callable[..., Any], frozenset[str]] = {}
+"""Every dependency `require(...)` made, with the roles it admits (the OpenAPI document states
+them, and marks those routes as needing a bearer token)."""
+
+
+def roles_of(dependency: Callable[..., Any]) -> frozenset[str] | None:
+    """The roles `dependency` admits if `require(...)` made it; None for any other callable."""
+    return _GUARDS.get(dependency)
 
 
 def principal_of(request: Request) -> Principal | None:
@@ -55,4 +65,5 @@ def require(*roles: str) -> Callable[[Request], Awaitable[Principal]]:
         request.state.principal = principal
         return principal
 
+    _GUARDS[dependency] = frozenset(roles)
     return dependency
