@@ -42,8 +42,23 @@ NOT_RUN = {
 """Checks not run, and why; every other check schemathesis has is run."""
 
 BEYOND_JSON_SCHEMA = {
+    # an opaque token
     "invalid_cursor": "a cursor is opaque: only one a previous page returned is valid",
+    # one value against another
     "after_to": "`from` later than `to`: JSON Schema cannot compare two parameters",
+    "day_range": "`from` after `to`, or a series longer than allowed: two parameters compared",
+    "after_send_from": "a campaign's send_until must follow its send_from",
+    "bad_scale": "a scale's minimum must be below its maximum",
+    "duplicate_code": "question codes unique within a questionnaire",
+    "no_options": "a choice question needs options (depends on the question's type)",
+    "no_dimension": "a SERVQUAL item needs a dimension (depends on the question's type)",
+    # a value checked against the world, not against a shape
+    "in_the_future": "a campaign window already over, compared with the clock",
+    "template": "a template must compile and render, and an email needs a subject",
+    "public": "a webhook host must not be a private, loopback or local address",
+    "https": "http webhook URLs only where the deployment allows them (a setting)",
+    "zone": "a time zone must be one the IANA database knows",
+    "exists": "a referenced record (e.g. a questionnaire) must exist: a lookup, not a shape",
 }
 """422 rules a schema-valid request can still break, because JSON Schema cannot state them.
 A 422 naming only these rules is accepted from a schema-valid request; any other rule is not."""
@@ -103,28 +118,45 @@ def positive_data_accepted(ctx: CheckContext, response: Any, case: Any) -> bool 
     return positive_data_acceptance(ctx, response, case)
 
 
+def describe(failure: Any, recorder: Any, case_id: str) -> str:
+    """The failure's message, the request and the answer, short enough to read in a list."""
+    message = " ".join(failure.message.split())[:200]
+    interaction = recorder.interactions.get(case_id)
+    if interaction is None or interaction.response is None:
+        return message
+    request, response = interaction.request, interaction.response
+    body = (response.content or b"")[:300].decode(errors="replace")
+    sent = (request.body or b"")[:200].decode(errors="replace") if request.body else ""
+    return f"{message} <- {request.method} {request.uri} {sent} -> {response.status_code} {body}"
+
+
 def run(api: Any) -> tuple[list[str], list[str]]:
     """Run every phase the way `st run` does; the failures and the errors, one line each."""
     failures: dict[tuple[str, str, str], str] = {}
     errors: list[str] = []
     for event in engine.from_schema(api).execute():
         if isinstance(event, events.ScenarioFinished):
-            for checks in event.recorder.checks.values():
+            for case_id, checks in event.recorder.checks.items():
                 for check in checks:
                     if check.failure_info is None:
                         continue
                     failure = check.failure_info.failure
                     key = (event.recorder.label, failure.code, failure.title)
-                    failures.setdefault(key, " ".join(failure.message.split())[:300])
+                    failures.setdefault(key, describe(failure, event.recorder, case_id))
         elif isinstance(event, events.NonFatalError):
             errors.append(f"{event.label}: {event.info.title}: {event.info.message}"[:400])
         elif isinstance(event, events.FatalError):
             errors.append(f"fatal: {event.exception!r}")
         elif isinstance(event, events.EngineFinished):
             failures.update(
-                {("run", f.code, f.title): " ".join(f.message.split())[:300] for f in event.failures}
+                {
+                    ("run", f.code, f.title): " ".join(f.message.split())[:300]
+                    for f in event.failures
+                }
             )
-    lines = [f"{op} | {code} {title} | {message}" for (op, code, title), message in failures.items()]
+    lines = [
+        f"{op} | {code} {title} | {message}" for (op, code, title), message in failures.items()
+    ]
     return sorted(lines), errors
 
 

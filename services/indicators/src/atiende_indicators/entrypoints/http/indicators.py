@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from atiende_runtime.errors import FieldError, Invalid
+from atiende_runtime.params import IsoDate
 from atiende_runtime.problems import Problem, validation_problem
 
 from ... import usecases
@@ -48,9 +49,9 @@ def _query_problem(error: Invalid) -> Problem:
 
 def day_range(
     from_: Annotated[
-        date | None, Query(alias="from", description="First reporting day (UTC), included")
+        IsoDate | None, Query(alias="from", description="First reporting day (UTC), included")
     ] = None,
-    to: Annotated[date | None, Query(description="Last reporting day (UTC), included")] = None,
+    to: Annotated[IsoDate | None, Query(description="Last reporting day (UTC), included")] = None,
 ) -> DayRange:
     try:
         return DayRange(from_, to)
