@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from atiende_contracts import CaseType, Channel, ContactKind, MomentOfTruth, Severity
 from atiende_runtime import idempotency
@@ -171,13 +172,13 @@ class CaseReclassification(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     reason: str = Field(min_length=1, max_length=500, description="Why (kept on the event)")
-    type: CaseType | None = None
-    motive: str | None = Field(default=None, pattern=CATALOGUE_CODE)
+    type: CaseType | SkipJsonSchema[None] = None
+    motive: str | SkipJsonSchema[None] = Field(default=None, pattern=CATALOGUE_CODE)
     cause: str | None = Field(default=None, pattern=CATALOGUE_CODE)
     touchpoint: str | None = Field(default=None, pattern=CATALOGUE_CODE)
     product: str | None = Field(default=None, pattern=CATALOGUE_CODE)
     severity: Severity | None = None
-    upset: bool | None = None
+    upset: bool | SkipJsonSchema[None] = None
 
     @field_validator("type", "motive", "upset")
     @classmethod

@@ -58,9 +58,9 @@ class EntryChanges(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name_es: str | None = Field(default=None, min_length=1, max_length=200)
-    name_en: str | None = Field(default=None, min_length=1, max_length=200)
-    active: bool | None = None
+    name_es: str | SkipJsonSchema[None] = Field(default=None, min_length=1, max_length=200)
+    name_en: str | SkipJsonSchema[None] = Field(default=None, min_length=1, max_length=200)
+    active: bool | SkipJsonSchema[None] = None
     valid_from: date | None = Field(default=None, description="null: no start")
     valid_to: date | None = Field(default=None, description="null: no end")
     code: SkipJsonSchema[Any] = None

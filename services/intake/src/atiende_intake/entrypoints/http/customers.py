@@ -15,7 +15,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from atiende_contracts import (
     CaseType,
@@ -87,13 +88,13 @@ class CustomerChanges(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    tier: Tier | None = None
-    language: SupportedLanguage | None = None
-    formality: Formality | None = None
-    consent_surveys: bool | None = None
-    consent_marketing: bool | None = None
-    preferred_channel: NotificationChannel | None = None
+    name: str | SkipJsonSchema[None] = Field(default=None, min_length=1, max_length=200)
+    tier: Tier | SkipJsonSchema[None] = None
+    language: SupportedLanguage | SkipJsonSchema[None] = None
+    formality: Formality | SkipJsonSchema[None] = None
+    consent_surveys: StrictBool | SkipJsonSchema[None] = None
+    consent_marketing: StrictBool | SkipJsonSchema[None] = None
+    preferred_channel: NotificationChannel | SkipJsonSchema[None] = None
 
     @field_validator(
         "name",
