@@ -86,6 +86,7 @@ def config(bearer: str) -> schemathesis.Config:
         {
             "seed": SEED,
             "workers": 1,
+            "cache": {"enabled": False},
             "headers": {"Authorization": f"Bearer {bearer}"},
             "generation": {
                 "max-examples": MAX_EXAMPLES,

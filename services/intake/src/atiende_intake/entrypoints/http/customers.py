@@ -16,7 +16,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, field_validator
-from pydantic.json_schema import SkipJsonSchema
 
 from atiende_contracts import (
     CaseType,
@@ -48,7 +47,7 @@ from ...domain.customers import (
     normalise_phone,
 )
 from .deps import Runtime, transaction, unit_of_work
-from .identities import CustomerIdentitiesIn, SupportedLanguage, refuse_null
+from .identities import CustomerIdentitiesIn, SupportedLanguage, refuse_null, without_null
 from .paging import DEFAULT_LIMIT, PageCursor, PageLimit, page_of
 
 router = APIRouter(tags=["customers"])
@@ -88,13 +87,17 @@ class CustomerChanges(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str | SkipJsonSchema[None] = Field(default=None, min_length=1, max_length=200)
-    tier: Tier | SkipJsonSchema[None] = None
-    language: SupportedLanguage | SkipJsonSchema[None] = None
-    formality: Formality | SkipJsonSchema[None] = None
-    consent_surveys: StrictBool | SkipJsonSchema[None] = None
-    consent_marketing: StrictBool | SkipJsonSchema[None] = None
-    preferred_channel: NotificationChannel | SkipJsonSchema[None] = None
+    name: str | None = Field(
+        default=None, min_length=1, max_length=200, json_schema_extra=without_null
+    )
+    tier: Tier | None = Field(default=None, json_schema_extra=without_null)
+    language: SupportedLanguage | None = Field(default=None, json_schema_extra=without_null)
+    formality: Formality | None = Field(default=None, json_schema_extra=without_null)
+    consent_surveys: StrictBool | None = Field(default=None, json_schema_extra=without_null)
+    consent_marketing: StrictBool | None = Field(default=None, json_schema_extra=without_null)
+    preferred_channel: NotificationChannel | None = Field(
+        default=None, json_schema_extra=without_null
+    )
 
     @field_validator(
         "name",
