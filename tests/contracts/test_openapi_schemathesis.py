@@ -59,6 +59,8 @@ BEYOND_JSON_SCHEMA = {
     "https": "http webhook URLs only where the deployment allows them (a setting)",
     "zone": "a time zone must be one the IANA database knows",
     "reused_with_different_body": "an Idempotency-Key names one request; another body is refused",
+    "storable": "text with an unpaired surrogate (valid JSON, not storable UTF-8) or a number "
+    "out of its column's range",
     "exists": "a referenced record (e.g. a questionnaire) must exist: a lookup, not a shape",
 }
 """422 rules a schema-valid request can still break, because JSON Schema cannot state them.

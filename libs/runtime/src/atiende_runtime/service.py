@@ -390,8 +390,9 @@ RETRY_AFTER_SECONDS = 5
 
 def install_dependency_handlers(app: FastAPI) -> None:
     """Errors that come from PostgreSQL rather than from the request or the code: the database
-    out of reach is a 503 the client may retry (never a 500); a text value PostgreSQL cannot
-    store (U+0000) is the request's fault, a 422. The transaction was rolled back either way."""
+    out of reach is a 503 the client may retry (never a 500); a value PostgreSQL cannot store
+    (U+0000 in text, a number out of range) is the request's fault, a 422. The transaction was
+    rolled back either way."""
 
     async def unavailable(request: Request, exc: Exception) -> Response:
         log.warning("dependency unavailable", extra={"path": request.url.path, "error": repr(exc)})
@@ -404,14 +405,16 @@ def install_dependency_handlers(app: FastAPI) -> None:
         )
 
     async def unstorable(request: Request, exc: Exception) -> Response:
-        # PostgreSQL does not say which value held it: the body's, or the query's on a read
+        # PostgreSQL (or asyncpg encoding the argument) does not say which value it was: the
+        # body's, or the query's on a read
         where = "query" if request.method in {"GET", "HEAD"} else "body"
         problem = validation_problem(
             [
                 {
                     "field": where,
-                    "rule": "no_nul_character",
-                    "message": "text may not contain the character U+0000",
+                    "rule": "storable",
+                    "message": "a value the database cannot store: text with U+0000 or an "
+                    "unpaired surrogate, or a number or date out of range",
                 }
             ]
         )
@@ -421,7 +424,10 @@ def install_dependency_handlers(app: FastAPI) -> None:
 
     for kind in DEPENDENCY_UNAVAILABLE:
         app.add_exception_handler(kind, unavailable)
-    app.add_exception_handler(asyncpg.CharacterNotInRepertoireError, unstorable)
+    # both DataErrors: PostgreSQL's (SQLSTATE class 22) and asyncpg's own, raised while encoding
+    # an argument; the latter is an InterfaceError, so it must not be taken for an outage
+    app.add_exception_handler(asyncpg.DataError, unstorable)
+    app.add_exception_handler(asyncpg.exceptions._base.DataError, unstorable)
 
 
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field, JsonValue, StrictBool
+from pydantic import BaseModel, Field, JsonValue, StrictBool, StrictInt
 
 from atiende_runtime.auth import Principal, require
 from atiende_runtime.service import ServiceRuntime
@@ -49,8 +49,10 @@ class QuestionIn(BaseModel):
         min_length=1, description='Per language/register: "es", "es-tu", "en"...'
     )
     required: StrictBool = True
-    minimum: int = Field(default=1, ge=0, le=10, description="A scale's lowest value")
-    maximum: int = Field(default=5, ge=0, le=10, description="A scale's highest, above minimum")
+    minimum: StrictInt = Field(default=1, ge=0, le=10, description="A scale's lowest value")
+    maximum: StrictInt = Field(
+        default=5, ge=0, le=10, description="A scale's highest, above minimum"
+    )
     low_label: dict[str, str] | None = None
     high_label: dict[str, str] | None = None
     labels: list[dict[str, str]] = []
