@@ -319,6 +319,15 @@ def mint_token(
     }
     return jwt.encode(claims, secret, algorithm="HS256")
 
+_GUARDS: dict[Callable[..., Any], frozenset[str]] = {}
+"""Every dependency `require(...)` made, with the roles it admits (the OpenAPI document states
+them, and marks those routes as needing a bearer token)."""
+
+
+def roles_of(dependency: Callable[..., Any]) -> frozenset[str] | None:
+    """The roles `dependency` admits if `require(...)` made it; None for any other callable."""
+    return _GUARDS.get(dependency)
+
 
 def principal_of(request: Request) -> Principal | None:
     """The principal `require(...)` admitted for this request (None on a route without a guard)."""
@@ -352,4 +361,5 @@ def require(*roles: str) -> Callable[[Request], Awaitable[Principal]]:
         request.state.principal = principal
         return principal
 
+    _GUARDS[dependency] = frozenset(roles)
     return dependency

@@ -8,7 +8,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from .errors import Conflict, DomainError, FieldError, Gone, Invalid, NotFound
 
@@ -150,16 +152,21 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return await _problem(request, validation_problem(validation_errors(exc)))
+        return await _problem(
+            request, _unreadable_body(exc) or validation_problem(validation_errors(exc))
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
         return problem_response(
             request,
             exc.status_code,
             _reason(exc.status_code),
             exc.detail if isinstance(exc.detail, str) else None,
-            headers=getattr(exc, "headers", None),
+            headers=headers,
         )
 
     @app.exception_handler(Exception)
@@ -168,6 +175,31 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(
             request, 500, "Internal Server Error", "An unexpected error occurred"
         )
+
+
+def _unreadable_body(exc: RequestValidationError) -> Problem | None:
+    """A body that is not JSON at all is not a field breaking a rule: malformed JSON is a 400,
+    a body of another media type a 415 (FastAPI hands such a body on as bytes, unparsed)."""
+    for err in exc.errors():
+        if err.get("type") == "json_invalid":
+            ctx = err.get("ctx") or {}
+            where = f" at position {err['loc'][1]}" if len(err.get("loc", ())) > 1 else ""
+            return Problem(
+                400, "Bad Request", f"The body is not valid JSON{where}: {ctx.get('error', '')}"
+            )
+        if tuple(err.get("loc", ())) == ("body",) and isinstance(err.get("input"), bytes):
+            return Problem(415, "Unsupported Media Type", "Send the body as application/json")
+    return None
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers on this path. Starlette's own 405 names only the methods
+    of the first route matching the path, while GET /x and POST /x are two routes."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        if route.path and compile_path(route.path)[0].match(request.url.path):
+            methods |= set(route.methods or ())
+    return sorted(methods)
 
 
 def _reason(status: int) -> str:

@@ -30,8 +30,9 @@ from .auth import Authenticator, authenticator_for
 from .broker import Topology, consumer_queue_arguments
 from .inbox import BatchHandler, Consumers, Subscription
 from .logs import configure_logging
+from .openapi import install_exact_openapi
 from .outbox import OutboxRelay
-from .problems import install_problem_handlers, problem_response
+from .problems import install_problem_handlers, problem_response, validation_problem
 from .settings import Settings
 from .telemetry import setup_tracing, shutdown_tracing
 from .uow import UnitOfWork, unit_of_work
@@ -357,6 +358,7 @@ def build_app(
     app = FastAPI(title=title, version="0.1.0", lifespan=lifespan)
     app.state.runtime = runtime
     install_problem_handlers(app)
+    install_dependency_handlers(app)
 
     app.add_middleware(RequestLog)
 
@@ -380,6 +382,7 @@ def build_app(
         app.include_router(router)
     if configure is not None:
         configure(app, runtime)
+    install_exact_openapi(app)
     FastAPIInstrumentor.instrument_app(
         app,
         tracer_provider=setup_tracing(settings.service_name, trace_queries=settings.trace_queries),
@@ -388,6 +391,51 @@ def build_app(
         exclude_spans=["receive", "send"],
     )
     return app
+
+
+RETRY_AFTER_SECONDS = 5
+
+
+def install_dependency_handlers(app: FastAPI) -> None:
+    """Errors that come from PostgreSQL rather than from the request or the code: the database
+    out of reach is a 503 the client may retry (never a 500); a value PostgreSQL cannot store
+    (U+0000 in text, a number out of range) is the request's fault, a 422. The transaction was
+    rolled back either way."""
+
+    async def unavailable(request: Request, exc: Exception) -> Response:
+        log.warning("dependency unavailable", extra={"path": request.url.path, "error": repr(exc)})
+        return problem_response(
+            request,
+            503,
+            "Service Unavailable",
+            "The database is out of reach; retry shortly",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
+    async def unstorable(request: Request, exc: Exception) -> Response:
+        # PostgreSQL (or asyncpg encoding the argument) does not say which value it was: the
+        # body's, or the query's on a read
+        where = "query" if request.method in {"GET", "HEAD"} else "body"
+        problem = validation_problem(
+            [
+                {
+                    "field": where,
+                    "rule": "storable",
+                    "message": "a value the database cannot store: text with U+0000 or an "
+                    "unpaired surrogate, or a number or date out of range",
+                }
+            ]
+        )
+        return problem_response(
+            request, 422, problem.title, problem.detail, type_=problem.type, errors=problem.errors
+        )
+
+    for kind in DEPENDENCY_UNAVAILABLE:
+        app.add_exception_handler(kind, unavailable)
+    # both DataErrors: PostgreSQL's (SQLSTATE class 22) and asyncpg's own, raised while encoding
+    # an argument; the latter is an InterfaceError, so it must not be taken for an outage
+    app.add_exception_handler(asyncpg.DataError, unstorable)
+    app.add_exception_handler(asyncpg.exceptions._base.DataError, unstorable)
 
 
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})

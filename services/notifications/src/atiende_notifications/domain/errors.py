@@ -9,6 +9,11 @@ class DeliveryStateError(Conflict):
     """A transition a delivery's current status does not allow."""
 
 
+class NoTemplate(NotFound, LookupError):
+    """No saved template and no shipped text serves this key (e.g. the webhook event, which
+    ships no email text): a 404 to a route, a LookupError to the dispatcher, which records it."""
+
+
 class UnknownRecipient(NotFound):
     """An event names a case whose case.opened this service has not handled."""
 

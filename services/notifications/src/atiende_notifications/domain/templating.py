@@ -22,7 +22,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from atiende_contracts import Formality, NotificationChannel
 from atiende_runtime.languages import DEFAULT_LANGUAGE, Language
 
-from .errors import TemplateInvalid
+from .errors import NoTemplate, TemplateInvalid
 from .notices import Template
 from .texts import BUILTIN
 
@@ -153,7 +153,7 @@ def select(
         shipped = builtin(candidate)
         if shipped is not None:
             return candidate, shipped
-    raise LookupError(f"no template for {key}")
+    raise NoTemplate(f"no template for {key}")
 
 
 def _check_source(field: str, source: str, allowed: set[str], env: SandboxedEnvironment) -> None:

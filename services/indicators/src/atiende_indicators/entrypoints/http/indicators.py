@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from atiende_contracts import CompensationKind
 from atiende_runtime.errors import FieldError, Invalid
+from atiende_runtime.params import IsoDate
 from atiende_runtime.problems import Problem, validation_problem
 
 from ... import usecases
@@ -50,9 +51,9 @@ def _query_problem(error: Invalid) -> Problem:
 
 def day_range(
     from_: Annotated[
-        date | None, Query(alias="from", description="First reporting day (UTC), included")
+        IsoDate | None, Query(alias="from", description="First reporting day (UTC), included")
     ] = None,
-    to: Annotated[date | None, Query(description="Last reporting day (UTC), included")] = None,
+    to: Annotated[IsoDate | None, Query(description="Last reporting day (UTC), included")] = None,
 ) -> DayRange:
     try:
         return DayRange(from_, to)

@@ -42,7 +42,7 @@ from .contacts import (
     contact_position,
 )
 from .deps import Runtime, transaction, unit_of_work
-from .identities import CustomerRef, refuse_null
+from .identities import CustomerRef, refuse_null, without_null
 from .paging import DEFAULT_LIMIT, Page, PageCursor, PageLimit, PeriodQuery, page_of
 
 router = APIRouter(tags=["cases"])
@@ -171,13 +171,13 @@ class CaseReclassification(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     reason: str = Field(min_length=1, max_length=500, description="Why (kept on the event)")
-    type: CaseType | None = None
-    motive: str | None = Field(default=None, pattern=CATALOGUE_CODE)
+    type: CaseType | None = Field(default=None, json_schema_extra=without_null)
+    motive: str | None = Field(default=None, json_schema_extra=without_null, pattern=CATALOGUE_CODE)
     cause: str | None = Field(default=None, pattern=CATALOGUE_CODE)
     touchpoint: str | None = Field(default=None, pattern=CATALOGUE_CODE)
     product: str | None = Field(default=None, pattern=CATALOGUE_CODE)
     severity: Severity | None = None
-    upset: bool | None = None
+    upset: bool | None = Field(default=None, json_schema_extra=without_null)
 
     @field_validator("type", "motive", "upset")
     @classmethod

@@ -22,6 +22,7 @@ from atiende_runtime.problems import Problem
 from ... import usecases
 from ...domain.catalogue import CATALOGUE_CODE, CatalogueEntry, changed_entry
 from .deps import Runtime, transaction, unit_of_work
+from .identities import without_null
 from .paging import DEFAULT_LIMIT, Page, PageKeyCursor, PageLimit, page_by_key
 
 router = APIRouter(tags=["catalogue"])
@@ -58,9 +59,13 @@ class EntryChanges(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name_es: str | None = Field(default=None, min_length=1, max_length=200)
-    name_en: str | None = Field(default=None, min_length=1, max_length=200)
-    active: bool | None = None
+    name_es: str | None = Field(
+        default=None, min_length=1, max_length=200, json_schema_extra=without_null
+    )
+    name_en: str | None = Field(
+        default=None, min_length=1, max_length=200, json_schema_extra=without_null
+    )
+    active: bool | None = Field(default=None, json_schema_extra=without_null)
     valid_from: date | None = Field(default=None, description="null: no start")
     valid_to: date | None = Field(default=None, description="null: no end")
     code: SkipJsonSchema[Any] = None

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, field_validator
 
 from atiende_contracts import (
     CaseType,
@@ -47,7 +47,7 @@ from ...domain.customers import (
     normalise_phone,
 )
 from .deps import Runtime, transaction, unit_of_work
-from .identities import CustomerIdentitiesIn, SupportedLanguage, refuse_null
+from .identities import CustomerIdentitiesIn, SupportedLanguage, refuse_null, without_null
 from .paging import DEFAULT_LIMIT, PageCursor, PageLimit, page_of
 
 router = APIRouter(tags=["customers"])
@@ -87,13 +87,17 @@ class CustomerChanges(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    tier: Tier | None = None
-    language: SupportedLanguage | None = None
-    formality: Formality | None = None
-    consent_surveys: bool | None = None
-    consent_marketing: bool | None = None
-    preferred_channel: NotificationChannel | None = None
+    name: str | None = Field(
+        default=None, min_length=1, max_length=200, json_schema_extra=without_null
+    )
+    tier: Tier | None = Field(default=None, json_schema_extra=without_null)
+    language: SupportedLanguage | None = Field(default=None, json_schema_extra=without_null)
+    formality: Formality | None = Field(default=None, json_schema_extra=without_null)
+    consent_surveys: StrictBool | None = Field(default=None, json_schema_extra=without_null)
+    consent_marketing: StrictBool | None = Field(default=None, json_schema_extra=without_null)
+    preferred_channel: NotificationChannel | None = Field(
+        default=None, json_schema_extra=without_null
+    )
 
     @field_validator(
         "name",

@@ -11,6 +11,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    JsonValue,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -42,6 +43,19 @@ def _supported_language(value: Any) -> Any:
 
 SupportedLanguage = Annotated[Language, BeforeValidator(_supported_language)]
 """A language intake's templates and pages exist in (atiende_runtime.languages)."""
+
+
+def without_null(schema: dict[str, JsonValue]) -> None:
+    """json_schema_extra for a field refuse_null guards: its schema drops the null branch, so
+    the document does not offer what the route refuses."""
+    branches = schema.pop("anyOf", None)
+    if not isinstance(branches, list):
+        return
+    kept = [b for b in branches if not (isinstance(b, dict) and b.get("type") == "null")]
+    if len(kept) == 1 and isinstance(kept[0], dict):
+        schema.update(kept[0])
+    else:
+        schema["anyOf"] = kept
 
 
 def refuse_null(value: Any) -> Any:

@@ -8,7 +8,7 @@ from datetime import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from atiende_contracts import NotificationChannel
 from atiende_runtime.auth import Principal, require
@@ -25,15 +25,26 @@ Staff = Annotated[Principal, Depends(require("supervisor", "agent", "admin"))]
 Service = Annotated[ServiceRuntime[NotificationsSettings], Depends(runtime)]
 
 
+WALL_CLOCK = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
+"""A local wall-clock time, HH:MM or HH:MM:SS, with no zone: the customer's time_zone says where."""
+
+
 class QuietHoursIO(BaseModel):
-    start: time = Field(description="Local wall-clock time, e.g. 21:00")
-    end: time = Field(description="e.g. 08:00 (the window may wrap midnight)")
+    start: str = Field(pattern=WALL_CLOCK, description="Local wall-clock time, e.g. 21:00")
+    end: str = Field(pattern=WALL_CLOCK, description="e.g. 08:00 (the window may wrap midnight)")
+
+    @classmethod
+    def of(cls, quiet: QuietHours) -> QuietHoursIO:
+        return cls(start=quiet.start.isoformat(), end=quiet.end.isoformat())
+
+    def hours(self) -> QuietHours:
+        return QuietHours(time.fromisoformat(self.start), time.fromisoformat(self.end))
 
 
 class PreferencesIO(BaseModel):
     preferred_channel: NotificationChannel | None = None
-    consent_surveys: bool | None = None
-    consent_marketing: bool | None = None
+    consent_surveys: StrictBool | None = None
+    consent_marketing: StrictBool | None = None
     opted_out: list[NotificationChannel] = Field(default_factory=list)
     undeliverable: list[NotificationChannel] = Field(
         default_factory=list, description="Set by hard bounces; clear it when fixed"
@@ -61,7 +72,7 @@ async def get_preferences(
         opted_out=sorted(prefs.opted_out),
         undeliverable=sorted(prefs.undeliverable),
         time_zone=prefs.time_zone,
-        quiet_hours=QuietHoursIO(start=quiet.start, end=quiet.end) if quiet else None,
+        quiet_hours=QuietHoursIO.of(quiet) if quiet else None,
     )
 
 
@@ -77,9 +88,7 @@ async def put_preferences(
         opted_out=frozenset(body.opted_out),
         undeliverable=frozenset(body.undeliverable),
         time_zone=body.time_zone,
-        quiet_hours=QuietHours(body.quiet_hours.start, body.quiet_hours.end)
-        if body.quiet_hours
-        else None,
+        quiet_hours=body.quiet_hours.hours() if body.quiet_hours else None,
     )
     async with service.unit_of_work() as tx:
         await usecases.set_customer_preferences(PostgresUnitOfWork(tx), prefs)

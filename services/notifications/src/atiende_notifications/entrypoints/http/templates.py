@@ -202,7 +202,12 @@ async def delete_template(
     return Response(status_code=204)
 
 
-@router.post("/preview", response_model=PreviewOut, summary="Render against a sample or a case")
+@router.post(
+    "/preview",
+    response_model=PreviewOut,
+    summary="Render against a sample or a case",
+    responses={404: {"description": "case_id names no case notifications knows (problem+json)"}},
+)
 async def preview(service: Service, _: Admin, body: PreviewIn) -> PreviewOut:
     key = _key(body.template, body.channel, body.language, body.register_)
     draft = (

@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from atiende_runtime.auth import Principal, require
+from atiende_runtime.params import IsoDateTime
 from atiende_runtime.service import ServiceRuntime
 
 from ... import usecases
@@ -31,8 +32,14 @@ def _urls(settings: NotificationsSettings) -> usecases.UrlPolicy:
     )
 
 
+WEBHOOK_URL = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#][^\s]*)?$"
+"""The shape of a webhook URL; whether http is allowed (ATIENDE_WEBHOOK_ALLOW_HTTP) and whether
+the host is public are checked when it is saved (422 rules `https` and `public`)."""
+URL_HELP = "https URL of a public host (http only where ATIENDE_WEBHOOK_ALLOW_HTTP is set)"
+
+
 class EndpointIn(BaseModel):
-    url: str = Field(description="https URL, public address")
+    url: str = Field(pattern=WEBHOOK_URL, max_length=2048, description=URL_HELP)
     event_types: list[str] = Field(
         default_factory=list, description='e.g. ["case.opened", "commitment.*"]; empty: all'
     )
@@ -43,9 +50,11 @@ class EndpointIn(BaseModel):
 
 
 class EndpointPatch(BaseModel):
-    url: str | None = None
+    url: str | None = Field(
+        default=None, pattern=WEBHOOK_URL, max_length=2048, description=URL_HELP
+    )
     event_types: list[str] | None = None
-    enabled: bool | None = None
+    enabled: StrictBool | None = None
 
 
 class EndpointOut(BaseModel):
@@ -77,9 +86,9 @@ class EndpointCreated(EndpointOut):
 
 
 class ReplayIn(BaseModel):
-    since: datetime | None = None
-    until: datetime | None = None
-    only_failed: bool = True
+    since: IsoDateTime | None = None
+    until: IsoDateTime | None = None
+    only_failed: StrictBool = True
 
 
 @router.post("/endpoints", response_model=EndpointCreated, status_code=201)
@@ -157,8 +166,8 @@ async def endpoint_deliveries(
     service: Service,
     _: Admin,
     endpoint_id: Annotated[uuid.UUID, Path()],
-    since: Annotated[datetime | None, Query()] = None,
-    until: Annotated[datetime | None, Query()] = None,
+    since: Annotated[IsoDateTime | None, Query()] = None,
+    until: Annotated[IsoDateTime | None, Query()] = None,
 ) -> list[DeliveryOut]:
     async with service.unit_of_work() as tx:
         uow = PostgresUnitOfWork(tx)

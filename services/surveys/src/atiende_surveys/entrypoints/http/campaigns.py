@@ -10,12 +10,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from atiende_runtime import idempotency
 from atiende_runtime.auth import Principal, require
 from atiende_runtime.idempotency import Answer, IdempotencyKey
 from atiende_runtime.languages import Language
+from atiende_runtime.params import IsoDateTime
 from atiende_runtime.service import ServiceRuntime
 
 from ... import usecases
@@ -40,8 +41,8 @@ class SegmentIn(BaseModel):
 class CampaignIn(BaseModel):
     questionnaire_id: str = "periodic"
     segment: SegmentIn = SegmentIn()
-    send_from: AwareDatetime | None = Field(default=None, description="Default: now")
-    send_until: AwareDatetime = Field(description="Invitations not sent by then are suppressed")
+    send_from: IsoDateTime | None = Field(default=None, description="Default: now")
+    send_until: IsoDateTime = Field(description="Invitations not sent by then are suppressed")
 
 
 class CampaignOut(BaseModel):

@@ -5,16 +5,25 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, JsonValue, StrictBool, StrictInt
 
 from atiende_runtime.auth import Principal, require
 from atiende_runtime.service import ServiceRuntime
 
 from ... import usecases
-from ...domain.questionnaires import questionnaire_from_data, questionnaire_to_data
+from ...domain.questionnaires import (
+    RESERVED_FIELDS,
+    TEXT_MAX_LENGTH,
+    Dimension,
+    QuestionnaireKind,
+    QuestionType,
+    Role,
+    questionnaire_from_data,
+    questionnaire_to_data,
+)
 from ...repository import PostgresUnitOfWork
 from ...settings import SurveysSettings
 from ..config import survey_config
@@ -24,29 +33,42 @@ router = APIRouter(tags=["questionnaires"])
 Runtime = Annotated[ServiceRuntime[SurveysSettings], Depends(runtime)]
 
 
+class OptionIn(BaseModel):
+    code: str = Field(min_length=1, max_length=40)
+    label: dict[str, str] = Field(min_length=1, description="Per language/register")
+
+
 class QuestionIn(BaseModel):
-    code: str
-    type: str = Field(description="scale, choice, yes_no, text or servqual")
-    text: dict[str, str] = Field(description='Per language/register: "es", "es-tu", "en"...')
-    required: bool = True
-    minimum: int = 1
-    maximum: int = 5
+    code: str = Field(
+        pattern=r"^[a-z][a-z0-9_]{0,39}$",
+        description="Unique in the questionnaire; not a reserved field name",
+        json_schema_extra={"not": {"enum": list[JsonValue](sorted(RESERVED_FIELDS))}},
+    )
+    type: QuestionType
+    text: dict[str, str] = Field(
+        min_length=1, description='Per language/register: "es", "es-tu", "en"...'
+    )
+    required: StrictBool = True
+    minimum: StrictInt = Field(default=1, ge=0, le=10, description="A scale's lowest value")
+    maximum: StrictInt = Field(
+        default=5, ge=0, le=10, description="A scale's highest, above minimum"
+    )
     low_label: dict[str, str] | None = None
     high_label: dict[str, str] | None = None
     labels: list[dict[str, str]] = []
-    options: list[dict[str, Any]] = []
-    role: str | None = Field(default=None, description="csat, nps or ces")
-    dimension: str | None = None
-    reversed: bool = False
-    max_length: int = 1000
+    options: list[OptionIn] = Field(default=[], description="A choice needs at least one")
+    role: Role | None = None
+    dimension: Dimension | None = Field(default=None, description="A SERVQUAL item needs one")
+    reversed: StrictBool = False
+    max_length: int = Field(default=TEXT_MAX_LENGTH, ge=1, le=TEXT_MAX_LENGTH)
 
 
 class QuestionnaireIn(BaseModel):
-    kind: str = Field(description="csat, nps, ces, servqual, post_sale, periodic or custom")
+    kind: QuestionnaireKind
     title: dict[str, str]
     intro: dict[str, str] = {}
     gap_threshold: float = -1.0
-    questions: list[QuestionIn]
+    questions: list[QuestionIn] = Field(min_length=1)
 
 
 class QuestionnaireIds(BaseModel):
@@ -84,7 +106,7 @@ async def publish_questionnaire(
     _: Annotated[Principal, Depends(require("supervisor"))],
 ) -> dict[str, object]:
     draft = questionnaire_from_data(
-        {"id": questionnaire_id, "version": 1, **body.model_dump()}
+        {"id": questionnaire_id, "version": 1, **body.model_dump(mode="json")}
     )  # raises EmptyQuestionnaire / InvalidQuestionnaire: 422
     async with rt.unit_of_work() as tx:
         published = await usecases.publish_questionnaire(PostgresUnitOfWork(tx), draft)

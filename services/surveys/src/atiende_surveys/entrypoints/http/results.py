@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from atiende_runtime.auth import Principal, require
+from atiende_runtime.params import IsoDateTime
 from atiende_runtime.service import ServiceRuntime
 
 from ... import usecases
@@ -74,8 +75,8 @@ async def get_results(
     customer_id: uuid.UUID | None = None,
     agent_id: str | None = None,
     team: str | None = None,
-    since: Annotated[datetime | None, Query(alias="from", description="Answered from")] = None,
-    until: Annotated[datetime | None, Query(alias="to", description="Answered before")] = None,
+    since: Annotated[IsoDateTime | None, Query(alias="from", description="Answered from")] = None,
+    until: Annotated[IsoDateTime | None, Query(alias="to", description="Answered before")] = None,
     include_items: bool = True,
 ) -> ResultsOut:
     where = ResultFilter(questionnaire, case_id, customer_id, agent_id, team, since, until)
