@@ -319,6 +319,7 @@ def mint_token(
     }
     return jwt.encode(claims, secret, algorithm="HS256")
 
+
 _GUARDS: dict[Callable[..., Any], frozenset[str]] = {}
 """Every dependency `require(...)` made, with the roles it admits (the OpenAPI document states
 them, and marks those routes as needing a bearer token)."""
