@@ -4,7 +4,7 @@ tests/integration/test_routing_repository_contract.py holds them to the PostgreS
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +19,7 @@ from atiende_routing.domain.phrasebook import Phrase
 from atiende_routing.domain.rules import Explanation, Outcome, RoutingRule
 from atiende_routing.domain.steps import Step, StepRecord
 from atiende_routing.repository.cases import QueueFilter, QueuePosition, TimelineEntry
+from atiende_runtime.erasure import Scrubbed
 
 
 class FakeCasesRepository:
@@ -246,7 +247,19 @@ class FakeUnitOfWork:
         self.org = FakeOrgRepository(self.work)
         self.rules = FakeRulesRepository()
         self.emitted: list[EventData] = []
+        self.scrubbed: list[tuple[frozenset[str], frozenset[str]]] = []
         self.subjects: list[str | uuid.UUID | None] = []
+
+    async def scrub_copies(
+        self,
+        *,
+        subjects: Iterable[uuid.UUID | str],
+        values: Iterable[str | None],
+        free_text: Collection[str] = (),
+    ) -> Scrubbed:
+        """No outbox here: records which subjects and keys it was asked to scrub."""
+        self.scrubbed.append((frozenset(map(str, subjects)), frozenset(free_text)))
+        return Scrubbed(0, 0)
 
     async def emit(self, data: EventData, *, subject: str | uuid.UUID | None = None) -> None:
         self.emitted.append(data)
