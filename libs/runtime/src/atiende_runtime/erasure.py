@@ -17,6 +17,7 @@ contract and a retried request still gets its (scrubbed) first answer:
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
@@ -51,6 +52,15 @@ def searchable(values: Iterable[str | None]) -> list[str]:
             if len(variant) >= MIN_VALUE_LENGTH:
                 found.setdefault(variant.casefold(), variant)
     return list(found.values())
+
+
+def scrub_text(text: str, values: Iterable[str]) -> str:
+    """`text` with every occurrence of one of `values` (case-insensitively) replaced by ERASED:
+    for text that is not the customer's, only mentions them (a message to staff about their
+    case)."""
+    for value in sorted(searchable(values), key=len, reverse=True):
+        text = re.sub(re.escape(value), ERASED, text, flags=re.IGNORECASE)
+    return text
 
 
 def scrub_document(

@@ -1,6 +1,6 @@
 """The rules of scrubbing a stored JSON document of an erased customer's data."""
 
-from atiende_runtime.erasure import ERASED, scrub_document, searchable
+from atiende_runtime.erasure import ERASED, scrub_document, scrub_text, searchable
 
 
 def test_searchable_values_are_stripped_long_enough_once_and_also_without_spaces():
@@ -31,3 +31,10 @@ def test_strings_naming_a_value_are_erased_anywhere_free_text_only_in_rows_about
     assert other["description"] == "the parcel never came"
     assert other["options"] == [ERASED, "refund"]
     assert document["description"] == "the parcel never came"  # the input is left alone
+
+
+def test_mentions_are_replaced_in_text_that_is_not_theirs():
+    text = "Case AT-1 of ANA PÉREZ (ana@example.com, +34 600 12 34 56) was assigned to you"
+    assert scrub_text(text, ["Ana Pérez", "ana@example.com", "+34600123456"]) == (
+        "Case AT-1 of [erased] ([erased], +34 600 12 34 56) was assigned to you"
+    )
