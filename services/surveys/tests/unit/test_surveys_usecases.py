@@ -588,7 +588,7 @@ async def test_erasure_scrubs_the_customer_s_words_keeps_the_scores_and_kills_th
     # one of their cases, surveyed under another record of theirs (merged in intake since)
     other_case, other_token = await invited(uow, number="AT-2026-000043")
     await usecases.save_draft(uow, other_token, {"satisfaction": "5"}, NOW)
-    stranger_case, stranger_token = await invited(uow, number="AT-2026-000044")
+    _, stranger_token = await invited(uow, number="AT-2026-000044")
 
     scrubbed = await usecases.customer_erased(uow, customer, [case_id, other_case], NOW)
 
