@@ -4,7 +4,7 @@ tests/integration/test_intake_repository_contract.py holds them to PostgreSQL's 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
@@ -39,6 +39,7 @@ from atiende_intake.repository.cases import CaseFilter
 from atiende_intake.repository.contacts import ContactFilter
 from atiende_intake.repository.locks import NaturalKey
 from atiende_intake.repository.sql import Position
+from atiende_runtime.erasure import Scrubbed
 
 CatalogueKey = tuple[CatalogueKind, str]
 
@@ -53,6 +54,15 @@ class StoredIdentity:
     customer_id: uuid.UUID
     identity: Identity
     order: int
+
+
+@dataclass(frozen=True)
+class Scrub:
+    """What a unit of work was asked to scrub from its outbox and Idempotency-Key store."""
+
+    subjects: frozenset[str]
+    values: frozenset[str]
+    free_text: frozenset[str]
 
 
 @dataclass
@@ -489,6 +499,20 @@ class FakeCustomersRepository:
                 )
         return now
 
+    async def personal_values(self, customer_id: uuid.UUID) -> list[str]:
+        people = {customer_id} | {
+            c.id for c in self.store.customers.values() if c.merged_into == customer_id
+        }
+        found = {c.name for c in self.store.customers.values() if c.id in people}
+        found |= {c.primary_email for c in self.store.customers.values() if c.id in people} - {None}
+        found |= {i.value for i, s in self.store.identities.items() if s.customer_id in people}
+        found |= {
+            c.customer_email
+            for c in self.store.cases.values()
+            if c.customer_id in people and c.customer_email
+        }
+        return sorted(v for v in found if v)
+
     async def case_ids(self, customer_id: uuid.UUID) -> list[uuid.UUID]:
         mine = [c for c in self.store.cases.values() if c.customer_id == customer_id]
         return [c.id for c in sorted(mine, key=lambda c: (c.opened_at, c.id))]
@@ -696,6 +720,19 @@ class FakeEmailFeedbackRepository:
         found.sort(key=lambda m: (m.received_at, m.id), reverse=True)
         return found[:limit]
 
+    async def erase(self, values: Sequence[str], case_ids: Sequence[uuid.UUID]) -> int:
+        senders = {v.lower() for v in values}
+        erased = [
+            m
+            for m in self.store.kept_mail.values()
+            if (m.sender or "").lower() in senders or m.case_id in case_ids
+        ]
+        for m in erased:
+            self.store.kept_mail[m.id] = replace(
+                m, sender=None, subject=ERASED_TEXT, details={}, raw=ERASED_TEXT.encode()
+            )
+        return len(erased)
+
     async def counts(self) -> dict[FeedbackKind, int]:
         counts: dict[FeedbackKind, int] = {}
         for m in self.store.kept_mail.values():
@@ -739,6 +776,7 @@ class FakeUnitOfWork:
         self.case_facts = FakeCaseFactsRepository(self.store)
         self.emitted: list[EventData] = []
         self.subjects: list[str | uuid.UUID | None] = []
+        self.scrubbed: list[Scrub] = []
 
     async def emit(
         self, data: EventData, *, subject: str | uuid.UUID | None = None
@@ -746,6 +784,23 @@ class FakeUnitOfWork:
         self.emitted.append(data)
         self.subjects.append(subject)
         return None
+
+    async def scrub_copies(
+        self,
+        *,
+        subjects: Iterable[uuid.UUID | str],
+        values: Iterable[str | None],
+        free_text: Collection[str] = (),
+    ) -> Scrubbed:
+        """The fake has no outbox or key store: it records what it was asked to scrub."""
+        self.scrubbed.append(
+            Scrub(
+                frozenset(map(str, subjects)),
+                frozenset(v for v in values if v),
+                frozenset(free_text),
+            )
+        )
+        return Scrubbed(0, 0)
 
     def events(self, kind: type[EventData]) -> list[EventData]:
         return [e for e in self.emitted if isinstance(e, kind)]

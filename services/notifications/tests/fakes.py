@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -15,8 +15,9 @@ from atiende_notifications.domain import Body, Delivery, DeliveryStatus, Notice,
 from atiende_notifications.domain.preferences import CustomerPreferences, StaffMember
 from atiende_notifications.domain.templating import StoredTemplate, TemplateKey
 from atiende_notifications.domain.webhooks import Endpoint
-from atiende_notifications.repository import AttemptLog, DueDelivery
+from atiende_notifications.repository import MENTIONS, AttemptLog, DueDelivery
 from atiende_notifications.usecases import SendFailure
+from atiende_runtime.erasure import Scrubbed, scrub_document, scrub_text, searchable
 
 
 class FakeRecipientsRepository:
@@ -36,19 +37,26 @@ class FakeRecipientsRepository:
         for case_id, r in list(self.rows.items()):
             if case_id in case_ids or r.customer_id == customer_id:
                 self.rows[case_id] = replace(
-                    r, customer_name="erased", customer_email=None, customer_phone=None
+                    r, customer_name="[erased]", customer_email=None, customer_phone=None
                 )
 
 
 class FakePreferencesRepository:
     def __init__(self) -> None:
         self.rows: dict[uuid.UUID, CustomerPreferences] = {}
+        self.erased: dict[uuid.UUID, datetime] = {}
 
     async def get(self, customer_id: uuid.UUID) -> CustomerPreferences | None:
         return self.rows.get(customer_id)
 
     async def save(self, prefs: CustomerPreferences) -> None:
         self.rows[prefs.customer_id] = prefs
+
+    async def forget(self, customer_id: uuid.UUID, at: datetime) -> None:
+        self.erased.setdefault(customer_id, at)
+
+    async def is_erased(self, customer_id: uuid.UUID) -> bool:
+        return customer_id in self.erased
 
     async def delete(self, customer_id: uuid.UUID) -> None:
         self.rows.pop(customer_id, None)
@@ -141,21 +149,65 @@ class FakeDeliveriesRepository:
         count = 0
         for key, r in list(self.rows.items()):
             d = r.delivery
-            if d.channel is not NotificationChannel.WEBHOOK and (
-                d.customer_id == customer_id or d.case_id in case_ids
+            if (
+                d.channel is not NotificationChannel.WEBHOOK
+                and d.customer_id is not None
+                and (d.customer_id == customer_id or d.case_id in case_ids)
             ):
                 erased = replace(
                     d,
-                    recipient="erased",
+                    recipient="[erased]",
                     recipient_name=None,
-                    subject="erased",
+                    subject="[erased]",
                     body_text="",
                     body_html=None,
                     context={},
                 )
+                if d.status is DeliveryStatus.PENDING:
+                    erased = replace(
+                        erased, status=DeliveryStatus.SUPPRESSED, reason="customer_erased"
+                    )
                 self.rows[key] = replace(r, delivery=erased)
                 count += 1
         return count
+
+    async def scrub_mentions(
+        self, customer_id: uuid.UUID, case_ids: list[uuid.UUID], values: Sequence[str]
+    ) -> int:
+        needles = [v.casefold() for v in searchable(values)]
+        changed = 0
+        for key, r in list(self.rows.items()):
+            d = r.delivery
+            if d.case_id not in case_ids or not (
+                d.customer_id is None or d.channel is NotificationChannel.WEBHOOK
+            ):
+                continue
+            scrubbed = replace(
+                d,
+                subject=scrub_text(d.subject, values),
+                body_text=scrub_text(d.body_text, values),
+                body_html=None if d.body_html is None else scrub_text(d.body_html, values),
+                context=scrub_document(dict(d.context), needles, MENTIONS, about=True),
+            )
+            if scrubbed != d:
+                self.rows[key] = replace(r, delivery=scrubbed)
+                changed += 1
+        theirs = {
+            r.delivery.id
+            for r in self.rows.values()
+            if r.delivery.customer_id == customer_id or r.delivery.case_id in case_ids
+        }
+        self.log = [
+            replace(
+                e,
+                request=scrub_document(dict(e.request), needles, (), about=False),
+                error=None if e.error is None else scrub_text(e.error, values),
+            )
+            if e.delivery_id in theirs
+            else e
+            for e in self.log
+        ]
+        return changed
 
     async def add(self, delivery: Delivery, trace_headers: Mapping[str, str]) -> bool:
         if any(r.delivery.idempotency_key == delivery.idempotency_key for r in self.rows.values()):
@@ -228,9 +280,30 @@ class FakeUnitOfWork:
     emitted: list[EventData] = field(default_factory=list)
     subjects: list[str | uuid.UUID | None] = field(default_factory=list)
 
+    scrubbed: list[tuple[frozenset[str], frozenset[str], frozenset[str]]] = field(
+        default_factory=list
+    )
+
     async def emit(self, data: EventData, *, subject: str | uuid.UUID | None = None) -> None:
         self.emitted.append(data)
         self.subjects.append(subject)
+
+    async def scrub_copies(
+        self,
+        *,
+        subjects: Iterable[uuid.UUID | str],
+        values: Iterable[str | None],
+        free_text: Collection[str] = (),
+    ) -> Scrubbed:
+        """No outbox here: records the subjects, values and keys it was asked to scrub."""
+        self.scrubbed.append(
+            (
+                frozenset(map(str, subjects)),
+                frozenset(v for v in values if v),
+                frozenset(free_text),
+            )
+        )
+        return Scrubbed(0, 0)
 
 
 class FakeMailer:

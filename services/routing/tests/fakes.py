@@ -4,7 +4,7 @@ tests/integration/test_routing_repository_contract.py holds them to the PostgreS
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -35,6 +35,7 @@ from atiende_routing.domain.steps import Step, StepRecord
 from atiende_routing.repository.cases import QueueFilter, QueuePosition, TimelineEntry
 from atiende_routing.repository.compensations import CurrencyTotal, LedgerFilter, LedgerPosition
 from atiende_routing.repository.problems import LinkedCase
+from atiende_runtime.erasure import Scrubbed
 
 
 class FakeCasesRepository:
@@ -265,7 +266,19 @@ class FakeUnitOfWork:
         self.procedures = FakeProceduresRepository(self.cases)
         self.compensations = FakeCompensationsRepository(self.cases)
         self.emitted: list[EventData] = []
+        self.scrubbed: list[tuple[frozenset[str], frozenset[str]]] = []
         self.subjects: list[str | uuid.UUID | None] = []
+
+    async def scrub_copies(
+        self,
+        *,
+        subjects: Iterable[uuid.UUID | str],
+        values: Iterable[str | None],
+        free_text: Collection[str] = (),
+    ) -> Scrubbed:
+        """No outbox here: records which subjects and keys it was asked to scrub."""
+        self.scrubbed.append((frozenset(map(str, subjects)), frozenset(free_text)))
+        return Scrubbed(0, 0)
 
     async def emit(self, data: EventData, *, subject: str | uuid.UUID | None = None) -> None:
         self.emitted.append(data)

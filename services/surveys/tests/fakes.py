@@ -4,10 +4,12 @@ tests, and the repository contract test holds them to what PostgreSQL does."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
 from atiende_contracts import Envelope, EventData
+from atiende_runtime.erasure import Scrubbed
 from atiende_surveys.domain import (
     STOCK,
     Campaign,
@@ -68,6 +70,14 @@ class FakeCustomersRepository:
         self.rows: dict[uuid.UUID, CustomerFacts] = {}
         self.opt_outs: dict[uuid.UUID, set[str]] = {}
         self.contact_rows: list[tuple[uuid.UUID, uuid.UUID, Contact]] = []
+        self.erased: dict[uuid.UUID, datetime] = {}
+
+    async def forget(self, customer_id: uuid.UUID, at: datetime) -> None:
+        self.erased.setdefault(customer_id, at)
+        await self.note(CustomerFacts(customer_id=customer_id, consent_surveys=False), at)
+
+    async def is_erased(self, customer_id: uuid.UUID) -> bool:
+        return customer_id in self.erased
 
     async def note(self, customer: CustomerFacts, at: datetime) -> None:
         known = self.rows.get(customer.customer_id)
@@ -142,6 +152,23 @@ class FakeCampaignsRepository:
 class FakeInvitationsRepository:
     def __init__(self) -> None:
         self.rows: dict[uuid.UUID, Invitation] = {}
+
+    async def of_customer(
+        self, customer_id: uuid.UUID, case_ids: Sequence[uuid.UUID]
+    ) -> list[Invitation]:
+        found = [
+            i for i in self.rows.values() if i.customer_id == customer_id or i.case_id in case_ids
+        ]
+        return sorted(found, key=lambda i: i.invited_at)
+
+    async def save_erased(self, invitation: Invitation) -> None:
+        self.rows[invitation.id] = replace(
+            self.rows[invitation.id],
+            token_hash=invitation.token_hash,
+            reminder_token_hash=invitation.reminder_token_hash,
+            draft=invitation.draft,
+            answers=invitation.answers,
+        )
 
     async def add(self, invitation: Invitation) -> bool:
         if invitation.trigger in PER_CASE_TRIGGERS and await self.exists_for_case(
@@ -325,6 +352,7 @@ class FakeUnitOfWork:
         self.suppressions = FakeSuppressionsRepository()
         self.emitted: list[EventData] = []
         self.subjects: list[str | uuid.UUID | None] = []
+        self.scrubbed: list[tuple[frozenset[str], frozenset[str]]] = []
 
     async def emit(
         self, data: EventData, *, subject: str | uuid.UUID | None = None
@@ -332,3 +360,14 @@ class FakeUnitOfWork:
         self.emitted.append(data)
         self.subjects.append(subject)
         return None
+
+    async def scrub_copies(
+        self,
+        *,
+        subjects: Iterable[uuid.UUID | str],
+        values: Iterable[str | None],
+        free_text: Collection[str] = (),
+    ) -> Scrubbed:
+        """No outbox here: records which subjects and keys it was asked to scrub."""
+        self.scrubbed.append((frozenset(map(str, subjects)), frozenset(free_text)))
+        return Scrubbed(0, 0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -12,6 +12,7 @@ import asyncpg
 from atiende_contracts import Envelope, EventData
 
 from .db import Connection
+from .erasure import Scrubbed, scrub_copies
 from .outbox import enqueue
 
 
@@ -36,6 +37,17 @@ class UnitOfWork:
         envelope = await enqueue(self.conn, data, source=self.source, subject=subject)
         self.emitted.append(envelope)
         return envelope
+
+    async def scrub_copies(
+        self,
+        *,
+        subjects: Iterable[uuid.UUID | str],
+        values: Iterable[str | None],
+        free_text: Collection[str] = (),
+    ) -> Scrubbed:
+        """An erased customer's data out of this service's outbox and Idempotency-Key store
+        (atiende_runtime.erasure), in this transaction."""
+        return await scrub_copies(self.conn, subjects=subjects, values=values, free_text=free_text)
 
 
 @asynccontextmanager

@@ -52,6 +52,7 @@ from .domain.contacts import (
     decide_case,
 )
 from .domain.customers import (
+    ERASABLE_FIELDS,
     ContactFacts,
     Customer,
     CustomerMerge,
@@ -798,8 +799,15 @@ async def erase_customer(uow: UnitOfWork, customer_id: uuid.UUID) -> Erased:
     if customer.erased_at is None:
         if refusal := erase_refusal(customer.state):
             raise _conflict(refusal)
+        values = await uow.customers.personal_values(customer_id)
         erased_at = await uow.customers.erase(customer_id)
-        erasure = Erasure(customer_id, erased_at, await uow.customers.case_ids(customer_id))
+        case_ids = await uow.customers.case_ids(customer_id)
+        await uow.email_feedback.erase(values, case_ids)
+        # the outbox's kept events and the stored responses hold the same data as the tables
+        await uow.scrub_copies(
+            subjects=[customer_id, *case_ids], values=values, free_text=ERASABLE_FIELDS
+        )
+        erasure = Erasure(customer_id, erased_at, case_ids)
         await uow.emit(erasure.erased_event(), subject=customer_id)
     else:
         erased_at = customer.erased_at

@@ -22,7 +22,17 @@ PERSONAL = (
     "factura-ana.pdf",
 )
 """Everything in the test data below that identifies Ana or was written by her."""
-TABLES = ("customers", "customer_identities", "contacts", "cases")
+TABLES = (
+    "customers",
+    "customer_identities",
+    "contacts",
+    "cases",
+    "case_facts",
+    "email_feedback",
+    # the copies: events kept after publishing, and stored answers to Idempotency-Keys
+    "outbox",
+    "idempotency_keys",
+)
 
 
 async def outbox(svc, routing_key):
@@ -57,14 +67,18 @@ async def counts(svc, customer_id):
 
 
 async def create(svc, **body):
-    response = await svc.client.post("/customers", json=body)
+    response = await svc.client.post(
+        "/customers", json=body, headers={"Idempotency-Key": str(uuid.uuid4())}
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
 
 async def record(svc, customer, **fields):
     body = {"customer": customer, "channel": "email", "kind": "complaint", "text": "Hello"}
-    response = await svc.client.post("/contacts", json=body | fields)
+    response = await svc.client.post(
+        "/contacts", json=body | fields, headers={"Idempotency-Key": str(uuid.uuid4())}
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -91,7 +105,22 @@ async def test_erasure_scrubs_personal_data_keeps_the_counts_and_happens_once(se
         )
         await record(intake, {"phone": "600 123 456"}, kind="suggestion", text="Call me, Ana Pérez")
         case_id = opened["case"]["id"]
-        assert await rows_mentioning(intake, "ana.perez@example.com")
+        async with intake.runtime.pool.acquire() as conn:
+            # an out-of-office answer from her, kept for an operator
+            await conn.execute(
+                """INSERT INTO email_feedback (id, kind, reason, message_id, sender, subject,
+                       case_id, details, raw, received_at)
+                   VALUES ($1, 'auto_reply', 'auto-submitted', '<ooo@example.com>', $2, $3,
+                           $4, $5, $6, now())""",
+                uuid.uuid4(),
+                "Ana.Perez@example.com",
+                "Out of office: Ana Pérez",
+                uuid.UUID(case_id),
+                {"from": "Ana Pérez <ana.perez@example.com>"},
+                b"From: Ana Perez <ana.perez@example.com>",
+            )
+        for table in ("outbox", "idempotency_keys", "email_feedback"):
+            assert table in await rows_mentioning(intake, "ana.perez@example.com"), table
         before = await counts(intake, customer_id)
         assert (before["contacts"], before["cases"], before["identities"]) == (2, 1, 5)
 
@@ -100,6 +129,15 @@ async def test_erasure_scrubs_personal_data_keeps_the_counts_and_happens_once(se
         result = erased.json()
         assert result["case_ids"] == [case_id]
         assert (result["contact_count"], result["case_count"]) == (2, 1)
+
+        # the case.opened kept in the outbox still describes a case, without Ana in it
+        [case_opened] = await outbox(intake, "case.opened.v1")
+        assert case_opened["data"]["customer_name"] == "[erased]"
+        assert case_opened["data"]["description"] == "[erased]"
+        assert case_opened["data"]["case_id"] == case_id
+        async with intake.runtime.pool.acquire() as conn:
+            kept = await conn.fetchrow("SELECT sender, subject, raw FROM email_feedback")
+        assert (kept["sender"], kept["subject"], kept["raw"]) == (None, "[erased]", b"[erased]")
 
         events = await outbox(intake, "customer.erased.v1")
         assert [e["subject"] for e in events] == [str(customer_id)]

@@ -281,6 +281,11 @@ async def test_erasure_pseudonymises_and_a_second_erasure_emits_nothing(uow):
     )
     assert (await uow.customers.get(customer_id)).primary_email is None
     assert len(uow.events(CustomerErased)) == 1
+    # the copies in the outbox and the key store: her ids, what identified her, the free text
+    [scrub] = uow.scrubbed
+    assert scrub.subjects == {str(customer_id), str(recorded.case.id)}
+    assert {"ana@example.com"} <= scrub.values
+    assert {"description", "customer_name", "customer_email"} <= scrub.free_text
     again = await usecases.erase_customer(uow, customer_id)
     assert again.erased_at == erased.erased_at
     assert len(uow.events(CustomerErased)) == 1

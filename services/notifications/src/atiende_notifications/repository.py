@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any, Protocol
@@ -14,6 +14,7 @@ import asyncpg
 
 from atiende_contracts import Envelope, EventData, Formality, NotificationChannel
 from atiende_runtime.db import Connection
+from atiende_runtime.erasure import Scrubbed, scrub_document, scrub_text, searchable
 from atiende_runtime.languages import Language
 from atiende_runtime.uow import UnitOfWork as RuntimeUnitOfWork
 
@@ -69,6 +70,12 @@ class PreferencesRepository(Protocol):
 
     async def delete(self, customer_id: uuid.UUID) -> None: ...
 
+    async def forget(self, customer_id: uuid.UUID, at: datetime) -> None:
+        """Remember that intake erased the customer."""
+        ...
+
+    async def is_erased(self, customer_id: uuid.UUID) -> bool: ...
+
 
 class StaffRepository(Protocol):
     async def get(self, agent_id: str) -> StaffMember | None: ...
@@ -104,6 +111,10 @@ class EndpointsRepository(Protocol):
     async def get(self, endpoint_id: uuid.UUID) -> Endpoint | None: ...
 
     async def all(self) -> list[Endpoint]: ...
+
+
+MENTIONS = frozenset({"customer_name", "customer_email", "customer_phone", "description"})
+"""Keys of a staff or webhook message's context that are the customer's own data."""
 
 
 class DeliveriesRepository(Protocol):
@@ -142,7 +153,16 @@ class DeliveriesRepository(Protocol):
     async def attempts(self, delivery_id: uuid.UUID) -> list[AttemptLog]: ...
 
     async def erase(self, customer_id: uuid.UUID, case_ids: list[uuid.UUID]) -> int:
-        """Pseudonymise the customer's deliveries (address, name, bodies); rows stay."""
+        """Pseudonymise the customer's deliveries (address, name, bodies) and suppress the
+        pending ones; rows stay."""
+        ...
+
+    async def scrub_mentions(
+        self, customer_id: uuid.UUID, case_ids: list[uuid.UUID], values: Sequence[str]
+    ) -> int:
+        """Messages about the customer's cases to others (staff, webhooks) keep their words
+        but lose the customer's `values`; every attempt log of those deliveries and of the
+        customer's own loses them too."""
         ...
 
 
@@ -157,6 +177,14 @@ class UnitOfWork(Protocol):
     async def emit(
         self, data: EventData, *, subject: str | uuid.UUID | None = None
     ) -> Envelope | None: ...
+
+    async def scrub_copies(
+        self,
+        *,
+        subjects: Iterable[uuid.UUID | str],
+        values: Iterable[str | None],
+        free_text: Collection[str] = (),
+    ) -> Scrubbed: ...
 
 
 # --- PostgreSQL ------------------------------------------------------------------------------
@@ -244,7 +272,7 @@ class PostgresRecipientsRepository:
 
     async def erase(self, case_ids: list[uuid.UUID], customer_id: uuid.UUID) -> None:
         await self.conn.execute(
-            """UPDATE recipients SET customer_name = 'erased', customer_email = NULL,
+            """UPDATE recipients SET customer_name = '[erased]', customer_email = NULL,
                    customer_phone = NULL, updated_at = now()
                WHERE case_id = ANY($1::uuid[]) OR customer_id = $2""",
             case_ids,
@@ -408,14 +436,71 @@ class PostgresDeliveriesRepository:
 
     async def erase(self, customer_id: uuid.UUID, case_ids: list[uuid.UUID]) -> int:
         result = await self.conn.execute(
-            """UPDATE deliveries SET recipient = 'erased', recipient_name = NULL,
-                   subject = 'erased', body_text = '', body_html = NULL, context = '{}'
-               WHERE channel <> 'webhook'
+            """UPDATE deliveries SET recipient = '[erased]', recipient_name = NULL,
+                   subject = '[erased]', body_text = '', body_html = NULL, context = '{}',
+                   -- nothing more goes to an erased person (no event: nothing happened to them)
+                   reason = CASE WHEN status = 'pending' THEN 'customer_erased' ELSE reason END,
+                   status = CASE WHEN status = 'pending' THEN 'suppressed' ELSE status END
+               WHERE channel <> 'webhook' AND customer_id IS NOT NULL
                  AND (customer_id = $1 OR case_id = ANY($2::uuid[]))""",
             customer_id,
             case_ids,
         )
         return int(result.split()[-1])
+
+    async def scrub_mentions(
+        self, customer_id: uuid.UUID, case_ids: list[uuid.UUID], values: Sequence[str]
+    ) -> int:
+        needles = [v.casefold() for v in searchable(values)]
+        others = await self.conn.fetch(
+            """SELECT id, subject, body_text, body_html, recipient_name, context FROM deliveries
+               WHERE case_id = ANY($1::uuid[]) AND (customer_id IS NULL OR channel = 'webhook')
+               FOR UPDATE""",
+            case_ids,
+        )
+        changed = 0
+        for row in others:
+            texts = [
+                None if row[c] is None else scrub_text(row[c], values)
+                for c in ("subject", "body_text", "body_html", "recipient_name")
+            ]
+            # kept as a JSON text in some rows (see add): scrubbed as the document it encodes
+            stored = _json(row["context"])
+            context = scrub_document(stored, needles, MENTIONS, about=True)
+            if (
+                texts != [row[c] for c in ("subject", "body_text", "body_html", "recipient_name")]
+                or context != stored
+            ):
+                await self.conn.execute(
+                    """UPDATE deliveries SET subject = $2, body_text = $3, body_html = $4,
+                           recipient_name = $5, context = $6 WHERE id = $1""",
+                    row["id"],
+                    *texts,
+                    context,
+                )
+                changed += 1
+        attempts = await self.conn.fetch(
+            """SELECT a.delivery_id, a.attempt, a.attempted_at, a.error, a.request
+               FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id
+               WHERE d.customer_id = $1 OR d.case_id = ANY($2::uuid[])""",
+            customer_id,
+            case_ids,
+        )
+        for a in attempts:
+            logged = _json(a["request"])
+            request = scrub_document(logged, needles, (), about=False)
+            error = None if a["error"] is None else scrub_text(a["error"], values)
+            if (request, error) != (logged, a["error"]):
+                await self.conn.execute(
+                    """UPDATE delivery_attempts SET request = $4, error = $5
+                       WHERE delivery_id = $1 AND attempt = $2 AND attempted_at = $3""",
+                    a["delivery_id"],
+                    a["attempt"],
+                    a["attempted_at"],
+                    request,
+                    error,
+                )
+        return changed
 
     async def find(
         self, *, case_id: uuid.UUID | None, status: DeliveryStatus | None, limit: int
@@ -490,6 +575,22 @@ class PostgresPreferencesRepository:
     async def delete(self, customer_id: uuid.UUID) -> None:
         await self.conn.execute(
             "DELETE FROM customer_preferences WHERE customer_id = $1", customer_id
+        )
+
+    async def forget(self, customer_id: uuid.UUID, at: datetime) -> None:
+        await self.conn.execute(
+            """INSERT INTO erased_customers (customer_id, erased_at) VALUES ($1, $2)
+               ON CONFLICT DO NOTHING""",
+            customer_id,
+            at,
+        )
+
+    async def is_erased(self, customer_id: uuid.UUID) -> bool:
+        return bool(
+            await self.conn.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM erased_customers WHERE customer_id = $1)",
+                customer_id,
+            )
         )
 
 
@@ -702,3 +803,12 @@ class PostgresUnitOfWork:
         self, data: EventData, *, subject: str | uuid.UUID | None = None
     ) -> Envelope | None:
         return await self._uow.emit(data, subject=subject)
+
+    async def scrub_copies(
+        self,
+        *,
+        subjects: Iterable[uuid.UUID | str],
+        values: Iterable[str | None],
+        free_text: Collection[str] = (),
+    ) -> Scrubbed:
+        return await self._uow.scrub_copies(subjects=subjects, values=values, free_text=free_text)

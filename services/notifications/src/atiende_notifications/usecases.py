@@ -61,6 +61,7 @@ from atiende_contracts import (
     SurveyReminded,
     WebhookEndpointDisabled,
 )
+from atiende_runtime.erasure import ERASED
 from atiende_runtime.errors import Invalid, NotFound
 from atiende_runtime.languages import DEFAULT_LANGUAGE, Language, choose_language
 from atiende_runtime.logs import current_case_id
@@ -202,6 +203,12 @@ async def acknowledge_case(
         customer_phone=event.customer_phone,
         region=event.region,
     )
+    if await uow.preferences.is_erased(event.customer_id):
+        # a case.opened older than the erasure: keep the case, not the person; send nothing
+        await uow.recipients.save(
+            replace(recipient, customer_name=ERASED, customer_email=None, customer_phone=None)
+        )
+        return None
     await uow.recipients.save(recipient)
     known = await uow.preferences.get(event.customer_id)
     prefs = known or CustomerPreferences(event.customer_id)
@@ -788,11 +795,39 @@ async def email_bounced(
     )
 
 
+ERASABLE_FIELDS = frozenset(
+    {"recipient", "recipient_name", "customer_name", "customer_email", "customer_phone"}
+)
+"""Keys of notifications' events and stored responses naming the customer or their address:
+scrubbed in the outbox and Idempotency-Key rows about an erased customer."""
+
+
 async def customer_erased(uow: UnitOfWork, event: CustomerErased) -> int:
-    """Pseudonymise the customer's deliveries (address, name, bodies), keep the rows (counts)."""
-    count = await uow.deliveries.erase(event.customer_id, list(event.case_ids))
-    await uow.recipients.erase(list(event.case_ids), event.customer_id)
+    """Pseudonymise the customer's deliveries (address, name, bodies; pending ones are not
+    sent), the mentions of them in messages to staff and integrations, the attempt logs, the
+    outbox; keep the rows (counts). Remembers the customer, so a late case.opened is not
+    stored in clear."""
+    case_ids = list(event.case_ids)
+    known = await uow.recipients.of_customer(event.customer_id)
+    for case_id in case_ids:
+        if (recipient := await uow.recipients.get(case_id)) is not None:
+            known.append(recipient)
+    values = sorted(
+        {
+            value
+            for r in known
+            for value in (r.customer_name, r.customer_email, r.customer_phone)
+            if value and value != ERASED
+        }
+    )
+    await uow.preferences.forget(event.customer_id, event.erased_at)
+    count = await uow.deliveries.erase(event.customer_id, case_ids)
+    await uow.deliveries.scrub_mentions(event.customer_id, case_ids, values)
+    await uow.recipients.erase(case_ids, event.customer_id)
     await uow.preferences.delete(event.customer_id)
+    await uow.scrub_copies(
+        subjects=[event.customer_id, *case_ids], values=values, free_text=ERASABLE_FIELDS
+    )
     return count
 
 

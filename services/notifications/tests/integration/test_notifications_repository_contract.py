@@ -307,13 +307,51 @@ async def test_the_delivery_log_and_erasure_keep_rows_but_not_the_person(backend
     assert await backend.uow.deliveries.attempts(delivery.id) == [entry]
     assert await backend.uow.deliveries.erase(to.customer_id, []) == 1
     erased = await backend.uow.deliveries.get(delivery.id)
-    assert (erased.recipient, erased.recipient_name, erased.body_text) == ("erased", None, "")
-    assert (erased.body_html, dict(erased.context), erased.status) == (None, {}, delivery.status)
+    assert (erased.recipient, erased.recipient_name, erased.body_text) == ("[erased]", None, "")
+    # rows stay; a pending one is never sent now
+    assert (erased.body_html, dict(erased.context)) == (None, {})
+    assert (erased.status, erased.reason) == (DeliveryStatus.SUPPRESSED, "customer_erased")
     await backend.uow.recipients.erase([to.case_id], to.customer_id)
     kept = await backend.uow.recipients.get(to.case_id)
     assert (kept.customer_name, kept.customer_email, kept.case_number) == (
-        "erased",
+        "[erased]",
         None,
         to.case_number,
     )
     assert await backend.uow.recipients.of_customer(to.customer_id) == [kept]
+
+
+async def test_mentions_of_an_erased_customer_leave_staff_messages_and_attempt_logs(backend):
+    from atiende_notifications.repository import AttemptLog
+
+    to = recipient(customer_id=uuid.uuid4())
+    theirs = Delivery.pending(acknowledgement(to), "Hola Ana Pérez", None, NOW)
+    staff = replace(
+        Delivery.pending(acknowledgement(to), "Case of ANA PÉREZ is yours", None, NOW),
+        id=uuid.uuid4(),
+        idempotency_key="staff-key",
+        customer_id=None,
+        recipient="agent@example.com",
+        context={"customer_name": "Ana Pérez", "case_number": to.case_number},
+    )
+    for d in (theirs, staff):
+        await backend.uow.deliveries.add(d, {})
+    attempt = AttemptLog(
+        theirs.id, 1, NOW, 12, 550, "550 no ana@example.com", {"to": "ana@example.com"}
+    )
+    await backend.uow.deliveries.log_attempt(attempt)
+
+    changed = await backend.uow.deliveries.scrub_mentions(
+        to.customer_id, [to.case_id], ["Ana Pérez", "ana@example.com"]
+    )
+
+    assert changed == 1
+    kept = await backend.uow.deliveries.get(staff.id)
+    assert (kept.body_text, kept.recipient) == ("Case of [erased] is yours", "agent@example.com")
+    assert dict(kept.context) == {"customer_name": "[erased]", "case_number": to.case_number}
+    [logged] = await backend.uow.deliveries.attempts(theirs.id)
+    assert (logged.error, dict(logged.request)) == ("550 no [erased]", {"to": "[erased]"})
+    assert not await backend.uow.preferences.is_erased(to.customer_id)
+    await backend.uow.preferences.forget(to.customer_id, NOW)
+    await backend.uow.preferences.forget(to.customer_id, NOW)  # a redelivery is harmless
+    assert await backend.uow.preferences.is_erased(to.customer_id)

@@ -370,9 +370,29 @@ async def test_erasure_pseudonymises_deliveries_but_keeps_them(uow, clock):
     )
     assert count == 1
     (stored,) = [r.delivery for r in uow.deliveries.rows.values()]
-    assert (stored.recipient, stored.recipient_name, stored.body_text) == ("erased", None, "")
+    assert (stored.recipient, stored.recipient_name, stored.body_text) == ("[erased]", None, "")
     assert "Ana" not in str(stored.context)
     assert (await uow.recipients.get(event.case_id)).customer_email is None
+    assert await uow.preferences.get(event.customer_id) is None
+    [(subjects, values, keys)] = uow.scrubbed  # its outbox and stored responses too
+    assert subjects == {str(event.customer_id), str(event.case_id)}
+    assert {"Ana Pérez", "ana@example.com"} <= values
+    assert "recipient" in keys
+
+
+async def test_a_case_opened_arriving_after_the_erasure_is_kept_without_the_person(uow, clock):
+    event = opened()
+    await usecases.customer_erased(
+        uow, CustomerErased(customer_id=event.customer_id, case_ids=[], erased_at=clock.now)
+    )
+    assert await usecases.acknowledge_case(uow, event, clock=clock) is None
+    kept = await uow.recipients.get(event.case_id)
+    assert (kept.customer_name, kept.customer_email, kept.customer_phone) == (
+        "[erased]",
+        None,
+        None,
+    )
+    assert uow.deliveries.rows == {}
     assert await uow.preferences.get(event.customer_id) is None
 
 

@@ -242,6 +242,17 @@ async def test_a_merge_closes_the_absorbed_case_and_erasure_pseudonymises(servic
             f"/cases/{second['id']}/steps/2", json={"text": "Ana says IBAN ES12 3456"}
         )
         assert noted.status_code == 200, noted.text
+        escalated = await routing.client.post(
+            f"/cases/{first['id']}/escalate", json={"note": "Ana read out IBAN ES12 3456"}
+        )
+        assert escalated.status_code == 200, escalated.text
+
+        async def outbox_mentioning(text):
+            return await routing.runtime.pool.fetchval(
+                "SELECT count(*) FROM outbox WHERE data::text LIKE '%' || $1 || '%'", text
+            )
+
+        assert await outbox_mentioning("IBAN") == 1  # case.escalated, kept after publishing
 
         async with routing.foreign_unit_of_work() as tx:
             await tx.emit(
@@ -276,3 +287,9 @@ async def test_a_merge_closes_the_absorbed_case_and_erasure_pseudonymises(servic
 
         body = await eventually(erased, timeout=15, message="free text never erased")
         assert all("IBAN" not in e["summary"] for e in body["timeline"])
+        # the other case of the same customer, and the event routing kept, lost the note too
+        assert await outbox_mentioning("IBAN") == 0
+        notes = await routing.runtime.pool.fetch(
+            "SELECT data->>'note' AS note FROM outbox WHERE type LIKE '%case.escalated%'"
+        )
+        assert [r["note"] for r in notes] == ["[erased]"]

@@ -489,6 +489,9 @@ async def test_an_erased_customers_free_text_is_pseudonymised():
     ]
     assert texts
     assert set(texts) == {"[erased]"}
+    [(subjects, keys)] = uow.scrubbed  # and its outbox and stored responses
+    assert subjects == {str(CUSTOMER), str(CASE_ID)}
+    assert {"description", "to_whom", "note", "resolution"} <= keys
 
 
 # --- commitments and escalation ---------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -13,6 +14,7 @@ import asyncpg
 
 from atiende_contracts import Envelope, EventData, Formality
 from atiende_runtime.db import Connection
+from atiende_runtime.erasure import ERASED, Scrubbed
 from atiende_runtime.uow import UnitOfWork as RuntimeUnitOfWork
 
 from .domain import (
@@ -112,6 +114,12 @@ class CustomersRepository(Protocol):
         """Known customers matching the segment (language: the customer's, else their latest
         case's; tier and last contact: their latest case's), ordered by id."""
 
+    async def forget(self, customer_id: uuid.UUID, at: datetime) -> None:
+        """Remember that intake erased the customer (and withdraw consent: never surveyed
+        again)."""
+
+    async def is_erased(self, customer_id: uuid.UUID) -> bool: ...
+
 
 class CampaignsRepository(Protocol):
     async def add(self, campaign: Campaign) -> None: ...
@@ -122,6 +130,14 @@ class CampaignsRepository(Protocol):
 class InvitationsRepository(Protocol):
     async def add(self, invitation: Invitation) -> bool:
         """Store a new invitation; False if its case already has one (per-case trigger)."""
+
+    async def of_customer(
+        self, customer_id: uuid.UUID, case_ids: Sequence[uuid.UUID]
+    ) -> list[Invitation]:
+        """The customer's invitations, and any about one of their cases."""
+
+    async def save_erased(self, invitation: Invitation) -> None:
+        """Store Invitation.erased(): new token hash, no reminder token, scrubbed answers."""
 
     async def exists_for_case(self, case_id: uuid.UUID) -> bool: ...
 
@@ -191,6 +207,14 @@ class UnitOfWork(Protocol):
     async def emit(
         self, data: EventData, *, subject: str | uuid.UUID | None = None
     ) -> Envelope | None: ...
+
+    async def scrub_copies(
+        self,
+        *,
+        subjects: Iterable[uuid.UUID | str],
+        values: Iterable[str | None],
+        free_text: Collection[str] = (),
+    ) -> Scrubbed: ...
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------------
@@ -269,6 +293,30 @@ class PostgresCasesRepository:
 class PostgresCustomersRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+
+    async def forget(self, customer_id: uuid.UUID, at: datetime) -> None:
+        await self.conn.execute(
+            """INSERT INTO erased_customers (customer_id, erased_at) VALUES ($1, $2)
+               ON CONFLICT DO NOTHING""",
+            customer_id,
+            at,
+        )
+        await self.conn.execute(
+            """INSERT INTO customers (customer_id, consent_surveys, updated_at)
+               VALUES ($1, false, $2)
+               ON CONFLICT (customer_id) DO UPDATE SET consent_surveys = false,
+                   updated_at = EXCLUDED.updated_at""",
+            customer_id,
+            at,
+        )
+
+    async def is_erased(self, customer_id: uuid.UUID) -> bool:
+        return bool(
+            await self.conn.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM erased_customers WHERE customer_id = $1)",
+                customer_id,
+            )
+        )
 
     async def note(self, customer: CustomerFacts, at: datetime) -> None:
         await self.conn.execute(
@@ -526,6 +574,36 @@ class PostgresInvitationsRepository:
         )
         return [_invitation(row) for row in rows]
 
+    async def of_customer(
+        self, customer_id: uuid.UUID, case_ids: Sequence[uuid.UUID]
+    ) -> list[Invitation]:
+        rows = await self.conn.fetch(
+            f"""{_SELECT} WHERE i.customer_id = $1 OR i.case_id = ANY($2::uuid[])
+                ORDER BY i.invited_at FOR UPDATE OF i""",
+            customer_id,
+            list(case_ids),
+        )
+        return [_invitation(row) for row in rows]
+
+    async def save_erased(self, invitation: Invitation) -> None:
+        await self.conn.execute(
+            """UPDATE invitations SET token_hash = $2, reminder_token_hash = $3, draft = $4
+               WHERE id = $1""",
+            invitation.id,
+            invitation.token_hash,
+            invitation.reminder_token_hash,
+            invitation.draft,
+        )
+        if invitation.answers is not None:
+            await self.conn.execute(
+                """UPDATE responses SET answers = $2,
+                       comment = CASE WHEN comment IS NULL THEN NULL ELSE $3 END
+                   WHERE invitation_id = $1""",
+                invitation.id,
+                invitation.answers,
+                ERASED,
+            )
+
     async def answered(self, where: ResultFilter) -> list[Invitation]:
         conditions: list[str] = ["r.answered_at IS NOT NULL"]
         args: list[Any] = []
@@ -683,3 +761,12 @@ class PostgresUnitOfWork:
         self, data: EventData, *, subject: str | uuid.UUID | None = None
     ) -> Envelope | None:
         return await self._uow.emit(data, subject=subject)
+
+    async def scrub_copies(
+        self,
+        *,
+        subjects: Iterable[uuid.UUID | str],
+        values: Iterable[str | None],
+        free_text: Collection[str] = (),
+    ) -> Scrubbed:
+        return await self._uow.scrub_copies(subjects=subjects, values=values, free_text=free_text)

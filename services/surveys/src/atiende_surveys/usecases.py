@@ -6,7 +6,7 @@ unit of work it is given and raises domain errors only."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -61,6 +61,8 @@ class SurveyConfig:
 async def remember_case(
     uow: UnitOfWork, case: CaseFacts, consent_surveys: bool | None = None
 ) -> None:
+    if await uow.customers.is_erased(case.customer_id):
+        consent_surveys = False  # a copy older than the erasure: never survey them again
     await uow.cases.remember(case)
     await uow.customers.note(
         CustomerFacts(
@@ -74,7 +76,28 @@ async def remember_case(
 
 
 async def note_customer(uow: UnitOfWork, customer: CustomerFacts, at: datetime) -> None:
+    if await uow.customers.is_erased(customer.customer_id):
+        customer = replace(customer, consent_surveys=False)
     await uow.customers.note(customer, at)
+
+
+ERASABLE_FIELDS = frozenset({"comment", "answers", "draft", "survey_url", "opt_out_url", "url"})
+"""Keys of surveys' events and stored responses that carry the customer's words or their
+survey links: scrubbed in the outbox and Idempotency-Key rows about an erased customer."""
+
+
+async def customer_erased(
+    uow: UnitOfWork, customer_id: uuid.UUID, case_ids: Sequence[uuid.UUID], at: datetime
+) -> int:
+    """Intake erased the customer: their comments and free-text answers read ERASED, their
+    survey links stop working, and they are never surveyed again. Scores, statuses and counts
+    stay. Returns how many invitations were scrubbed."""
+    await uow.customers.forget(customer_id, at)
+    invitations = await uow.invitations.of_customer(customer_id, case_ids)
+    for invitation in invitations:
+        await uow.invitations.save_erased(invitation.erased())
+    await uow.scrub_copies(subjects=[customer_id, *case_ids], values=(), free_text=ERASABLE_FIELDS)
+    return len(invitations)
 
 
 async def case_reopened(uow: UnitOfWork, case_id: uuid.UUID) -> None:

@@ -576,3 +576,44 @@ async def test_a_new_questionnaire_version_leaves_sent_invitations_on_theirs(uow
 def test_a_questionnaire_with_no_questions_is_refused():
     with pytest.raises(EmptyQuestionnaire):
         Questionnaire(id="x", version=1, kind=STOCK["csat"].kind, title={"es": "x"}, questions=())
+
+
+# --- erasure ------------------------------------------------------------------------------------
+
+
+async def test_erasure_scrubs_the_customer_s_words_keeps_the_scores_and_kills_the_links(uow):
+    customer = uuid.uuid4()
+    case_id, token = await invited(uow, customer_id=customer)
+    await usecases.answer_survey(uow, token, {"satisfaction": "2", "comment": "Soy Ana"}, NOW)
+    # one of their cases, surveyed under another record of theirs (merged in intake since)
+    other_case, other_token = await invited(uow, number="AT-2026-000043")
+    await usecases.save_draft(uow, other_token, {"satisfaction": "5"}, NOW)
+    _, stranger_token = await invited(uow, number="AT-2026-000044")
+
+    scrubbed = await usecases.customer_erased(uow, customer, [case_id, other_case], NOW)
+
+    assert scrubbed == 2
+    (answered,) = await uow.invitations.for_case(case_id)
+    assert answered.answers == {"satisfaction": 2, "comment": "[erased]"}
+    assert answered.scores == {"csat": 2.0}
+    assert answered.status is InvitationStatus.ANSWERED
+    (pending,) = await uow.invitations.for_case(other_case)
+    assert pending.draft == {"satisfaction": 5}
+    for spent in (token, other_token):
+        with pytest.raises(InvitationNotFound):
+            await usecases.show_survey(uow, spent, NOW)
+    await usecases.show_survey(uow, stranger_token, NOW)  # someone else's link still works
+    assert uow.scrubbed == [
+        ({str(customer), str(case_id), str(other_case)}, usecases.ERASABLE_FIELDS)
+    ]
+
+
+async def test_an_erased_customer_is_never_surveyed_again_even_from_a_late_case(uow):
+    customer = uuid.uuid4()
+    await usecases.customer_erased(uow, customer, [], NOW)
+    # a case.opened older than the erasure arrives after it, saying they consented
+    await resolve(uow, customer, consent=True)
+    await usecases.note_customer(uow, CustomerFacts(customer, consent_surveys=True), NOW)
+    await resolve(uow, customer, consent=None, number="AT-2026-000045")
+    assert of_type(uow, SurveyInvited) == []
+    assert reasons(uow) == ["no_consent", "no_consent"]

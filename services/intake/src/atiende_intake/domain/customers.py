@@ -439,6 +439,28 @@ def erase_refusal(customer: CustomerState) -> Refusal | None:
 ERASED_TEXT = "[erased]"
 """What free text written by or about an erased customer reads afterwards."""
 
+ERASABLE_FIELDS = frozenset(
+    {
+        "customer_name",
+        "customer_email",
+        "customer_phone",
+        "reply_email",
+        "name",
+        "email",
+        "phone",
+        "value",
+        "description",
+        "expectation",
+        "text",
+        "body",
+        "summary",
+        "subject",
+        "sender",
+    }
+)
+"""Keys under which intake's events and stored responses carry a customer's personal data or
+free text about them: scrubbed in the outbox and Idempotency-Key rows about an erased customer."""
+
 
 def identity_pseudonym(customer_id: uuid.UUID, identity_id: uuid.UUID) -> str:
     """An erased identity's value: unique per identity (the column is unique), derived from ids

@@ -341,6 +341,20 @@ class PostgresCustomersRepository:
         )
         return erased_at
 
+    async def personal_values(self, customer_id: uuid.UUID) -> list[str]:
+        rows = await self.conn.fetch(
+            """WITH people AS (
+                   SELECT id FROM customers WHERE id = $1 OR merged_into = $1
+               )
+               SELECT name AS v FROM customers WHERE id IN (SELECT id FROM people)
+               UNION SELECT primary_email FROM customers WHERE id IN (SELECT id FROM people)
+               UNION SELECT value FROM customer_identities
+                     WHERE customer_id IN (SELECT id FROM people)
+               UNION SELECT reply_email FROM cases WHERE customer_id IN (SELECT id FROM people)""",
+            customer_id,
+        )
+        return sorted(r["v"] for r in rows if r["v"])
+
     async def case_ids(self, customer_id: uuid.UUID) -> list[uuid.UUID]:
         return list(
             await self.conn.fetchval(

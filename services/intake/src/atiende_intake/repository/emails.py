@@ -11,6 +11,7 @@ import asyncpg
 
 from atiende_runtime.db import Connection
 
+from ..domain.customers import ERASED_TEXT
 from ..domain.feedback import FeedbackKind, KeptMail
 
 
@@ -73,6 +74,18 @@ def kept_of(r: asyncpg.Record) -> KeptMail:
 class PostgresEmailFeedbackRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+
+    async def erase(self, values: Sequence[str], case_ids: Sequence[uuid.UUID]) -> int:
+        # the raw message is the person's mail: nothing of it is worth keeping
+        result = await self.conn.execute(
+            """UPDATE email_feedback SET sender = NULL, subject = $3, details = '{}',
+                   raw = convert_to($3, 'UTF8')
+               WHERE lower(sender) = ANY($1::text[]) OR case_id = ANY($2::uuid[])""",
+            [v.lower() for v in values],
+            list(case_ids),
+            ERASED_TEXT,
+        )
+        return int(result.split()[-1])
 
     async def keep(self, mail: KeptMail) -> bool:
         """Keep the message; False when this one (same kind and Message-ID) was kept before."""

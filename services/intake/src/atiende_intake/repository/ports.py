@@ -5,11 +5,12 @@ memory (tests/fakes.py); one contract test holds both to the same behaviour."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 from typing import Protocol
 
 from atiende_contracts import CatalogueKind, Channel, Envelope, EventData
+from atiende_runtime.erasure import Scrubbed
 
 from ..domain.cases import Case
 from ..domain.catalogue import CatalogueEntry, Classification
@@ -98,6 +99,11 @@ class CustomersRepository(Protocol):
     async def active_merge_of(self, source_id: uuid.UUID) -> uuid.UUID | None: ...
     async def undo_merge(self, merge: CustomerMerge) -> CustomerMerge: ...
     async def erase(self, customer_id: uuid.UUID) -> datetime: ...
+    async def personal_values(self, customer_id: uuid.UUID) -> list[str]:
+        """Names, addresses and identity values of the customer (and of records merged into
+        them), read before erasing: what to look for in copies that name them."""
+        ...
+
     async def case_ids(self, customer_id: uuid.UUID) -> list[uuid.UUID]: ...
     async def history(
         self, customer_id: uuid.UUID, after: Position | None, limit: int
@@ -144,6 +150,9 @@ class EmailFeedbackRepository(Protocol):
     async def get(self, kept_id: uuid.UUID) -> KeptMail | None: ...
     async def recent(self, kind: FeedbackKind | None, limit: int) -> list[KeptMail]: ...
     async def counts(self) -> dict[FeedbackKind, int]: ...
+    async def erase(self, values: Sequence[str], case_ids: Sequence[uuid.UUID]) -> int:
+        """Pseudonymise kept mail from one of `values` (addresses) or about one of the cases."""
+        ...
 
 
 class CaseFactsRepository(Protocol):
@@ -179,3 +188,13 @@ class UnitOfWork(Protocol):
     async def emit(
         self, data: EventData, *, subject: str | uuid.UUID | None = None
     ) -> Envelope | None: ...
+
+    async def scrub_copies(
+        self,
+        *,
+        subjects: Iterable[uuid.UUID | str],
+        values: Iterable[str | None],
+        free_text: Collection[str] = (),
+    ) -> Scrubbed:
+        """An erased customer's data out of the outbox and Idempotency-Key responses."""
+        ...

@@ -4,8 +4,10 @@ its emit (events go to the outbox in the same transaction)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection, Iterable
 
 from atiende_contracts import Envelope, EventData
+from atiende_runtime.erasure import Scrubbed
 from atiende_runtime.uow import UnitOfWork as RuntimeUnitOfWork
 
 from .cases import PostgresCasesRepository
@@ -35,3 +37,12 @@ class PostgresUnitOfWork:
         self, data: EventData, *, subject: str | uuid.UUID | None = None
     ) -> Envelope | None:
         return await self._uow.emit(data, subject=subject)
+
+    async def scrub_copies(
+        self,
+        *,
+        subjects: Iterable[uuid.UUID | str],
+        values: Iterable[str | None],
+        free_text: Collection[str] = (),
+    ) -> Scrubbed:
+        return await self._uow.scrub_copies(subjects=subjects, values=values, free_text=free_text)

@@ -5,9 +5,11 @@ repositories are attributes of both unit-of-work classes below."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection, Iterable
 from typing import Protocol
 
 from atiende_contracts import Envelope, EventData
+from atiende_runtime.erasure import Scrubbed
 from atiende_runtime.uow import UnitOfWork as RuntimeUnitOfWork
 
 from .cases import CasesRepository, PostgresCasesRepository
@@ -82,6 +84,14 @@ class UnitOfWork(Protocol):
         self, data: EventData, *, subject: str | uuid.UUID | None = None
     ) -> Envelope | None: ...
 
+    async def scrub_copies(
+        self,
+        *,
+        subjects: Iterable[uuid.UUID | str],
+        values: Iterable[str | None],
+        free_text: Collection[str] = (),
+    ) -> Scrubbed: ...
+
 
 class PostgresUnitOfWork:
     """Routing's repositories on the runtime's unit of work (a route's or the inbox's transaction)."""
@@ -105,3 +115,12 @@ class PostgresUnitOfWork:
 
     async def emit(self, data: EventData, *, subject: str | uuid.UUID | None = None) -> Envelope:
         return await self._uow.emit(data, subject=subject)
+
+    async def scrub_copies(
+        self,
+        *,
+        subjects: Iterable[uuid.UUID | str],
+        values: Iterable[str | None],
+        free_text: Collection[str] = (),
+    ) -> Scrubbed:
+        return await self._uow.scrub_copies(subjects=subjects, values=values, free_text=free_text)

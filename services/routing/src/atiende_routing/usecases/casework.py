@@ -17,6 +17,25 @@ from ..repository.cases import TimelineEntry
 from . import assignment, sla
 
 ERASED = "[erased]"
+
+ERASABLE_FIELDS = frozenset(
+    {
+        "note",
+        "resolution",
+        "description",
+        "text",
+        "options",
+        "chosen",
+        "expectation",
+        "waiting_note",
+        "summary",
+        "to_whom",
+        "waiver",
+    }
+)
+"""Keys of routing's events and stored responses holding free text about a case's customer:
+scrubbed in the outbox and Idempotency-Key rows of an erased customer's cases. (`reason` is
+not among them: in routing's events it is a code others count by.)"""
 """What a pseudonymised free text reads as."""
 
 

@@ -563,6 +563,10 @@ async def erased(uow: UnitOfWork, event: CustomerErased) -> int:
             )
         )
         count += 1
+    # the same texts in events routing keeps after publishing (or has yet to publish)
+    await uow.scrub_copies(
+        subjects=[event.customer_id, *ids], values=(), free_text=casework.ERASABLE_FIELDS
+    )
     return count
 
 

@@ -3,6 +3,7 @@ invitation keeps the customer's partial answers (its draft) until the one final 
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -21,6 +22,7 @@ from atiende_contracts import (
 from atiende_contracts import (
     SurveyExpired as SurveyExpiredEvent,
 )
+from atiende_runtime.erasure import ERASED
 
 from .errors import InvalidTransition, SurveyAlreadyAnswered, SurveyClosed, SurveyExpired
 from .questionnaires import Answers, Questionnaire, QuestionType, localise
@@ -43,6 +45,19 @@ TRANSITIONS: dict[InvitationStatus, frozenset[InvitationStatus]] = {
     InvitationStatus.EXPIRED: frozenset(),
     InvitationStatus.DECLINED: frozenset(),
 }
+
+
+ANSWER_CODE = re.compile(r"^[a-z0-9_]{1,40}$")
+"""A choice's or yes/no's stored value: a code, not the customer's words."""
+
+
+def erased_answers(answers: Answers) -> Answers:
+    """Answers without the customer's words: text that is not an answer code is ERASED; numbers
+    and codes stay, so scores can still be recomputed."""
+    return {
+        code: ERASED if isinstance(value, str) and not ANSWER_CODE.match(value) else value
+        for code, value in answers.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -234,6 +249,18 @@ class Invitation:
         return replace(
             self, reminders=self.reminders + 1, reminder_token_hash=hash_token(token)
         ), token
+
+    def erased(self) -> Invitation:
+        """The invitation of an erased customer: free-text answers and drafts read ERASED,
+        scores and statuses stay (they are the indicators'), and its links stop working (a new
+        token nobody holds replaces the one in the customer's mailbox)."""
+        return replace(
+            self,
+            token_hash=hash_token(new_token()),
+            reminder_token_hash=None,
+            draft=erased_answers(self.draft),
+            answers=None if self.answers is None else erased_answers(self.answers),
+        )
 
     def opened_by(self, token_hash: str) -> bool:
         return token_hash in (self.token_hash, self.reminder_token_hash)

@@ -9,6 +9,7 @@ from atiende_contracts import (
     CaseOpened,
     CaseReopened,
     CaseResolved,
+    CustomerErased,
     CustomerProfileChanged,
     SaleCompleted,
 )
@@ -55,6 +56,13 @@ async def note_customer(
             formality=event.formality,
         ),
         event.changed_at,
+    )
+
+
+@consumers.on(CustomerErased, name="customer-erased")
+async def customer_erased(ctx: HandlerContext[SurveysSettings], event: CustomerErased) -> None:
+    await usecases.customer_erased(
+        PostgresUnitOfWork(ctx.uow), event.customer_id, event.case_ids, event.erased_at
     )
 
 
