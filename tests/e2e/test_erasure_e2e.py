@@ -91,7 +91,7 @@ async def test_an_erased_customer_is_found_in_no_schema(cluster, smtp_sink, data
     indicators = cluster["indicators"]
     db = await asyncpg.connect(database_url)
     try:
-        async with httpx.AsyncClient(timeout=10) as http:
+        async with httpx.AsyncClient(timeout=10, headers=cluster.headers(sub="ana")) as http:
             agent = await http.post(
                 f"{routing.url}/agents",
                 json={
@@ -165,7 +165,14 @@ async def test_an_erased_customer_is_found_in_no_schema(cluster, smtp_sink, data
             )
             await command(f"/commitments/{promise['id']}/kept")
             await command("/escalate", {"upset": True, "note": f"{NAME} llamó muy enfadada"})
-            await command("/resolve", {"resolution": f"Nevera cambiada; {EMAIL} avisada"})
+            await command(
+                "/resolve",
+                {
+                    "resolution": f"Nevera cambiada; {EMAIL} avisada",
+                    # the root cause's note is free text routing keeps: it must be scrubbed too
+                    "root_cause": {"category": "isolated_incident", "note": f"{NAME} llamó"},
+                },
+            )
             await command("/steps/7a", {"text": f"{NAME} confirma la entrega"})
             await command("/steps/7b", {"text": f"{SURNAME} está satisfecha"})
             await command("/close", {})

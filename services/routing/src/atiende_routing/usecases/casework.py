@@ -28,6 +28,7 @@ ERASABLE_FIELDS = frozenset(
         "chosen",
         "expectation",
         "waiting_note",
+        "root_cause_note",
         "summary",
         "to_whom",
         "waiver",
