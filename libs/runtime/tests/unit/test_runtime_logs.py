@@ -21,6 +21,8 @@ def json_logs() -> Iterator[Any]:
     logger afterwards so later tests do not write to a stream that is gone."""
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
+    # start with no case in context: a sync test elsewhere in the same process may have left one
+    no_case = current_case_id.set(None)
     configure_logging("intake", "INFO")
     [handler] = root.handlers
     assert isinstance(handler, logging.StreamHandler)
@@ -36,6 +38,7 @@ def json_logs() -> Iterator[Any]:
     finally:
         root.handlers[:] = handlers
         root.setLevel(level)
+        current_case_id.reset(no_case)
 
 
 def test_each_line_is_json_naming_service_logger_and_level(json_logs: Any) -> None:
