@@ -20,6 +20,7 @@ from email.message import Message
 from pathlib import Path
 from typing import Any
 
+from atiende_runtime.db import service_role, url_as_role
 from atiende_runtime.services import service_names
 
 SERVICE_NAMES: tuple[str, ...] = service_names()
@@ -144,10 +145,15 @@ def service_env(
     **extra_env: str,
 ) -> dict[str, str]:
     """The environment of one service process of a private cluster: its database, broker
-    namespace, port and SMTP server (the load harness starts its clusters with it too)."""
+    namespace, port and SMTP server (the load harness starts its clusters with it too).
+
+    `database_url` is administrative (the tests' and the harness's own): the service logs in as
+    its own role (`atiende_<name>`, same password if any) and gets the administrative URL only to
+    create that role and its schema at startup, as the migrate step does in a deployment."""
     env = {
         **os.environ,
-        "ATIENDE_DATABASE_URL": database_url,
+        "ATIENDE_DATABASE_URL": url_as_role(database_url, service_role(name)),
+        "ATIENDE_DATABASE_ADMIN_URL": database_url,
         "ATIENDE_AMQP_URL": amqp_url,
         "ATIENDE_BROKER_NAMESPACE": namespace,
         "ATIENDE_HTTP_PORT": str(ports[name]),
@@ -158,6 +164,8 @@ def service_env(
         **extra_env,
     }
     env.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
+    if "ATIENDE_DATABASE_DIRECT_URL" not in extra_env:
+        env.pop("ATIENDE_DATABASE_DIRECT_URL", None)  # the caller's shell: another database
     return env
 
 

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from atiende_runtime.db import service_role
 from atiende_testing import free_port
 
 
@@ -51,9 +52,18 @@ async def tcp_proxy(listen_port: int, host: str, port: int) -> AsyncIterator[Non
         await asyncio.gather(*pipes, return_exceptions=True)
 
 
-def through(database_url: str, port: int) -> str:
+def through(database_url: str, port: int, role: str | None = None) -> str:
     parts = urlsplit(database_url)
-    return parts._replace(netloc=f"{parts.username}@127.0.0.1:{port}").geturl()
+    return parts._replace(netloc=f"{role or parts.username}@127.0.0.1:{port}").geturl()
+
+
+def database_through(database_url: str, port: int) -> dict[str, str]:
+    """Settings sending the service's database traffic (as its role, and as the administrator
+    creating that role) through 127.0.0.1:`port`."""
+    return {
+        "database_url": through(database_url, port, service_role("indicators")),
+        "database_admin_url": through(database_url, port),
+    }
 
 
 async def test_service_waits_for_a_database_that_comes_up_late(
@@ -74,7 +84,7 @@ async def test_service_waits_for_a_database_that_comes_up_late(
     started = time.monotonic()
     try:
         async with service_factory(
-            "indicators", database_url=through(database_url, port), startup_timeout_seconds=60
+            "indicators", **database_through(database_url, port), startup_timeout_seconds=60
         ) as indicators:
             waited = time.monotonic() - started
             ready = await indicators.client.get("/readyz")
@@ -95,7 +105,7 @@ async def test_service_gives_up_after_the_startup_timeout(
     with pytest.raises(OSError):
         async with service_factory(
             "indicators",
-            database_url=through(database_url, free_port()),
+            **database_through(database_url, free_port()),
             startup_timeout_seconds=2,
         ):
             pass  # pragma: no cover - never gets here
