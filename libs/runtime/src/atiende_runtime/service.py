@@ -55,8 +55,16 @@ DATABASE_RETRY_SECONDS = 60.0
 DEPENDENCY_UNAVAILABLE = (
     *DATABASE_UNAVAILABLE,  # OSError covers RabbitMQ refused, reset or restarting too
     asyncpg.TooManyConnectionsError,  # PostgreSQL at max_connections: others will let go
+    # the deployment's migrate step has not yet created the database, the service's role (or
+    # its password) or handed it the schema: it runs beside the services, not always first
+    asyncpg.InvalidCatalogNameError,
+    asyncpg.InvalidAuthorizationSpecificationError,
+    asyncpg.InvalidPasswordError,
+    asyncpg.InsufficientPrivilegeError,
 )
-"""Errors at startup that say "wait and try again", not "this will never work"."""
+"""Errors at startup that say "wait and try again", not "this will never work". Those of a
+misconfiguration (a wrong password for good) end the same way after `startup_timeout_seconds`,
+having said what they are at every attempt in the log and in /readyz."""
 
 STARTUP_FIRST_DELAY = 0.5
 STARTUP_MAX_DELAY = 15.0
