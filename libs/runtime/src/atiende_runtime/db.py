@@ -207,9 +207,9 @@ async def migrate(
                         checksum,
                     )
                     applied_now.append(name)
-            if owner is not None:
+            if owner is not None and await conn.fetchval(_PUBLIC_EXECUTES, schema):
                 # functions are executable by PUBLIC unless revoked (the role's default
-                # privileges cover functions created later)
+                # privileges cover functions created from now on)
                 await conn.execute(
                     f'REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA "{schema}" FROM PUBLIC'
                 )
@@ -218,6 +218,12 @@ async def migrate(
     if applied_now:
         log.info("migrations applied", extra={"schema": schema, "migrations": applied_now})
     return applied_now
+
+
+_PUBLIC_EXECUTES = """
+SELECT coalesce(bool_or(has_function_privilege('public', p.oid, 'EXECUTE')), false)
+FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1
+"""
 
 
 async def _schema_exists(conn: asyncpg.Connection, schema: str) -> bool:
@@ -249,7 +255,12 @@ async def _prepare_owned_schema(
         await conn.execute(f'CREATE SCHEMA "{schema}" AUTHORIZATION {_ident(owner)}')
     else:
         await _hand_over(conn, schema, owner)
-    await conn.execute(f'REVOKE ALL ON SCHEMA "{schema}" FROM PUBLIC')
+    if await conn.fetchval(
+        "SELECT has_schema_privilege('public', $1, 'USAGE')"
+        " OR has_schema_privilege('public', $1, 'CREATE')",
+        schema,
+    ):
+        await conn.execute(f'REVOKE ALL ON SCHEMA "{schema}" FROM PUBLIC')
     revoked = await conn.fetchval(
         """SELECT 1 FROM pg_default_acl d JOIN pg_roles r ON r.oid = d.defaclrole
            WHERE r.rolname = $1 AND d.defaclnamespace = 0 AND d.defaclobjtype = 'f'""",
