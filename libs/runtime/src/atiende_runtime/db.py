@@ -9,6 +9,7 @@ migrations as the role (see docs/security.md, "Database roles").
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 from importlib import resources
@@ -161,18 +162,23 @@ async def migrate(
     applied_now: list[str] = []
     conn = await asyncpg.connect(url)
     try:
+        if owner is not None and owner == await conn.fetchval("SELECT current_user"):
+            log.warning(
+                "the service logs in as the administrative role: its schema is not isolated",
+                extra={"schema": schema, "role": owner},
+            )
+            owner = None
+        if owner is not None:
+            # committed on its own, before any lock is taken: a role created inside the long
+            # transaction below would make other databases' migrations of the same role wait
+            # for it while holding their own locks (a deadlock on a server's first start)
+            await _ensure_role(conn, owner, owner_password)
         async with conn.transaction():
             await conn.execute(
                 "SELECT pg_advisory_xact_lock(hashtext($1))", f"atiende.migrate.{schema}"
             )
-            if owner is not None and owner == await conn.fetchval("SELECT current_user"):
-                log.warning(
-                    "the service logs in as the administrative role: its schema is not isolated",
-                    extra={"schema": schema, "role": owner},
-                )
-                owner = None
             if owner is not None:
-                await _prepare_owned_schema(conn, schema, owner, owner_password)
+                await _prepare_owned_schema(conn, schema, owner)
                 await conn.execute(f"SET LOCAL ROLE {_ident(owner)}")
             elif not await _schema_exists(conn, schema):
                 # checked first: CREATE SCHEMA IF NOT EXISTS wants CREATE on the database even
@@ -230,15 +236,8 @@ async def _schema_exists(conn: asyncpg.Connection, schema: str) -> bool:
     return bool(await conn.fetchval("SELECT 1 FROM pg_namespace WHERE nspname = $1", schema))
 
 
-async def _prepare_owned_schema(
-    conn: asyncpg.Connection, schema: str, owner: str, password: str | None
-) -> None:
+async def _prepare_owned_schema(conn: asyncpg.Connection, schema: str, owner: str) -> None:
     """The administrative half of `migrate` (inside its transaction, under its schema lock)."""
-    await _ensure_role(conn, owner, password)
-    if not await conn.fetchval("SELECT pg_has_role(current_user, $1, 'MEMBER')", owner):
-        # an administrator that is not a superuser (CREATEROLE) must be a member to create a
-        # schema for the role, hand objects over to it and SET ROLE to it
-        await conn.execute(f"GRANT {_ident(owner)} TO CURRENT_USER")
     # database-wide privileges are one catalog row per database, which the five services'
     # migrations would update concurrently ("tuple concurrently updated"): one at a time
     await conn.execute("SELECT pg_advisory_xact_lock(hashtext('atiende.migrate.database'))")
@@ -274,20 +273,30 @@ async def _prepare_owned_schema(
 
 
 async def _ensure_role(conn: asyncpg.Connection, role: str, password: str | None) -> None:
-    """Create the login role if missing; set its password when one is given. Roles belong to the
+    """Create the login role if missing, set its password when one is given, and make the
+    administrator a member (a superuser already is one). Roles belong to the
     whole server, not to a database: two databases' migrations (two test sessions, two
     environments on one server) may create the same role at once, and the loser hears so as
     duplicate_object or as a unique violation on pg_authid; either way the role is there."""
     exists = bool(await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role))
-    if exists and password is None:
-        return
+    if not exists or password is not None:
+        await _create_or_alter_role(conn, role, password, exists=exists)
+    if not await conn.fetchval("SELECT pg_has_role(current_user, $1, 'MEMBER')", role):
+        # an administrator that is not a superuser (CREATEROLE) must be a member to create a
+        # schema for the role, hand objects over to it and SET ROLE to it
+        with contextlib.suppress(asyncpg.DuplicateObjectError, asyncpg.UniqueViolationError):
+            await conn.execute(f"GRANT {_ident(role)} TO CURRENT_USER")
+
+
+async def _create_or_alter_role(
+    conn: asyncpg.Connection, role: str, password: str | None, *, exists: bool
+) -> None:
     statement = f"ALTER ROLE {_ident(role)}" if exists else f"CREATE ROLE {_ident(role)} LOGIN"
     if password is not None:
         # utility statements take no parameters: quote_literal does the quoting
         statement += " PASSWORD " + await conn.fetchval("SELECT quote_literal($1::text)", password)
     try:
-        async with conn.transaction():  # a savepoint: the migration goes on if this one loses
-            await conn.execute(statement)
+        await conn.execute(statement)
         log.info("database role " + ("updated" if exists else "created"), extra={"role": role})
     except (asyncpg.DuplicateObjectError, asyncpg.UniqueViolationError):
         pass
