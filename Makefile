@@ -2,7 +2,10 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
-export ATIENDE_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/atiende
+# the administrative URL creates the database and one role per service (`make migrate`); each
+# service logs in as its own role ({service} is its name) and is not given the administrative URL
+export ATIENDE_DATABASE_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/atiende
+export ATIENDE_DATABASE_URL ?= postgresql://atiende_{service}@127.0.0.1:5432/atiende
 export ATIENDE_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/
 
 .PHONY: help uv sync run migrate test test-fast lint typecheck fmt browser clean audit
@@ -16,7 +19,7 @@ uv: ## install uv if missing
 sync: uv ## install the workspace (all services, libs and dev tools) into .venv
 	@$(UV) sync --frozen --quiet 2>/dev/null || $(UV) sync --quiet
 
-migrate: sync ## create the database if missing and apply every service's migrations
+migrate: sync ## create the database and each service's role and schema if missing; apply the migrations
 	@$(UV) run atiende migrate all
 
 run: migrate ## run all five services (honcho) on 127.0.0.1:8001-8005
@@ -30,7 +33,7 @@ run: migrate ## run all five services (honcho) on 127.0.0.1:8001-8005
 	@echo '  curl -H "Authorization: Bearer $$(uv run atiende token --role agent --sub ana@example.com)" ...'
 	@ATIENDE_AUTH_MODE="$${ATIENDE_AUTH_MODE:-hs256}" \
 	  ATIENDE_JWT_SECRET="$${ATIENDE_JWT_SECRET:-$$($(UV) run atiende dev-secret)}" \
-	  $(UV) run honcho -d . -f deploy/Procfile start
+	  env -u ATIENDE_DATABASE_ADMIN_URL $(UV) run honcho -d . -f deploy/Procfile start
 
 browser: ## install Debian's chromium for the browser tests (needs root)
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }

@@ -138,8 +138,10 @@ def test_the_five_atiende_services_are_present_and_built() -> None:
         assert env["ATIENDE_HTTP_PORT"] == str(port)
         assert env["OTEL_SERVICE_NAME"] == f"atiende-{name}"
         assert env["ATIENDE_HTTP_HOST"] == "0.0.0.0"
-        assert env["ATIENDE_DATABASE_URL"].startswith("postgresql://")
+        # its own role, never the administrative URL (docs/security.md)
+        assert env["ATIENDE_DATABASE_URL"].startswith(f"postgresql://atiende_{name}:")
         assert "@postgres:5432/" in env["ATIENDE_DATABASE_URL"]
+        assert "ATIENDE_DATABASE_ADMIN_URL" not in env
         assert "@rabbitmq:5672" in env["ATIENDE_AMQP_URL"]
         # authentication on: a development secret (to replace) unless the caller chooses otherwise
         assert env["ATIENDE_AUTH_MODE"] == "${ATIENDE_AUTH_MODE:-hs256}"
@@ -148,6 +150,7 @@ def test_the_five_atiende_services_are_present_and_built() -> None:
         depends = svc["depends_on"]
         for infra in ("postgres", "rabbitmq"):
             assert depends[infra]["condition"] == "service_healthy", f"{name} -> {infra}"
+        assert depends["migrate"]["condition"] == "service_completed_successfully", name
         assert svc["restart"] == "unless-stopped"
         assert svc["healthcheck"]["test"], name
     notifications = _env(services["notifications"])
@@ -155,6 +158,22 @@ def test_the_five_atiende_services_are_present_and_built() -> None:
         "mailpit",
         "1025",
     )
+
+
+def test_compose_migrates_once_with_the_administrative_url() -> None:
+    """The one-shot `migrate` service creates each service's role with the URL that service
+    uses: its `{service}` template gives every service exactly its own URL."""
+    services = _compose()["services"]
+    migrate = services["migrate"]
+    assert migrate["command"] == ["migrate", "all"]
+    assert migrate["restart"] == "no"
+    env = _env(migrate)
+    assert env["ATIENDE_DATABASE_ADMIN_URL"].startswith("postgresql://postgres:")
+    for name in SERVICES:
+        own = _env(services[name])["ATIENDE_DATABASE_URL"]
+        assert env["ATIENDE_DATABASE_URL"].replace("{service}", name) == own, name
+    holders = [n for n, svc in services.items() if "ATIENDE_DATABASE_ADMIN_URL" in _env(svc)]
+    assert holders == ["migrate"]
 
 
 def test_infrastructure_services() -> None:
@@ -288,9 +307,9 @@ def test_namespace_configmap_and_example_secret() -> None:
     config = _of_kind("ConfigMap")["atiende-config"]["data"]
     assert config["ATIENDE_HTTP_HOST"] == "0.0.0.0"
     assert all(isinstance(v, str) for v in config.values())
-    secret = _of_kind("Secret")["atiende-secrets"]
+    secrets = _of_kind("Secret")
+    secret = secrets["atiende-secrets"]
     assert set(secret["stringData"]) == {
-        "ATIENDE_DATABASE_URL",
         "ATIENDE_AMQP_URL",
     }
     # authentication is OIDC: the issuer's public keys, no shared signing secret in the cluster
@@ -298,6 +317,41 @@ def test_namespace_configmap_and_example_secret() -> None:
     assert config["ATIENDE_OIDC_ISSUER"].startswith("https://")
     assert "EXAMPLE ONLY" in (K8S_DIR / "secret.example.yaml").read_text(encoding="utf-8")
     assert not set(secret["stringData"]) & set(config), "a secret key also in the ConfigMap"
+    assert set(secrets["atiende-database-admin"]["stringData"]) == {"ATIENDE_DATABASE_ADMIN_URL"}
+    for name in SERVICES:
+        own = secrets[f"atiende-{name}-database"]["stringData"]
+        assert set(own) == {"ATIENDE_DATABASE_URL"}
+        assert own["ATIENDE_DATABASE_URL"].startswith(f"postgresql://atiende_{name}:")
+    passwords = {
+        secrets[f"atiende-{name}-database"]["stringData"]["ATIENDE_DATABASE_URL"]
+        .split(":")[2]
+        .split("@")[0]
+        for name in SERVICES
+    }
+    assert len(passwords) == len(SERVICES), "two services share a database password"
+    assert all(
+        secrets[key]["metadata"]["annotations"]["atiende.io/example"] == "true" for key in secrets
+    )
+
+
+def test_the_migrate_job_alone_holds_the_administrative_url() -> None:
+    job = _of_kind("Job")["atiende-migrate"]
+    pod = job["spec"]["template"]["spec"]
+    assert pod["restartPolicy"] in {"OnFailure", "Never"}
+    containers = {c["name"]: c for c in pod["containers"]}
+    assert set(containers) == set(SERVICES)
+    for name, container in containers.items():
+        assert container["args"] == ["migrate", name]
+        sources = {next(iter(ref.values()))["name"] for ref in container["envFrom"]}
+        assert sources == {"atiende-config", f"atiende-{name}-database"}
+        [admin] = [e for e in container["env"] if e["name"] == "ATIENDE_DATABASE_ADMIN_URL"]
+        assert admin["valueFrom"]["secretKeyRef"]["name"] == "atiende-database-admin"
+        security = container["securityContext"]
+        assert security["readOnlyRootFilesystem"] is True
+        assert security["allowPrivilegeEscalation"] is False
+    for path, doc in _k8s_documents():
+        if doc["kind"] in {"Deployment", "Service", "PodDisruptionBudget"}:
+            assert "atiende-database-admin" not in yaml.safe_dump(doc), path
 
 
 def _http_get(probe: dict[str, Any]) -> tuple[str, Any]:
@@ -344,8 +398,9 @@ def test_deployments_are_hardened_and_probed() -> None:
             resources = container["resources"]
             assert {"cpu", "memory"} <= set(resources["requests"])
             assert "memory" in resources["limits"]
-            sources = {next(iter(ref.values()))["name"] for ref in container.get("envFrom", [])}
-            assert sources == {"atiende-config", "atiende-secrets"}
+            sources = [next(iter(ref.values()))["name"] for ref in container.get("envFrom", [])]
+            # the service's own database Secret last: its ATIENDE_DATABASE_URL is the one used
+            assert sources == ["atiende-config", "atiende-secrets", f"atiende-{name}-database"]
             mounts = {m["mountPath"] for m in container.get("volumeMounts", [])}
             assert "/tmp" in mounts, "a read-only root filesystem needs a writable /tmp"
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from atiende_runtime.auth import mint_token
+from atiende_runtime.db import service_role, url_as_role
 from atiende_runtime.services import service_names
 
 SERVICE_NAMES: tuple[str, ...] = service_names()
@@ -169,12 +170,17 @@ def service_env(
 ) -> dict[str, str]:
     """The environment of one service process of a private cluster: its database, broker
     namespace, port, SMTP server and token secret (authentication on, hs256, whatever the
-    caller's shell has set); the load harness starts its clusters with it too."""
+    caller's shell has set); the load harness starts its clusters with it too.
+
+    `database_url` is administrative (the tests' and the harness's own): the service logs in as
+    its own role (`atiende_<name>`, same password if any) and gets the administrative URL only to
+    create that role and its schema at startup, as the migrate step does in a deployment."""
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(AUTH_VARIABLES)},
         "ATIENDE_AUTH_MODE": "hs256",
         "ATIENDE_JWT_SECRET": jwt_secret,
-        "ATIENDE_DATABASE_URL": database_url,
+        "ATIENDE_DATABASE_URL": url_as_role(database_url, service_role(name)),
+        "ATIENDE_DATABASE_ADMIN_URL": database_url,
         "ATIENDE_AMQP_URL": amqp_url,
         "ATIENDE_BROKER_NAMESPACE": namespace,
         "ATIENDE_HTTP_PORT": str(ports[name]),
@@ -185,6 +191,8 @@ def service_env(
         **extra_env,
     }
     env.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
+    if "ATIENDE_DATABASE_DIRECT_URL" not in extra_env:
+        env.pop("ATIENDE_DATABASE_DIRECT_URL", None)  # the caller's shell: another database
     return env
 
 

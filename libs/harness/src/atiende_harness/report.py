@@ -22,8 +22,9 @@ DEFAULT_AMQP = "amqp://guest:guest@127.0.0.1:5672/"
 def infrastructure_options(parser: argparse.ArgumentParser) -> None:
     from .procs import with_database
 
-    # the server of ATIENDE_DATABASE_URL, but never its database: a run makes a database of its own
-    server = os.environ.get("ATIENDE_DATABASE_URL")
+    # the server of ATIENDE_DATABASE_ADMIN_URL, but never its database: a run makes a database of
+    # its own (ATIENDE_DATABASE_URL is a service's role, which may not create databases)
+    server = os.environ.get("ATIENDE_DATABASE_ADMIN_URL")
     parser.add_argument(
         "--database-url",
         default=with_database(server, "postgres") if server else DEFAULT_PG,

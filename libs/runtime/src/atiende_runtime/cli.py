@@ -49,8 +49,17 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="migrate, then run a service (HTTP + consumers + relay)")
     serve.add_argument("service", choices=services_)
-    migrate = sub.add_parser("migrate", help="create the database if missing and apply migrations")
+    migrate = sub.add_parser(
+        "migrate",
+        help="apply migrations; with an administrative URL, create the database if missing and"
+        " each service's role owning its schema",
+    )
     migrate.add_argument("service", choices=[*services_, "all"])
+    migrate.add_argument(
+        "--admin-url",
+        help="administrative PostgreSQL URL (default: ATIENDE_DATABASE_ADMIN_URL); without one,"
+        " each service's own URL applies its migrations",
+    )
     parked = sub.add_parser("parked", help="inspect or replay a consumer queue's parked messages")
     parked.add_argument("action", choices=["list", "replay"])
     parked.add_argument("queue", help="the consumer queue, e.g. atiende.routing.assign-case")
@@ -109,10 +118,21 @@ def main(argv: list[str] | None = None) -> int:
         for name in services_ if args.service == "all" else (args.service,):
             definition = service(name)
             settings = definition.settings()
-            asyncio.run(db.ensure_database(settings.database_url))
-            applied = asyncio.run(
-                db.migrate(settings.database_url, settings.db_schema, definition.package)
-            )
+            admin_url = args.admin_url or settings.database_admin_url
+            own_url = settings.session_database_url
+            if admin_url:
+                asyncio.run(db.ensure_database(admin_url))
+                applied = asyncio.run(
+                    db.migrate(
+                        admin_url,
+                        settings.db_schema,
+                        definition.package,
+                        owner=db.role_of(own_url),
+                        owner_password=db.password_of(own_url),
+                    )
+                )
+            else:
+                applied = asyncio.run(db.migrate(own_url, settings.db_schema, definition.package))
             print(f"{name}: {len(applied)} migration(s) applied")
         return 0
 
@@ -129,17 +149,33 @@ def main(argv: list[str] | None = None) -> int:
         return EX_CONFIG
     host = settings.http_host
     print(f"atiende {args.service} listening on http://{host}:{settings.port}", file=sys.stderr)
-    uvicorn.run(
-        app,
-        host=host,
-        port=settings.port,
-        log_config=None,  # our JSON logging is already configured
-        loop="uvloop",  # both come with uvicorn[standard]
-        http="httptools",
-        access_log=False,
-        timeout_graceful_shutdown=int(settings.shutdown_timeout),
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=host,
+            port=settings.port,
+            log_config=None,  # our JSON logging is already configured
+            loop="uvloop",  # both come with uvicorn[standard]
+            http="httptools",
+            access_log=False,
+            timeout_graceful_shutdown=int(settings.shutdown_timeout),
+        )
     )
-    return 0
+    gave_up: list[BaseException] = []
+
+    def give_up(exc: BaseException) -> None:
+        # startup waits in the background while HTTP answers the probes; when it gives up, the
+        # server stops and the process exits with uvicorn's "startup failed" code
+        gave_up.append(exc)
+        server.should_exit = True
+
+    app.state.runtime.on_startup_failure = give_up
+    server.run()
+    return STARTUP_FAILED if gave_up or not server.started else 0
+
+
+STARTUP_FAILED = 3
+"""Exit status when the service could not start (uvicorn's own for a failed startup)."""
 
 
 if __name__ == "__main__":

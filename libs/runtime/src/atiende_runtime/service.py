@@ -57,12 +57,29 @@ DATABASE_RETRY_SECONDS = 60.0
 DEPENDENCY_UNAVAILABLE = (
     *DATABASE_UNAVAILABLE,  # OSError covers RabbitMQ refused, reset or restarting too
     asyncpg.TooManyConnectionsError,  # PostgreSQL at max_connections: others will let go
+    # the deployment's migrate step has not yet created the database, the service's role (or
+    # its password) or handed it the schema: it runs beside the services, not always first
+    asyncpg.InvalidCatalogNameError,
+    asyncpg.InvalidAuthorizationSpecificationError,
+    asyncpg.InvalidPasswordError,
+    asyncpg.InsufficientPrivilegeError,
 )
-"""Errors at startup that say "wait and try again", not "this will never work"."""
+"""Errors at startup that say "wait and try again", not "this will never work". Those of a
+misconfiguration (a wrong password for good) end the same way after `startup_timeout_seconds`,
+having said what they are at every attempt in the log and in /readyz."""
 
 STARTUP_FIRST_DELAY = 0.5
 STARTUP_MAX_DELAY = 15.0
 """Startup retries wait 0.5 s, 1 s, 2 s … at most 15 s between attempts."""
+
+
+class NotStarted(RuntimeError):
+    """The database pool was asked for before startup finished: a request that arrives while
+    the service still waits for PostgreSQL or RabbitMQ answers 503, not 500."""
+
+    def __init__(self, waiting_for: str | None) -> None:
+        super().__init__(f"service not started (waiting for: {waiting_for or 'startup'})")
+        self.waiting_for = waiting_for
 
 
 class Worker(Protocol):
@@ -95,6 +112,13 @@ class ServiceRuntime(Generic[S]):
         self.names = Names(settings.broker_namespace)
         self.source = f"/atiende/{settings.service_name}"
         self._pool: asyncpg.Pool | None = None
+        self._starting: asyncio.Task[None] | None = None
+        self.started = False
+        self.waiting_for: str | None = None
+        """While starting: what startup is waiting for ("database" or "broker")."""
+        self.last_error: str | None = None
+        self.on_startup_failure: Callable[[BaseException], None] | None = None
+        """Called when startup gives up (the CLI stops the HTTP server and exits with 3)."""
         self.topology = Topology(
             settings.amqp_url, self.names, delivery_limit=settings.delivery_limit
         )
@@ -110,8 +134,8 @@ class ServiceRuntime(Generic[S]):
 
     @property
     def pool(self) -> asyncpg.Pool:
-        if self._pool is None:
-            raise RuntimeError("service not started")
+        if self._pool is None or not self.started:
+            raise NotStarted(self.waiting_for)
         return self._pool
 
     def queue_name(self, sub: Subscription[Any]) -> str:
@@ -223,14 +247,31 @@ class ServiceRuntime(Generic[S]):
 
     async def _connect(self) -> None:
         s = self.settings
-        await db.ensure_database(s.database_url)
-        await db.migrate(s.database_url, s.db_schema, self.package)
+        self.waiting_for = "database"
+        if s.database_admin_url:
+            # create the database, the service's role and its schema owned by the role
+            await db.ensure_database(s.database_admin_url)
+            await db.migrate(
+                s.database_admin_url,
+                s.db_schema,
+                self.package,
+                owner=db.role_of(s.session_database_url),
+                owner_password=db.password_of(s.session_database_url),
+            )
+        else:
+            await db.migrate(s.session_database_url, s.db_schema, self.package)
         self._pool = await db.create_pool(
-            s.database_url, s.db_schema, min_size=s.database_pool_min, max_size=s.database_pool_max
+            s.database_url,
+            s.db_schema,
+            min_size=s.database_pool_min,
+            max_size=s.database_pool_max,
+            statement_cache_size=s.database_statement_cache_size,
         )
+        self.waiting_for = "broker"
         await self.topology.connect()
         for sub in self.consumers.subscriptions:
             await self.topology.declare_consumer_queue(self.queue_name(sub), sub.binding_keys)
+        self.waiting_for = None
 
     async def _disconnect(self) -> None:
         """Undo a half-done `_connect` before the next attempt."""
@@ -254,6 +295,7 @@ class ServiceRuntime(Generic[S]):
                     log.info("dependencies reachable; starting", extra={"attempts": attempt})
                 return
             except DEPENDENCY_UNAVAILABLE as exc:
+                self.last_error = repr(exc)
                 await self._disconnect()
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -265,25 +307,33 @@ class ServiceRuntime(Generic[S]):
                 wait = min(delay, left)
                 log.warning(
                     "dependencies unreachable; retrying",
-                    extra={"attempt": attempt, "retry_in_seconds": wait, "error": repr(exc)},
+                    extra={
+                        "waiting_for": self.waiting_for,
+                        "attempt": attempt,
+                        "retry_in_seconds": wait,
+                        "error": repr(exc),
+                    },
                 )
                 await asyncio.sleep(wait)
                 delay = min(delay * 2, STARTUP_MAX_DELAY)
                 attempt += 1
 
     async def start(self) -> None:
+        """Connect (waiting while PostgreSQL or RabbitMQ is unreachable), then start the relay,
+        the workers and the consumers; the service is ready when this returns."""
         s = self.settings
         await self._connect_patiently()
         self.relay = OutboxRelay(
-            self.pool,
+            self._connected_pool(),
             self.topology,
-            database_url=s.database_url,
+            database_url=s.session_database_url,
             schema=s.db_schema,
             batch_size=s.relay_batch_size,
             poll_interval=s.relay_poll_interval,
             retention_hours=s.outbox_retention_hours,
         )
         await self.relay.start()
+        self.started = True  # the workers and handlers below use `pool`
         for worker in self.workers:
             await worker.start()
         await self._start_consuming()
@@ -299,7 +349,36 @@ class ServiceRuntime(Generic[S]):
         else:
             log.info("authentication on", extra={"auth_mode": self.authenticator.mode})
 
+    def _connected_pool(self) -> asyncpg.Pool:
+        assert self._pool is not None
+        return self._pool
+
+    def begin(self) -> None:
+        """Start in the background, so the HTTP server answers /healthz (alive) and /readyz (503,
+        naming what startup waits for) meanwhile. `wait_started` awaits the outcome; with nobody
+        awaiting it, a startup that gives up calls `on_startup_failure`."""
+        self._starting = asyncio.create_task(self.start(), name="service-start")
+        self._starting.add_done_callback(self._started_or_failed)
+
+    def _started_or_failed(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None and self.on_startup_failure is not None:
+            self.on_startup_failure(exc)
+
+    async def wait_started(self) -> None:
+        """Until `begin`'s startup finished; raises what made it give up."""
+        if self._starting is None:
+            raise RuntimeError("begin() was not called")
+        await asyncio.shield(self._starting)
+
     async def stop(self) -> None:
+        if self._starting is not None and not self._starting.done():
+            # stopped while still waiting for a dependency: give up waiting
+            self._starting.cancel()
+            with contextlib.suppress(BaseException):
+                await self._starting
         # Stop taking messages first (in-flight handlers finish and ack), then the relay.
         with contextlib.suppress(Exception):
             await self._stop_consuming()
@@ -318,6 +397,8 @@ class ServiceRuntime(Generic[S]):
 
     async def ready(self) -> dict[str, bool]:
         checks = {"database": False, "broker": False}
+        if not self.started:
+            return checks
         with contextlib.suppress(Exception):
             async with self.pool.acquire(timeout=2) as conn:
                 checks["database"] = await conn.fetchval("SELECT true") is True
@@ -349,7 +430,7 @@ def build_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await runtime.start()
+        runtime.begin()  # HTTP serves the probes while startup waits for its dependencies
         try:
             yield
         finally:
@@ -371,8 +452,37 @@ def build_app(
         checks = await runtime.ready()
         if all(checks.values()):
             return JSONResponse({"status": "ready", "checks": checks})
+        if not runtime.started:
+            waiting = runtime.waiting_for or "startup"
+            detail = f"Starting: waiting for the {waiting}" + (
+                f" (last error: {runtime.last_error})" if runtime.last_error else ""
+            )
+            return problem_response(
+                request,
+                503,
+                "Service Unavailable",
+                detail,
+                headers={"Retry-After": "5"},
+                extensions={"checks": checks, "waiting_for": waiting},
+            )
         failing = ", ".join(k for k, ok in checks.items() if not ok)
-        return problem_response(request, 503, "Service Unavailable", f"Not reachable: {failing}")
+        return problem_response(
+            request,
+            503,
+            "Service Unavailable",
+            f"Not reachable: {failing}",
+            extensions={"checks": checks},
+        )
+
+    @app.exception_handler(NotStarted)
+    async def not_started(request: Request, exc: NotStarted) -> Response:
+        return problem_response(
+            request,
+            503,
+            "Service Unavailable",
+            f"The service is starting (waiting for the {exc.waiting_for or 'startup'})",
+            headers={"Retry-After": "5"},
+        )
 
     @app.get("/metrics", tags=["health"], include_in_schema=False)
     async def metrics() -> Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from atiende_contracts.topology import DEFAULT_NAMESPACE
@@ -17,7 +17,33 @@ class Settings(BaseSettings):
     """Each service's own HTTP port when ATIENDE_HTTP_PORT is unset (intake 8001 … indicators 8005)."""
 
     service_name: str = "atiende"
-    database_url: str = "postgresql://postgres@127.0.0.1:5432/atiende"
+    database_url: str = Field(
+        default="postgresql://atiende_{service}@127.0.0.1:5432/atiende",
+        description=(
+            "The service's own PostgreSQL role and database (its pool; may be PgBouncer);"
+            " {service} stands for the service's name"
+        ),
+    )
+    database_direct_url: str | None = Field(
+        default=None,
+        description=(
+            "Same role, straight to PostgreSQL (or a session-mode pool): LISTEN and migrations;"
+            " unset: database_url"
+        ),
+    )
+    database_admin_url: str | None = Field(
+        default=None,
+        description=(
+            "Administrative URL: when set, startup and `atiende migrate` create the database, the"
+            " service's role and its schema owned by that role; never give it to a service in"
+            " production"
+        ),
+    )
+    database_statement_cache_size: int = Field(
+        default=100,
+        ge=0,
+        description="asyncpg's prepared-statement cache per connection; 0 behind PgBouncer",
+    )
     database_pool_min: int = Field(default=2, ge=1)
     database_pool_max: int = Field(default=10, ge=1)
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
@@ -105,10 +131,26 @@ class Settings(BaseSettings):
         description="How long startup waits for PostgreSQL and RabbitMQ before the process exits",
     )
 
+    @model_validator(mode="after")
+    def _own_database_urls(self) -> Settings:
+        """One shared value (`postgresql://atiende_{service}@db/atiende`) gives each service
+        its own role's URL; a per-service value without the placeholder is used as it is."""
+        self.database_url = self.database_url.replace("{service}", self.service_name)
+        if self.database_direct_url is not None:
+            self.database_direct_url = self.database_direct_url.replace(
+                "{service}", self.service_name
+            )
+        return self
+
     @property
     def db_schema(self) -> str:
         """Each service owns one PostgreSQL schema, named after it."""
         return self.service_name
+
+    @property
+    def session_database_url(self) -> str:
+        """The URL for what needs a session of its own (LISTEN, the migrations' advisory lock)."""
+        return self.database_direct_url or self.database_url
 
     @property
     def port(self) -> int:

@@ -12,14 +12,23 @@ from atiende_runtime.settings import Settings
 @pytest.fixture(autouse=True)
 def no_atiende_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """The defaults under test must not depend on what the developer's shell exports."""
-    for name in ("DATABASE_URL", "AMQP_URL", "BROKER_NAMESPACE", "HTTP_PORT", "DELIVERY_LIMIT"):
+    for name in (
+        "DATABASE_URL",
+        "DATABASE_DIRECT_URL",
+        "DATABASE_ADMIN_URL",
+        "AMQP_URL",
+        "BROKER_NAMESPACE",
+        "HTTP_PORT",
+        "DELIVERY_LIMIT",
+    ):
         monkeypatch.delenv(f"ATIENDE_{name}", raising=False)
 
 
 def test_defaults_point_at_local_infrastructure() -> None:
     settings = Settings()
 
-    assert settings.database_url == "postgresql://postgres@127.0.0.1:5432/atiende"
+    assert settings.database_url == "postgresql://atiende_atiende@127.0.0.1:5432/atiende"
+    assert settings.database_admin_url is None
     assert settings.amqp_url == "amqp://guest:guest@127.0.0.1:5672/"
     assert settings.broker_namespace == "atiende"
     assert settings.delivery_limit == 5
@@ -34,6 +43,23 @@ def test_environment_overrides_a_default(monkeypatch: pytest.MonkeyPatch) -> Non
 
     assert settings.database_url == "postgresql://app@db.internal:5432/atiende"
     assert settings.delivery_limit == 3
+
+
+def test_each_service_logs_in_as_its_own_role_by_default() -> None:
+    for name, definition in services().items():
+        settings = definition.settings()
+        assert settings.database_url == f"postgresql://atiende_{name}@127.0.0.1:5432/atiende"
+        assert settings.session_database_url == settings.database_url
+
+
+def test_one_shared_url_names_each_services_role(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ATIENDE_DATABASE_URL", "postgresql://atiende_{service}:pw@pool:6432/db")
+    monkeypatch.setenv("ATIENDE_DATABASE_DIRECT_URL", "postgresql://atiende_{service}:pw@pg/db")
+
+    settings = Settings(service_name="routing")
+
+    assert settings.database_url == "postgresql://atiende_routing:pw@pool:6432/db"
+    assert settings.session_database_url == "postgresql://atiende_routing:pw@pg/db"
 
 
 def test_schema_is_named_after_the_service() -> None:

@@ -41,6 +41,7 @@ from atiende_harness.cluster import (
     new_secret,
     service_env,
 )
+from atiende_runtime.db import service_role, url_as_role
 from atiende_runtime.services import service
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -266,6 +267,9 @@ async def run_service(name: str, **overrides: Any) -> AsyncIterator[RunningServi
     settings = definition.settings(**overrides)
     app = definition.create_app(settings)
     async with app.router.lifespan_context(app):
+        # the lifespan starts the service in the background (HTTP answers /readyz meanwhile); a
+        # test starts with the service ready, or with the error that made it give up
+        await app.state.runtime.wait_started()
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=f"http://{name}") as client:
             yield RunningService(app, client)
@@ -275,7 +279,9 @@ async def run_service(name: str, **overrides: Any) -> AsyncIterator[RunningServi
 def service_factory(
     database_url: str, amqp_url: str, broker_namespace: str
 ) -> Callable[..., contextlib.AbstractAsyncContextManager[RunningService]]:
-    """`async with service_factory("routing") as svc:` runs it on this test's database and names."""
+    """`async with service_factory("routing") as svc:` runs it on this test's database and names,
+    logged in as its own role (`atiende_routing`), which its startup creates with the test's
+    administrative URL, as a deployment's migrate step does."""
 
     def factory(
         service: str, **overrides: Any
@@ -285,7 +291,8 @@ def service_factory(
             # off by name (a service with nothing configured refuses to start): these tests call
             # the routes as the development principal; tests of authentication configure it
             **({} if configured else {"auth_mode": "off"}),
-            "database_url": database_url,
+            "database_url": url_as_role(database_url, service_role(service)),
+            "database_admin_url": database_url,
             "amqp_url": amqp_url,
             "broker_namespace": broker_namespace,
             "relay_poll_interval": 0.2,

@@ -13,6 +13,7 @@ import uvicorn
 from playwright.async_api import async_playwright
 
 from atiende_contracts import Formality
+from atiende_runtime.db import service_role, url_as_role
 from atiende_runtime.services import service
 from atiende_surveys import usecases
 from atiende_surveys.domain import CaseFacts
@@ -38,7 +39,8 @@ async def surveys(database_url, amqp_url, broker_namespace):
     port = free_port()
     definition = service("surveys")
     settings = definition.settings(
-        database_url=database_url,
+        database_url=url_as_role(database_url, service_role("surveys")),
+        database_admin_url=database_url,
         amqp_url=amqp_url,
         broker_namespace=broker_namespace,
         relay_poll_interval=0.2,
@@ -58,6 +60,7 @@ async def surveys(database_url, amqp_url, broker_namespace):
                 serving.result()  # raises what stopped it
             await asyncio.sleep(0.05)
         assert server.started, "uvicorn did not start"
+        await app.state.runtime.wait_started()  # HTTP is up before the service is ready
         yield app.state.runtime
     finally:
         server.should_exit = True

@@ -70,7 +70,7 @@ def dispatcher(
     return PollingWorker(
         "deliveries-dispatch",
         dispatch_round,
-        database_url=settings.database_url,
+        database_url=settings.session_database_url,
         channel=f"{settings.db_schema}_deliveries",
         batch_size=settings.dispatch_batch_size,
         poll_interval=settings.dispatch_poll_interval,

@@ -56,7 +56,7 @@ def timer_worker(runtime: ServiceRuntime[RoutingSettings]) -> PollingWorker:
     return PollingWorker(
         "routing-timers",
         fire_round,
-        database_url=settings.database_url,
+        database_url=settings.session_database_url,
         channel=f"{settings.db_schema}_timers",
         batch_size=settings.timer_batch_size,
         poll_interval=settings.timer_poll_interval,

@@ -40,7 +40,7 @@ def workers(runtime: ServiceRuntime[SurveysSettings]) -> list[Worker]:
         PollingWorker(
             "surveys-due",
             round_,
-            database_url=settings.database_url,
+            database_url=settings.session_database_url,
             channel="surveys_due",
             batch_size=BATCH,
             poll_interval=settings.survey_poll_interval,
