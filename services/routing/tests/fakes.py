@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from atiende_contracts import EventData, ProblemLinkReason
+from atiende_contracts import CompensationKind, EventData, ProblemLinkReason
 from atiende_routing.domain.assignment import AgentLoad, WorkItem
 from atiende_routing.domain.cases import RoutedCase
 from atiende_routing.domain.commitments import Commitment, CommitmentState
@@ -262,9 +262,9 @@ class FakeUnitOfWork:
         self.work = FakeWorkRepository()
         self.org = FakeOrgRepository(self.work)
         self.rules = FakeRulesRepository()
-        self.problems = FakeProblemsRepository(self.cases, self.clocks)
-        self.procedures = FakeProceduresRepository(self.cases)
         self.compensations = FakeCompensationsRepository(self.cases)
+        self.problems = FakeProblemsRepository(self.cases, self.clocks, self.compensations)
+        self.procedures = FakeProceduresRepository(self.cases)
         self.emitted: list[EventData] = []
         self.scrubbed: list[tuple[frozenset[str], frozenset[str]]] = []
         self.subjects: list[str | uuid.UUID | None] = []
@@ -599,29 +599,26 @@ class FakeRulesRepository:
 # --- problems and procedures (like repository/problems.py and repository/procedures.py) -------
 
 
-@dataclass(frozen=True)
-class LedgerRow:
-    """A compensation ledger row, as far as a problem's magnitude reads it."""
-
-    case_id: uuid.UUID
-    amount: Decimal
-    currency: str
-
-
-def _in(at: datetime | None, after: datetime, until: datetime) -> bool:
-    return at is not None and after < at <= until
+def _in(at: datetime | None, after: datetime, until: datetime | None = None) -> bool:
+    return at is not None and after < at and (until is None or at <= until)
 
 
 class FakeProblemsRepository:
-    def __init__(self, cases: FakeCasesRepository, clocks: FakeClocksRepository) -> None:
+    def __init__(
+        self,
+        cases: FakeCasesRepository,
+        clocks: FakeClocksRepository,
+        compensations: FakeCompensationsRepository,
+    ) -> None:
         self._cases = cases
         self._clocks = clocks
+        # the magnitude reads the compensations' own ledger, as the SQL reads compensation_ledger
+        self._compensations = compensations
         self.thresholds_by_id: dict[str, Threshold] = {}
         self.problems: dict[uuid.UUID, Problem] = {}
         self.links: dict[
             tuple[uuid.UUID, uuid.UUID], tuple[ProblemLinkReason, datetime, str | None]
         ] = {}
-        self.ledger: list[LedgerRow] = []
         self.locked: list[str] = []
         self._numbers = 0
 
@@ -651,7 +648,7 @@ class FakeProblemsRepository:
     async def lock_threshold(self, threshold_id: str) -> None:
         self.locked.append(threshold_id)
 
-    def _matching(self, t: Threshold, after: datetime, until: datetime) -> list[RoutedCase]:
+    def _matching(self, t: Threshold, after: datetime, until: datetime | None) -> list[RoutedCase]:
         found = [
             c
             for c in self._cases.cases.values()
@@ -659,10 +656,8 @@ class FakeProblemsRepository:
         ]
         return sorted(found, key=lambda c: (c.resolved_at, str(c.id)))
 
-    async def matching_cases(
-        self, threshold: Threshold, after: datetime, until: datetime
-    ) -> list[RoutedCase]:
-        return self._matching(threshold, after, until)
+    async def matching_cases(self, threshold: Threshold, after: datetime) -> list[RoutedCase]:
+        return self._matching(threshold, after, None)
 
     async def count_matching(self, threshold: Threshold, after: datetime, until: datetime) -> int:
         return len(self._matching(threshold, after, until))
@@ -745,7 +740,7 @@ class FakeProblemsRepository:
         cases = [link.case for link in await self.linked(problem_id)]
         ids = {c.id for c in cases}
         money: dict[str, Decimal] = {}
-        for row in self.ledger:
+        for row in self._compensations.ledger_rows:
             if row.case_id in ids:
                 money[row.currency] = money.get(row.currency, Decimal(0)) + row.amount
         breaches = sum(
@@ -826,16 +821,12 @@ class FakeProceduresRepository:
     async def lock_subject(self, kind: str, code: str) -> None:
         pass
 
-    async def blaming(
-        self, kind: str, code: str, after: datetime, until: datetime
-    ) -> list[RoutedCase]:
+    async def blaming(self, kind: str, code: str, after: datetime) -> list[RoutedCase]:
         category, field = _BLAME[kind]
         found = [
             c
             for c in self._cases.cases.values()
-            if c.root_cause == category
-            and getattr(c, field) == code
-            and _in(c.resolved_at, after, until)
+            if c.root_cause == category and getattr(c, field) == code and _in(c.resolved_at, after)
         ]
         return sorted(found, key=lambda c: (c.resolved_at, str(c.id)))
 
@@ -850,6 +841,28 @@ class FakeProceduresRepository:
 
 
 # --- compensations (like repository/compensations.py) -------------------------------------------
+
+
+def ledger_entry(
+    case_id: uuid.UUID, amount: str, currency: str, *, at: datetime | None = None
+) -> LedgerEntry:
+    """A ledger row for tests that only care about its case and money: a grant when positive,
+    a reversal (of a grant the test does not need) when negative."""
+    entry_id = uuid.uuid4()
+    value = Decimal(amount)
+    return LedgerEntry(
+        entry_id=entry_id,
+        entry_kind=EntryKind.GRANT if value > 0 else EntryKind.REVERSAL,
+        grant_id=entry_id if value > 0 else uuid.uuid4(),
+        case_id=case_id,
+        customer_id=None,
+        catalogue_code="voucher",
+        catalogue_version=1,
+        kind=CompensationKind.DISCOUNT,
+        amount=value,
+        currency=currency,
+        recorded_at=at or datetime.now(UTC),
+    )
 
 
 class FakeCompensationsRepository:

@@ -234,6 +234,52 @@ async def test_above_the_agents_limit_a_supervisor_approves_and_the_grant_is_on_
             await connection.close()
 
 
+async def test_a_retried_decision_replays_its_answer_and_another_decision_is_refused(
+    service_factory,
+):
+    async with service_factory("routing", jwt_secret=SECRET) as routing:
+        client = routing.client
+        await organisation(routing)
+        case_id = await open_case(routing, uuid.uuid4())
+        ask = {"catalogue_code": "VOUCHER", "currency": "EUR", "amount": "150.00"}
+        paths = []
+        for _ in range(2):
+            asked = await client.post(f"/cases/{case_id}/compensations", json=ask, headers=ANA)
+            paths.append(f"/compensation-requests/{(await ok(asked, 202))['request']['id']}")
+        to_approve, to_reject = paths
+        decision = {"reason": "a loyal customer"}
+        key = {"Idempotency-Key": "decide-once", **MARTA}
+
+        approved = await ok(await client.post(f"{to_approve}/approval", json=decision, headers=key))
+        retried = await client.post(f"{to_approve}/approval", json=decision, headers=key)
+        assert retried.status_code == 200, retried.text
+        assert retried.headers["idempotent-replayed"] == "true"
+        assert retried.json() == approved
+        # a retry without the key, and the other decision, find the request decided
+        for route, headers in (("approval", MARTA), ("rejection", key)):
+            again = await client.post(f"{to_approve}/{route}", json=decision, headers=headers)
+            assert again.status_code == 409, (route, again.text)
+            assert again.json()["errors"][0]["rule"] == "decided_once"
+        reused = await client.post(
+            f"{to_approve}/approval", json={"reason": "another reason"}, headers=key
+        )
+        assert reused.status_code == 422, reused.text
+
+        rejected = await ok(await client.post(f"{to_reject}/rejection", json=decision, headers=key))
+        assert rejected["status"] == "rejected"
+        replayed = await client.post(f"{to_reject}/rejection", json=decision, headers=key)
+        assert replayed.headers["idempotent-replayed"] == "true"
+        assert replayed.json() == rejected
+        changed_mind = await client.post(f"{to_reject}/approval", json=decision, headers=MARTA)
+        assert changed_mind.status_code == 409, changed_mind.text
+
+        # one approval, one grant: the replay granted nothing more
+        ledger = await ok(
+            await client.get("/compensations", params={"case_id": str(case_id)}, headers=ANA)
+        )
+        assert [e["grant_id"] for e in ledger["items"]] == [approved["grant"]["grant_id"]]
+
+
 async def test_grants_racing_against_one_customers_cap_never_exceed_it(service_factory):
     async with service_factory("routing", jwt_secret=SECRET) as routing:
         client = routing.client

@@ -23,7 +23,7 @@ from atiende_runtime import db
 from atiende_runtime.languages import Register
 from atiende_runtime.uow import UnitOfWork as RuntimeUnitOfWork
 
-from ..fakes import FakeUnitOfWork, LedgerRow
+from ..fakes import FakeUnitOfWork, ledger_entry
 
 OPENED_AT = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 SCHEMA = "routing"
@@ -433,23 +433,8 @@ def late_case(n, hours, **fields):
 
 
 async def add_ledger(uow, case_id, amount, currency):
-    if isinstance(uow, FakeUnitOfWork):
-        uow.problems.ledger.append(LedgerRow(case_id, Decimal(amount), currency))
-        return
-    entry = uuid.uuid4()
-    kind = "grant" if Decimal(amount) > 0 else "reversal"
-    await uow.problems.conn.execute(
-        """INSERT INTO compensation_ledger (entry_id, entry_kind, grant_id, case_id,
-                                            catalogue_code, catalogue_version, kind, amount,
-                                            currency)
-           VALUES ($1, $2, $3, $4, 'voucher', 1, 'discount', $5, $6)""",
-        entry,
-        kind,
-        entry if kind == "grant" else uuid.uuid4(),
-        case_id,
-        Decimal(amount),
-        currency,
-    )
+    """Through the compensations repository, the one ledger the problems' magnitude reads."""
+    await uow.compensations.record(ledger_entry(case_id, amount, currency))
 
 
 async def test_thresholds_are_stored_found_by_motive_and_cause_and_deactivated(uow):
@@ -471,7 +456,7 @@ async def test_thresholds_are_stored_found_by_motive_and_cause_and_deactivated(u
     assert [t.id for t in await uow.problems.thresholds()] == ["late", "late-weekly", "other"]
 
 
-async def test_matching_cases_are_those_of_the_threshold_resolved_within_the_range(uow):
+async def test_matching_cases_are_those_of_the_threshold_resolved_since_the_window_opened(uow):
     late = late_threshold()
     for case in (
         late_case(1, 1),
@@ -481,8 +466,11 @@ async def test_matching_cases_are_those_of_the_threshold_resolved_within_the_ran
         late_case(5, 2, root_cause="isolated_incident"),
     ):
         await uow.cases.add(case)
-    found = await uow.problems.matching_cases(late, OPENED_AT, OPENED_AT + timedelta(hours=24))
-    assert [c.number for c in found] == ["AT-1", "AT-2"]
+    found = await uow.problems.matching_cases(late, OPENED_AT + timedelta(hours=1))
+    # after `after`, however late: a case resolved with a later clock than the detecting
+    # resolution's `now` still counts (AT-1, resolved at `after` itself, belongs to the window
+    # before)
+    assert [c.number for c in found] == ["AT-2", "AT-3"]
     anywhere = replace(late, region=None)
     assert (
         await uow.problems.count_matching(anywhere, OPENED_AT, OPENED_AT + timedelta(hours=24)) == 3
@@ -596,14 +584,11 @@ async def test_procedure_versions_policies_and_reviews(uow):
 
     for case in (late_case(1, 1), late_case(2, 2), late_case(3, 3, root_cause_procedure="other")):
         await uow.cases.add(case)
-    blamed = await uow.procedures.blaming(
-        "procedure", "returns", OPENED_AT, OPENED_AT + timedelta(days=1)
-    )
+    blamed = await uow.procedures.blaming("procedure", "returns", OPENED_AT)
     assert [c.number for c in blamed] == ["AT-1", "AT-2"]
-    assert (
-        await uow.procedures.blaming("policy", "returns", OPENED_AT, OPENED_AT + timedelta(days=1))
-        == []
-    )
+    later = await uow.procedures.blaming("procedure", "returns", OPENED_AT + timedelta(hours=1))
+    assert [c.number for c in later] == ["AT-2"]
+    assert await uow.procedures.blaming("policy", "returns", OPENED_AT) == []
     assert await uow.procedures.last_review("procedure", "returns") is None
     await uow.procedures.add_review("procedure", "returns", [c.id for c in blamed], OPENED_AT)
     await uow.procedures.add_review("procedure", "returns", [], OPENED_AT + timedelta(hours=1))

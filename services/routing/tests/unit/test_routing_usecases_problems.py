@@ -3,6 +3,7 @@ similar resolutions opening one problem, later cases joining it, its magnitude, 
 telling the open cases; the procedure in force for a case; a review requested once per window."""
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -31,7 +32,7 @@ from atiende_routing.domain.root_causes import RootCause
 from atiende_routing.usecases import lifecycle, problems, procedures
 from atiende_runtime.errors import Conflict, Invalid
 
-from ..fakes import FakeUnitOfWork, LedgerRow
+from ..fakes import FakeUnitOfWork, ledger_entry
 
 OPENED_AT = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 NO_GATES = lifecycle.Rules(require_steps=False)
@@ -129,6 +130,9 @@ async def test_five_similar_resolutions_open_one_problem_and_later_cases_join_it
     uow = await uow_with_threshold()
     ids = [await open_one(uow, n, OPENED_AT) for n in range(1, 6)]
     other = await open_one(uow, 99, OPENED_AT)
+    # each opening waits on its motive's thresholds, so it sees a problem being opened meanwhile
+    assert uow.problems.locked == ["late"] * 6
+    uow.problems.locked.clear()
     await resolve(
         uow, other, OPENED_AT + timedelta(hours=1), RootCause(RootCauseCategory.ISOLATED_INCIDENT)
     )
@@ -149,14 +153,16 @@ async def test_five_similar_resolutions_open_one_problem_and_later_cases_join_it
     assert (linked.case_id, linked.reason) == (sixth, ProblemLinkReason.AUTOMATIC)
     seventh = await open_one(uow, 7, OPENED_AT + timedelta(hours=8), motive="wrong_invoice")
     assert len(of(uow, ProblemCaseLinked)) == 1  # another motive stays out
+    assert uow.problems.locked == ["late"] * 6  # nor does it wait on the motive's thresholds
 
-    uow.problems.ledger += [
-        LedgerRow(ids[0], Decimal("20.00"), "EUR"),
-        LedgerRow(ids[1], Decimal("35.50"), "EUR"),
-        LedgerRow(ids[1], Decimal("-5.50"), "EUR"),
-        LedgerRow(ids[2], Decimal("10.00"), "USD"),
-        LedgerRow(seventh, Decimal("99.00"), "EUR"),
-    ]
+    for case_id, amount, currency in (
+        (ids[0], "20.00", "EUR"),
+        (ids[1], "35.50", "EUR"),
+        (ids[1], "-5.50", "EUR"),
+        (ids[2], "10.00", "USD"),
+        (seventh, "99.00", "EUR"),
+    ):
+        await uow.compensations.record(ledger_entry(case_id, amount, currency))
     view = await problems.view_problem(uow, problem_id)
     assert (view.magnitude.cases, view.magnitude.open_cases, view.magnitude.customers) == (6, 1, 6)
     assert view.magnitude.compensation == {"EUR": Decimal("50.00"), "USD": Decimal("10.00")}
@@ -198,13 +204,21 @@ async def test_resolving_a_problem_tells_every_linked_open_case_and_links_no_mor
 
 async def test_a_baseline_threshold_opens_a_problem_only_well_above_the_usual_rate():
     week = timedelta(days=7)
-    uow = await uow_with_threshold(trigger=Trigger.BASELINE, cases=3, factor=2, window=week)
+    uow = await uow_with_threshold(
+        trigger=Trigger.BASELINE, cases=3, factor=2, window=week, active=False
+    )
     now = OPENED_AT + timedelta(days=60)
-    # the usual rate: 8 cases over the four weeks before this one (2 a week)
-    for n in range(1, 9):
+    # the usual rate, from before the threshold was switched on: 8 cases over the four weeks
+    # before this one (2 a week)
+    for n in range(8, 0, -1):
         at = now - week - timedelta(days=3 * n)
         await resolve(uow, await open_one(uow, n, at), at)
-    for n in range(10, 13):
+    threshold = await problems.get_threshold(uow, "late")
+    await problems.save_threshold(
+        uow, replace(threshold, active=True), now - week, "admin", create=False
+    )
+    # this week, in the order time passes (a window counts every case resolved since it opened)
+    for n in range(12, 9, -1):
         await resolve(
             uow, await open_one(uow, n, now - timedelta(hours=n)), now - timedelta(hours=n)
         )

@@ -50,10 +50,10 @@ class ProblemsRepository(Protocol):
         never both open a problem for it."""
         ...
 
-    async def matching_cases(
-        self, threshold: Threshold, after: datetime, until: datetime
-    ) -> list[RoutedCase]:
-        """Cases the threshold matches resolved in (after, until], oldest first."""
+    async def matching_cases(self, threshold: Threshold, after: datetime) -> list[RoutedCase]:
+        """Cases the threshold matches resolved after `after`, oldest first. No upper bound: a
+        resolution that waited on the threshold's lock may hold an older `now` than a case
+        resolved (and committed) meanwhile, and that case belongs to the window all the same."""
         ...
 
     async def count_matching(
@@ -258,15 +258,12 @@ class PostgresProblemsRepository:
             threshold_id,
         )
 
-    async def matching_cases(
-        self, threshold: Threshold, after: datetime, until: datetime
-    ) -> list[RoutedCase]:
+    async def matching_cases(self, threshold: Threshold, after: datetime) -> list[RoutedCase]:
         rows = await self.conn.fetch(
-            f"""SELECT * FROM cases WHERE {_MATCHING} AND resolved_at > $6 AND resolved_at <= $7
+            f"""SELECT * FROM cases WHERE {_MATCHING} AND resolved_at > $6
                 ORDER BY resolved_at, id""",
             *_match_args(threshold),
             after,
-            until,
         )
         return [case_of(r) for r in rows]
 

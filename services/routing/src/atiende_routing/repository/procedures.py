@@ -62,10 +62,10 @@ class ProceduresRepository(Protocol):
         """Serialise review decisions about one procedure or policy until the unit of work ends."""
         ...
 
-    async def blaming(
-        self, kind: str, code: str, after: datetime, until: datetime
-    ) -> list[RoutedCase]:
-        """Cases resolved in (after, until] whose root cause blames this procedure or policy."""
+    async def blaming(self, kind: str, code: str, after: datetime) -> list[RoutedCase]:
+        """Cases resolved after `after` whose root cause blames this procedure or policy (no
+        upper bound: a case committed while this resolution waited on the subject's lock may
+        carry a later time than this resolution's `now`)."""
         ...
 
     async def last_review(self, kind: str, code: str) -> datetime | None: ...
@@ -229,17 +229,14 @@ class PostgresProceduresRepository:
             f"{kind}:{code}",
         )
 
-    async def blaming(
-        self, kind: str, code: str, after: datetime, until: datetime
-    ) -> list[RoutedCase]:
+    async def blaming(self, kind: str, code: str, after: datetime) -> list[RoutedCase]:
         category, column = _BLAME[kind]
         rows = await self.conn.fetch(
             f"""SELECT * FROM cases WHERE root_cause = $1 AND {column} = $2
-                AND resolved_at > $3 AND resolved_at <= $4 ORDER BY resolved_at, id""",
+                AND resolved_at > $3 ORDER BY resolved_at, id""",
             category,
             code,
             after,
-            until,
         )
         return [case_of(r) for r in rows]
 

@@ -104,7 +104,7 @@ async def _detect(uow: UnitOfWork, threshold: Threshold, now: datetime) -> Probl
     last = await uow.problems.last_resolved_at(threshold.id)
     if last is not None and last > after:
         after = last
-    window = await uow.problems.matching_cases(threshold, after, now)
+    window = await uow.problems.matching_cases(threshold, after)
     before = 0
     if threshold.trigger is Trigger.BASELINE:
         start, end = threshold.baseline_span()
@@ -148,6 +148,11 @@ async def on_opened(uow: UnitOfWork, case: RoutedCase, now: datetime) -> list[Pr
     customer hears when the problem is resolved."""
     if case.motive is None:
         return []
+    # a problem another transaction is opening is not visible yet: wait for the detections of
+    # the motive's thresholds (in id order, as resolutions take them) so the case joins it
+    for threshold in await uow.problems.thresholds():
+        if threshold.active and threshold.motive == case.motive:
+            await uow.problems.lock_threshold(threshold.id)
     found = [p for p in await uow.problems.unresolved_for_motive(case.motive) if p.covers(case)]
     for problem in found:
         await _link(uow, problem, case, ProblemLinkReason.AUTOMATIC, now, None)

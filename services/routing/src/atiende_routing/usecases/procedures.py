@@ -228,7 +228,7 @@ async def on_resolved(
     window."""
     await uow.procedures.lock_subject(kind, code)
     threshold = await uow.procedures.review_threshold()
-    blaming = await uow.procedures.blaming(kind, code, now - threshold.window, now)
+    blaming = await uow.procedures.blaming(kind, code, now - threshold.window)
     last = await uow.procedures.last_review(kind, code)
     if not threshold.due(len(blaming), last, now):
         return None

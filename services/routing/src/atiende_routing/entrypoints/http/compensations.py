@@ -700,37 +700,70 @@ async def get_request(request_id: uuid.UUID, runtime: Runtime, _: Granter) -> Re
     "/compensation-requests/{request_id}/approval",
     response_model=ApprovedOut,
     summary="Approve a request (its rank or above), with a reason: compensation.approved, then"
-    " the grant (compensation.granted)",
+    " the grant (compensation.granted). A retry with the same Idempotency-Key replays the"
+    " answer; any other second decision is a 409",
     responses=ERRORS,
 )
 async def approve_request(
-    request_id: uuid.UUID, body: DecisionIn, runtime: Runtime, principal: Granter
-) -> ApprovedOut:
-    approved, granted = await _in_unit_of_work(
-        runtime,
-        lambda uow: compensations.approve(
-            uow, request_id, reason=body.reason, actor=_actor(principal), now=_now()
-        ),
-    )
-    return ApprovedOut(request=RequestOut.of(approved), grant=LedgerEntryOut.of(granted))
+    request_id: uuid.UUID,
+    body: DecisionIn,
+    request: Request,
+    runtime: Runtime,
+    principal: Granter,
+    idempotency_key: idempotency.IdempotencyKey = None,
+) -> JSONResponse:
+    async with runtime.unit_of_work() as tx:
+
+        async def produce() -> idempotency.Answer:
+            approved, granted = await _guarded(
+                compensations.approve(
+                    PostgresUnitOfWork(tx),
+                    request_id,
+                    reason=body.reason,
+                    actor=_actor(principal),
+                    now=_now(),
+                )
+            )
+            out = ApprovedOut(request=RequestOut.of(approved), grant=LedgerEntryOut.of(granted))
+            return idempotency.Answer(200, out.model_dump(mode="json"))
+
+        return await idempotency.once(
+            tx.conn, request, idempotency_key, body.model_dump(mode="json"), produce
+        )
 
 
 @router.post(
     "/compensation-requests/{request_id}/rejection",
     response_model=RequestOut,
-    summary="Reject a request (its rank or above), with a reason: compensation.rejected",
+    summary="Reject a request (its rank or above), with a reason: compensation.rejected. A retry"
+    " with the same Idempotency-Key replays the answer; any other second decision is a 409",
     responses=ERRORS,
 )
 async def reject_request(
-    request_id: uuid.UUID, body: DecisionIn, runtime: Runtime, principal: Granter
-) -> RequestOut:
-    rejected = await _in_unit_of_work(
-        runtime,
-        lambda uow: compensations.reject(
-            uow, request_id, reason=body.reason, actor=_actor(principal), now=_now()
-        ),
-    )
-    return RequestOut.of(rejected)
+    request_id: uuid.UUID,
+    body: DecisionIn,
+    request: Request,
+    runtime: Runtime,
+    principal: Granter,
+    idempotency_key: idempotency.IdempotencyKey = None,
+) -> JSONResponse:
+    async with runtime.unit_of_work() as tx:
+
+        async def produce() -> idempotency.Answer:
+            rejected = await _guarded(
+                compensations.reject(
+                    PostgresUnitOfWork(tx),
+                    request_id,
+                    reason=body.reason,
+                    actor=_actor(principal),
+                    now=_now(),
+                )
+            )
+            return idempotency.Answer(200, RequestOut.of(rejected).model_dump(mode="json"))
+
+        return await idempotency.once(
+            tx.conn, request, idempotency_key, body.model_dump(mode="json"), produce
+        )
 
 
 # --- reversals and the ledger ----------------------------------------------------------------
