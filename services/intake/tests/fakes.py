@@ -76,6 +76,10 @@ class Store:
     contacts: dict[uuid.UUID, Contact] = field(default_factory=dict)
     merges: dict[uuid.UUID, CustomerMerge] = field(default_factory=dict)
     catalogue: dict[CatalogueKey, CatalogueEntry] = field(default_factory=dict)
+    # audit columns: who last changed a customer's profile, who erased them, who changed an entry
+    customer_updated_by: dict[uuid.UUID, str | None] = field(default_factory=dict)
+    customer_erased_by: dict[uuid.UUID, str | None] = field(default_factory=dict)
+    entry_updated_by: dict[CatalogueKey, str | None] = field(default_factory=dict)
     sent_emails: dict[uuid.UUID, tuple[uuid.UUID, datetime]] = field(default_factory=dict)
     rate_limits: dict[tuple[str, datetime], int] = field(default_factory=dict)
     kept_mail: dict[uuid.UUID, KeptMail] = field(default_factory=dict)
@@ -322,8 +326,11 @@ class FakeCustomersRepository:
             )
         )
 
-    async def create_with_profile(self, customer_id: uuid.UUID, new: NewCustomer) -> None:
+    async def create_with_profile(
+        self, customer_id: uuid.UUID, new: NewCustomer, actor: str | None
+    ) -> None:
         now = _now()
+        self.store.customer_updated_by[customer_id] = actor
         self._insert(
             Customer(
                 customer_id,
@@ -383,7 +390,10 @@ class FakeCustomersRepository:
             i: self.store.customers[i] for i in sorted(customer_ids) if i in self.store.customers
         }
 
-    async def update_profile(self, customer_id: uuid.UUID, name: str, profile: Profile) -> None:
+    async def update_profile(
+        self, customer_id: uuid.UUID, name: str, profile: Profile, actor: str | None
+    ) -> None:
+        self.store.customer_updated_by[customer_id] = actor
         self._update(
             customer_id,
             name=name,
@@ -421,8 +431,14 @@ class FakeCustomersRepository:
                 moved_cases.append(case.id)
         return sorted(moved_identities), sorted(moved_contacts), sorted(moved_cases)
 
+    async def changed_by(self, customer_id: uuid.UUID) -> tuple[str | None, str | None]:
+        return (
+            self.store.customer_updated_by.get(customer_id),
+            self.store.customer_erased_by.get(customer_id),
+        )
+
     async def merge(
-        self, merge_id: uuid.UUID, source_id: uuid.UUID, target_id: uuid.UUID
+        self, merge_id: uuid.UUID, source_id: uuid.UUID, target_id: uuid.UUID, actor: str | None
     ) -> CustomerMerge:
         identities, contacts, cases = self._move(None, source_id, target_id)
         repointed = sorted(
@@ -432,7 +448,15 @@ class FakeCustomersRepository:
             self._update(customer_id, merged_into=target_id)
         self._update(source_id, merged_into=target_id)
         merge = CustomerMerge(
-            merge_id, source_id, target_id, identities, contacts, cases, repointed, _now()
+            merge_id,
+            source_id,
+            target_id,
+            identities,
+            contacts,
+            cases,
+            repointed,
+            _now(),
+            merged_by=actor,
         )
         self.store.merges[merge_id] = merge
         return merge
@@ -449,23 +473,24 @@ class FakeCustomersRepository:
         ]
         return max(active, key=lambda m: m.merged_at).id if active else None
 
-    async def undo_merge(self, merge: CustomerMerge) -> CustomerMerge:
+    async def undo_merge(self, merge: CustomerMerge, actor: str | None) -> CustomerMerge:
         source, target = merge.source_id, merge.target_id
         self._move([*merge.identity_ids, *merge.contact_ids, *merge.case_ids], target, source)
         for customer_id in merge.repointed_ids:
             if self.store.customers[customer_id].merged_into == target:
                 self._update(customer_id, merged_into=source)
         self._update(source, merged_into=None)
-        undone = replace(merge, undone_at=_now())
+        undone = replace(merge, undone_at=_now(), undone_by=actor)
         self.store.merges[merge.id] = undone
         return undone
 
-    async def erase(self, customer_id: uuid.UUID) -> datetime:
+    async def erase(self, customer_id: uuid.UUID, actor: str | None) -> datetime:
         now = _now()
         people = {customer_id} | {
             c.id for c in self.store.customers.values() if c.merged_into == customer_id
         }
         for person in people:
+            self.store.customer_erased_by[person] = actor
             self._update(person, name=pseudonym(person, "name"), primary_email=None, erased_at=now)
         for identity, stored in list(self.store.identities.items()):
             if stored.customer_id in people:
@@ -627,14 +652,19 @@ class FakeCatalogueRepository:
     async def lock(self, kind: CatalogueKind, code: str) -> CatalogueEntry | None:
         return self.store.catalogue.get((kind, code))
 
-    async def add(self, entry: CatalogueEntry) -> bool:
+    async def add(self, entry: CatalogueEntry, actor: str | None) -> bool:
         if (entry.kind, entry.code) in self.store.catalogue:
             return False
         self.store.catalogue[(entry.kind, entry.code)] = entry
+        self.store.entry_updated_by[(entry.kind, entry.code)] = actor
         return True
 
-    async def update(self, entry: CatalogueEntry) -> None:
+    async def changed_by(self, kind: CatalogueKind, code: str) -> str | None:
+        return self.store.entry_updated_by.get((kind, code))
+
+    async def update(self, entry: CatalogueEntry, actor: str | None) -> None:
         key = (entry.kind, entry.code)
+        self.store.entry_updated_by[key] = actor
         before = self.store.catalogue[key]
         self.store.catalogue[key] = replace(
             before,

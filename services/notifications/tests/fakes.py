@@ -49,8 +49,8 @@ class FakePreferencesRepository:
     async def get(self, customer_id: uuid.UUID) -> CustomerPreferences | None:
         return self.rows.get(customer_id)
 
-    async def save(self, prefs: CustomerPreferences) -> None:
-        self.rows[prefs.customer_id] = prefs
+    async def save(self, prefs: CustomerPreferences, actor: str | None = None) -> None:
+        self.rows[prefs.customer_id] = replace(prefs, updated_by=actor)
 
     async def forget(self, customer_id: uuid.UUID, at: datetime) -> None:
         self.erased.setdefault(customer_id, at)
@@ -69,8 +69,8 @@ class FakeStaffRepository:
     async def get(self, agent_id: str) -> StaffMember | None:
         return self.rows.get(agent_id)
 
-    async def save(self, member: StaffMember) -> None:
-        self.rows[member.agent_id] = member
+    async def save(self, member: StaffMember, actor: str | None = None) -> None:
+        self.rows[member.agent_id] = replace(member, updated_by=actor)
 
     async def of_ranks(self, ranks: Sequence[str]) -> list[StaffMember]:
         return sorted((m for m in self.rows.values() if m.rank in ranks), key=lambda m: m.agent_id)

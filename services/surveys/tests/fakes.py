@@ -276,6 +276,7 @@ class FakeInvitationsRepository:
 class FakeQuestionnairesRepository:
     def __init__(self) -> None:
         self.rows: dict[tuple[str, int], Questionnaire] = {}
+        self.publishers: dict[tuple[str, int], str | None] = {}
 
     async def latest(self, questionnaire_id: str) -> Questionnaire | None:
         versions = [q for (qid, _), q in self.rows.items() if qid == questionnaire_id]
@@ -290,11 +291,15 @@ class FakeQuestionnairesRepository:
         stock = STOCK.get(questionnaire_id)
         return stock if stock is not None and stock.version == version else None
 
-    async def add(self, questionnaire: Questionnaire) -> None:
+    async def add(self, questionnaire: Questionnaire, actor: str | None) -> None:
         key = (questionnaire.id, questionnaire.version)
         if key in self.rows:
             raise ValueError(f"questionnaire {key} already stored")
         self.rows[key] = questionnaire
+        self.publishers[key] = actor
+
+    async def published_by(self, questionnaire_id: str, version: int) -> str | None:
+        return self.publishers.get((questionnaire_id, version))
 
     async def ids(self) -> list[str]:
         return sorted(set(STOCK) | {qid for qid, _ in self.rows})

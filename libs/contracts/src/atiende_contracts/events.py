@@ -215,6 +215,11 @@ class Classification(BaseModel):
 
 # --- intake ---------------------------------------------------------------------------------
 
+_STAFF_ACTOR = (
+    "Who did it: the token subject of the staff member or client that asked for it; null when"
+    " authentication is off"
+)
+
 
 class CaseOpened(EventData):
     event_type = "case.opened"
@@ -256,6 +261,12 @@ class CaseOpened(EventData):
     related_case_id: uuid.UUID | None = Field(
         default=None,
         description="The case this one was split from, or follows up after its reopen window",
+    )
+    actor: str | None = Field(
+        default=None,
+        description="Who opened it: the staff member (token subject) who opened it for the"
+        " customer, e.g. an agent on the phone (channel says which); null when the customer"
+        " opened it themselves (the public web form, inbound email) or authentication is off",
     )
 
 
@@ -317,6 +328,10 @@ class CustomerProfileChanged(EventData):
     preferred_channel: NotificationChannel | None = Field(
         default=None, description="How the customer prefers to be written to"
     )
+    actor: str | None = Field(
+        default=None,
+        description=_STAFF_ACTOR + "; null also when the customer changed it (the web form)",
+    )
 
 
 class CustomerMerged(EventData):
@@ -331,6 +346,10 @@ class CustomerMerged(EventData):
     target_customer_id: uuid.UUID
     case_ids: list[uuid.UUID]
     merged_at: datetime
+    actor: str | None = Field(
+        default=None,
+        description=_STAFF_ACTOR,
+    )
 
 
 class CustomerMergeUndone(EventData):
@@ -342,6 +361,10 @@ class CustomerMergeUndone(EventData):
     target_customer_id: uuid.UUID
     case_ids: list[uuid.UUID]
     undone_at: datetime
+    actor: str | None = Field(
+        default=None,
+        description=_STAFF_ACTOR,
+    )
 
 
 class CustomerErased(EventData):
@@ -354,6 +377,10 @@ class CustomerErased(EventData):
     customer_id: uuid.UUID
     case_ids: list[uuid.UUID]
     erased_at: datetime
+    actor: str | None = Field(
+        default=None,
+        description=_STAFF_ACTOR,
+    )
 
 
 class CatalogueEntryChanged(EventData):
@@ -371,6 +398,10 @@ class CatalogueEntryChanged(EventData):
     valid_from: date | None
     valid_to: date | None
     changed_at: datetime
+    actor: str | None = Field(
+        default=None,
+        description=_STAFF_ACTOR,
+    )
 
 
 class CaseReclassified(EventData):

@@ -55,6 +55,12 @@ ANONYMOUS_DEV = Principal(subject="anonymous", roles=frozenset({"*"}))
 """Who every request is when authentication is off: nobody, with every role."""
 
 
+def actor_of(principal: Principal) -> str | None:
+    """Who did it, as events and audit columns record it: the token's subject, or None when
+    authentication is off (the development principal is nobody)."""
+    return None if principal is ANONYMOUS_DEV else principal.subject
+
+
 class AuthConfigError(RuntimeError):
     """Authentication is not configured well enough to start: the message says what to set."""
 

@@ -130,7 +130,12 @@ class ResolvedCustomer:
 
 
 async def resolve_customer(
-    uow: UnitOfWork, ref: CustomerRef, now: datetime, *, field: str = "customer"
+    uow: UnitOfWork,
+    ref: CustomerRef,
+    now: datetime,
+    *,
+    field: str = "customer",
+    actor: str | None = None,
 ) -> ResolvedCustomer:
     """The customer a contact is from: by id, else by any known identity, else a new customer.
     New identities given with the contact are attached. The customer row is locked until commit."""
@@ -169,7 +174,7 @@ async def resolve_customer(
     await customers.attach(customer_id, identities)
     await customers.fill_in(customer_id, ref.name, ref.email)
     if created:
-        await uow.emit(customer.profile.changed_event(now))
+        await uow.emit(customer.profile.changed_event(now, actor))
     return ResolvedCustomer(customer_id, customer, created, returning)
 
 
@@ -189,10 +194,12 @@ async def record_contact(
     join_window: timedelta,
     default_motive: str,
     always_open: bool = False,
+    actor: str | None = None,
     now: datetime | None = None,
 ) -> ContactRecorded:
     """Record a contact; open a case for it, or join the customer's case for the same problem.
     `always_open` is an agent's explicit "open a new case" (POST /cases): it never joins.
+    `actor` is the staff member recording it (None: the customer wrote in themselves).
 
     Bad input raises Invalid before anything is written; the caller's unit of work makes
     everything else one transaction, so nothing is ever half-saved."""
@@ -223,7 +230,7 @@ async def record_contact(
     if errors:
         raise _invalid(errors)
 
-    customer = await resolve_customer(uow, command.customer, now)
+    customer = await resolve_customer(uow, command.customer, now, actor=actor)
     if always_open:
         decision = CaseDecision(Outcome.OPENED)
     else:
@@ -248,7 +255,7 @@ async def record_contact(
     if decision.outcome is Outcome.OPENED:
         assert classification.motive is not None  # opening required a valid motive above
         case_ref = await _open_case(
-            uow, command, customer, classification.motive, contact_id, received_at, now
+            uow, command, customer, classification.motive, contact_id, received_at, now, actor
         )
     motive = classification.motive
     if motive is None and case_ref is not None:
@@ -293,6 +300,7 @@ async def _open_case(
     contact_id: uuid.UUID,
     opened_at: datetime,
     now: datetime,
+    actor: str | None,
 ) -> CaseRef:
     """Open a case for the contact `contact_id`. It is numbered in the year it is registered
     (`now`), even when the contact was received earlier (`opened_at`)."""
@@ -316,6 +324,7 @@ async def _open_case(
         upset=command.upset,
         expectation=command.expectation,
         contact_id=contact_id,
+        opened_by=actor,
     )
     await uow.cases.add(case)
     current_case_id.set(str(case.id))
@@ -342,7 +351,12 @@ async def _announce_opened(uow: UnitOfWork, case: Case, customer: Customer) -> N
 
 
 async def open_case(
-    uow: UnitOfWork, command: RecordContact, settings: IntakeSettings, now: datetime | None = None
+    uow: UnitOfWork,
+    command: RecordContact,
+    settings: IntakeSettings,
+    now: datetime | None = None,
+    *,
+    actor: str | None = None,
 ) -> Case:
     """An agent opens a case directly: the contact it comes from is recorded with it, and it
     never joins another case."""
@@ -352,6 +366,7 @@ async def open_case(
         join_window=timedelta(days=settings.join_window_days),
         default_motive=settings.default_motive,
         always_open=True,
+        actor=actor,
         now=now,
     )
     assert recorded.case is not None  # always_open opens one
@@ -359,7 +374,12 @@ async def open_case(
 
 
 async def record(
-    uow: UnitOfWork, command: RecordContact, settings: IntakeSettings, now: datetime | None = None
+    uow: UnitOfWork,
+    command: RecordContact,
+    settings: IntakeSettings,
+    now: datetime | None = None,
+    *,
+    actor: str | None = None,
 ) -> ContactRecorded:
     """record_contact with the configured join window and default motive."""
     return await record_contact(
@@ -367,6 +387,7 @@ async def record(
         command,
         join_window=timedelta(days=settings.join_window_days),
         default_motive=settings.default_motive,
+        actor=actor,
         now=now,
     )
 
@@ -522,7 +543,8 @@ async def record_form(
     if after != before:
         current = await uow.customers.get(customer.id)
         assert current is not None  # locked by resolve_customer
-        await uow.customers.update_profile(customer.id, current.name, after)
+        # the customer changed it themselves: no staff actor
+        await uow.customers.update_profile(customer.id, current.name, after, None)
         await uow.emit(after.changed_event(now))
     return await record(uow, form.contact, settings, now)
 
@@ -660,22 +682,24 @@ async def _attach_or_refuse(
         )
 
 
-async def _announce_profile(uow: UnitOfWork, customer: Customer, now: datetime) -> None:
-    await uow.emit(customer.profile.changed_event(now), subject=customer.id)
+async def _announce_profile(
+    uow: UnitOfWork, customer: Customer, now: datetime, actor: str | None
+) -> None:
+    await uow.emit(customer.profile.changed_event(now, actor), subject=customer.id)
 
 
 async def create_customer(
-    uow: UnitOfWork, new: NewCustomer, now: datetime | None = None
+    uow: UnitOfWork, new: NewCustomer, now: datetime | None = None, *, actor: str | None = None
 ) -> CustomerRecord:
     """Create a customer with a profile and any identities known; emits customer.profile_changed.
     The per-identity locks record_contact takes are taken first (in the same order), so a contact
     arriving meanwhile with one of these identities waits and then finds this customer."""
     await uow.locks.hold(_identity_keys(new.identities()))
     customer_id = uuid.uuid4()
-    await uow.customers.create_with_profile(customer_id, new)
+    await uow.customers.create_with_profile(customer_id, new, actor)
     await _attach_or_refuse(uow, customer_id, new.identity_fields)
     record = await _read_customer(uow, customer_id)
-    await _announce_profile(uow, record.customer, _now(now))
+    await _announce_profile(uow, record.customer, _now(now), actor)
     return record
 
 
@@ -689,7 +713,12 @@ async def _changeable(uow: UnitOfWork, customer_id: uuid.UUID) -> Customer:
 
 
 async def change_customer(
-    uow: UnitOfWork, customer_id: uuid.UUID, changes: ProfileChanges, now: datetime | None = None
+    uow: UnitOfWork,
+    customer_id: uuid.UUID,
+    changes: ProfileChanges,
+    now: datetime | None = None,
+    *,
+    actor: str | None = None,
 ) -> CustomerRecord:
     """Change name and profile; emits customer.profile_changed only when the profile changed
     (the event carries the profile, not the name)."""
@@ -698,10 +727,10 @@ async def change_customer(
     after = changes.applied_to(before)
     name = changes.name or customer.name
     if after != before or name != customer.name:
-        await uow.customers.update_profile(customer_id, name, after)
+        await uow.customers.update_profile(customer_id, name, after, actor)
     record = await _read_customer(uow, customer_id)
     if after != before:
-        await _announce_profile(uow, record.customer, _now(now))
+        await _announce_profile(uow, record.customer, _now(now), actor)
     return record
 
 
@@ -726,7 +755,7 @@ async def attach_identities(
 
 
 async def merge_customers(
-    uow: UnitOfWork, target_id: uuid.UUID, source_id: uuid.UUID
+    uow: UnitOfWork, target_id: uuid.UUID, source_id: uuid.UUID, *, actor: str | None = None
 ) -> CustomerMerge:
     """Merge the source record of a person into the target: its identities, contacts and cases
     move; emits customer.merged."""
@@ -737,7 +766,7 @@ async def merge_customers(
         raise Invalid.field("source_customer_id", "unknown_customer", f"no customer {source_id}")
     if refusal := merge_refusal(customers[target_id].state, customers[source_id].state):
         raise _conflict(refusal)
-    merge = await uow.customers.merge(uuid.uuid4(), source_id, target_id)
+    merge = await uow.customers.merge(uuid.uuid4(), source_id, target_id, actor)
     await uow.emit(merge.merged_event(), subject=target_id)
     return merge
 
@@ -749,7 +778,9 @@ async def get_merge(uow: UnitOfWork, merge_id: uuid.UUID) -> CustomerMerge:
     return merge
 
 
-async def undo_merge(uow: UnitOfWork, merge_id: uuid.UUID) -> CustomerMerge:
+async def undo_merge(
+    uow: UnitOfWork, merge_id: uuid.UUID, *, actor: str | None = None
+) -> CustomerMerge:
     """Undo a merge: exactly what moved moves back; emits customer.merge_undone."""
     merge = await uow.customers.lock_merge(merge_id)
     if merge is None:
@@ -760,7 +791,7 @@ async def undo_merge(uow: UnitOfWork, merge_id: uuid.UUID) -> CustomerMerge:
     refusal = undo_refusal(merge.undone_at, target, customers[merge.source_id].state, later)
     if refusal:
         raise _conflict(refusal)
-    undone = await uow.customers.undo_merge(merge)
+    undone = await uow.customers.undo_merge(merge, actor)
     await uow.emit(undone.undone_event(), subject=merge.target_id)
     return undone
 
@@ -790,7 +821,9 @@ class Erased:
     facts: ContactFacts
 
 
-async def erase_customer(uow: UnitOfWork, customer_id: uuid.UUID) -> Erased:
+async def erase_customer(
+    uow: UnitOfWork, customer_id: uuid.UUID, *, actor: str | None = None
+) -> Erased:
     """Erase a customer's personal data (pseudonymised, not deleted); emits customer.erased.
     Erasing again answers the same and emits nothing."""
     customer = await uow.customers.lock(customer_id)
@@ -800,14 +833,14 @@ async def erase_customer(uow: UnitOfWork, customer_id: uuid.UUID) -> Erased:
         if refusal := erase_refusal(customer.state):
             raise _conflict(refusal)
         values = await uow.customers.personal_values(customer_id)
-        erased_at = await uow.customers.erase(customer_id)
+        erased_at = await uow.customers.erase(customer_id, actor)
         case_ids = await uow.customers.case_ids(customer_id)
         await uow.email_feedback.erase(values, case_ids)
         # the outbox's kept events and the stored responses hold the same data as the tables
         await uow.scrub_copies(
             subjects=[customer_id, *case_ids], values=values, free_text=ERASABLE_FIELDS
         )
-        erasure = Erasure(customer_id, erased_at, case_ids)
+        erasure = Erasure(customer_id, erased_at, case_ids, actor)
         await uow.emit(erasure.erased_event(), subject=customer_id)
     else:
         erased_at = customer.erased_at
@@ -831,10 +864,12 @@ async def _check_entry(uow: UnitOfWork, entry: CatalogueEntry) -> None:
         raise _invalid(errors)
 
 
-async def _announce_entry(uow: UnitOfWork, entry: CatalogueEntry, now: datetime) -> None:
+async def _announce_entry(
+    uow: UnitOfWork, entry: CatalogueEntry, now: datetime, actor: str | None
+) -> None:
     # one subject per entry, so consumers see an entry's changes in order
     subject = f"catalogue:{entry.kind.value}:{entry.code}"
-    await uow.emit(entry.changed_event(now), subject=subject)
+    await uow.emit(entry.changed_event(now, actor), subject=subject)
 
 
 def entry_location(entry: CatalogueEntry) -> str:
@@ -842,16 +877,16 @@ def entry_location(entry: CatalogueEntry) -> str:
 
 
 async def create_entry(
-    uow: UnitOfWork, entry: CatalogueEntry, now: datetime | None = None
+    uow: UnitOfWork, entry: CatalogueEntry, now: datetime | None = None, *, actor: str | None = None
 ) -> CatalogueEntry:
     """Create a catalogue entry; emits catalogue.entry_changed."""
     await _check_entry(uow, entry)
-    if not await uow.catalogue.add(entry):
+    if not await uow.catalogue.add(entry, actor):
         raise CodeExists(
             f"A {entry.kind.value} with code {entry.code!r} exists; change it with PATCH "
             f"{entry_location(entry)}"
         )
-    await _announce_entry(uow, entry, _now(now))
+    await _announce_entry(uow, entry, _now(now), actor)
     return entry
 
 
@@ -862,6 +897,7 @@ async def change_entry(
     changes: Mapping[str, Any],
     *,
     default_motive: str,
+    actor: str | None = None,
     now: datetime | None = None,
 ) -> CatalogueEntry:
     """Change an entry's names, active flag or validity dates; emits catalogue.entry_changed
@@ -878,8 +914,8 @@ async def change_entry(
             "configure another default motive before retiring it"
         )
     if after != before:
-        await uow.catalogue.update(after)
-        await _announce_entry(uow, after, now)
+        await uow.catalogue.update(after, actor)
+        await _announce_entry(uow, after, now, actor)
     return after
 
 
@@ -1065,13 +1101,14 @@ async def split_contact(
         expectation=contact.expectation,
         contact_id=contact.id,
         related_case_id=case.id,
+        opened_by=actor,
     )
     await uow.cases.add(new)
     await uow.contacts.split_off(contact.id, new.id)
     await uow.cases.touch(case.id)
     current_case_id.set(str(new.id))
     await _announce_opened(uow, new, customer)
-    del reason, actor  # kept by the caller's log; case.opened has no field for them
+    del reason  # kept by the caller's log; case.opened has no field for it
     return CaseSplit(await get_case(uow, new.id), await get_case(uow, case.id))
 
 

@@ -99,6 +99,7 @@ async def test_a_created_customer_is_found_by_each_identity_however_it_is_writte
             "consent_marketing": True,
             "preferred_channel": None,
             "changed_at": None,
+            "actor": None,  # authentication is off here
         }
 
         async def published():

@@ -60,7 +60,9 @@ async def customer(uow, name="Ana", *identities: Identity) -> uuid.UUID:
     return customer_id
 
 
-async def a_case(uow, customer_id, *, days_ago=0.0, motive="DELIVERY", expectation=None) -> Case:
+async def a_case(
+    uow, customer_id, *, days_ago=0.0, motive="DELIVERY", expectation=None, opened_by=None
+) -> Case:
     number = f"AT-2026-{await uow.cases.next_case_sequence(2026):06d}"
     case = Case(
         id=uuid.uuid4(),
@@ -74,6 +76,7 @@ async def a_case(uow, customer_id, *, days_ago=0.0, motive="DELIVERY", expectati
         opened_at=NOW - timedelta(days=days_ago),
         motive=motive,
         expectation=expectation,
+        opened_by=opened_by,
     )
     await uow.cases.add(case)
     return case
@@ -123,9 +126,11 @@ async def test_a_customer_is_filled_in_and_its_profile_changed(uow):
         Tier.STANDARD,
         "es",
     )
+    assert await uow.customers.changed_by(ana) == (None, None)
     await uow.customers.update_profile(
-        ana, "Ana P.", Profile(ana, Tier.VIP, "en", found.formality, False, True)
+        ana, "Ana P.", Profile(ana, Tier.VIP, "en", found.formality, False, True), "sup@example.com"
     )
+    assert await uow.customers.changed_by(ana) == ("sup@example.com", None)
     changed = await uow.customers.get(ana)
     assert (changed.name, changed.tier, changed.language, changed.consent_surveys) == (
         "Ana P.",
@@ -139,7 +144,8 @@ async def test_a_customer_is_filled_in_and_its_profile_changed(uow):
 async def test_a_customer_created_with_a_profile_keeps_it(uow):
     customer_id = uuid.uuid4()
     new = NewCustomer(name="Luis", email="luis@example.com", tier=Tier.VIP, language="en")
-    await uow.customers.create_with_profile(customer_id, new)
+    await uow.customers.create_with_profile(customer_id, new, "agent@example.com")
+    assert await uow.customers.changed_by(customer_id) == ("agent@example.com", None)
     luis = await uow.customers.get(customer_id)
     assert (luis.name, luis.primary_email, luis.tier, luis.language, luis.merged_into) == (
         "Luis",
@@ -159,7 +165,7 @@ async def test_a_merge_moves_rows_and_its_undo_moves_back_exactly_those(uow):
     assert await uow.customers.has_contacts(dup)
     assert not await uow.customers.has_contacts(ana)
 
-    merge = await uow.customers.merge(uuid.uuid4(), dup, ana)
+    merge = await uow.customers.merge(uuid.uuid4(), dup, ana, "sup@example.com")
 
     assert (merge.source_id, merge.target_id, merge.case_ids, merge.contact_ids) == (
         dup,
@@ -168,7 +174,7 @@ async def test_a_merge_moves_rows_and_its_undo_moves_back_exactly_those(uow):
         [first.id],
     )
     assert len(merge.identity_ids) == 1
-    assert merge.undone_at is None
+    assert (merge.undone_at, merge.merged_by, merge.undone_by) == (None, "sup@example.com", None)
     assert (await uow.customers.get(dup)).merged_into == ana
     assert (await uow.customers.owners([dup_email]))[dup_email] == ana
     assert await uow.customers.case_ids(ana) == [case.id]
@@ -176,9 +182,10 @@ async def test_a_merge_moves_rows_and_its_undo_moves_back_exactly_those(uow):
     assert await uow.customers.get_merge(merge.id) == merge
     later = await a_contact(uow, ana, case, at=NOW + timedelta(hours=1))
 
-    undone = await uow.customers.undo_merge(await uow.customers.lock_merge(merge.id))
+    undone = await uow.customers.undo_merge(await uow.customers.lock_merge(merge.id), None)
 
     assert undone.undone_at is not None
+    assert (undone.merged_by, undone.undone_by) == ("sup@example.com", None)
     assert undone.id == merge.id
     assert (await uow.customers.get(dup)).merged_into is None
     assert await uow.customers.case_ids(dup) == [case.id]
@@ -195,12 +202,13 @@ async def test_erasure_pseudonymises_the_customer_and_what_they_wrote(uow):
         uow, ana, case, attachments=(Attachment("invoice.pdf", 10, "application/pdf"),)
     )
 
-    erased_at = await uow.customers.erase(ana)
+    erased_at = await uow.customers.erase(ana, "dpo@example.com")
 
     erased = await uow.customers.get(ana)
     assert erased.erased_at == erased_at
     assert erased.primary_email is None
     assert erased.name.startswith("erased-")
+    assert await uow.customers.changed_by(ana) == (None, "dpo@example.com")
     assert await uow.customers.owners([ana_email]) == {}
     contact = await uow.contacts.get(written.id)
     assert contact.text == ERASED_TEXT
@@ -241,14 +249,15 @@ async def test_history_and_facts(uow):
 
 async def test_cases_are_numbered_read_and_found_by_number(uow):
     ana = await customer(uow, "Ana")
-    case = await a_case(uow, ana)
+    case = await a_case(uow, ana, opened_by="agent@example.com")
 
     read = await uow.cases.get(case.id)
-    assert (read.number, read.customer_name, read.status, read.contact_id) == (
+    assert (read.number, read.customer_name, read.status, read.contact_id, read.opened_by) == (
         case.number,
         "Ana",
         CaseStatus.OPEN,
         None,
+        "agent@example.com",
     )
     assert await uow.cases.exists(case.id)
     assert not await uow.cases.exists(uuid.uuid4())
@@ -320,12 +329,14 @@ async def test_catalogue_entries_are_added_once_changed_and_looked_up(uow):
     motive = entry(CatalogueKind.MOTIVE, f"M{suffix}")
     cause = entry(CatalogueKind.CAUSE, f"C{suffix}", parent_code=motive.code)
 
-    assert await uow.catalogue.add(motive)
-    assert await uow.catalogue.add(cause)
-    assert not await uow.catalogue.add(motive)
+    assert await uow.catalogue.add(motive, "admin@example.com")
+    assert await uow.catalogue.add(cause, None)
+    assert not await uow.catalogue.add(motive, "other@example.com")
+    assert await uow.catalogue.changed_by(CatalogueKind.MOTIVE, motive.code) == "admin@example.com"
     assert await uow.catalogue.get(CatalogueKind.MOTIVE, motive.code) == motive
     retired = entry(CatalogueKind.MOTIVE, motive.code, active=False, valid_to=date(2026, 1, 1))
-    await uow.catalogue.update(retired)
+    await uow.catalogue.update(retired, "boss@example.com")
+    assert await uow.catalogue.changed_by(CatalogueKind.MOTIVE, motive.code) == "boss@example.com"
     assert await uow.catalogue.lock(CatalogueKind.MOTIVE, motive.code) == retired
     found = await uow.catalogue.lookup_classification(Classification(motive.code, cause.code))
     assert found == {
@@ -339,7 +350,9 @@ async def test_catalogue_entries_are_listed_in_code_order_filtered_and_paged(uow
     parent = f"P{suffix}"
     codes = [f"Z{suffix}-{n}" for n in ("A", "B", "C")]
     for n, code in enumerate(codes):
-        await uow.catalogue.add(entry(CatalogueKind.CAUSE, code, parent_code=parent, active=n != 1))
+        await uow.catalogue.add(
+            entry(CatalogueKind.CAUSE, code, parent_code=parent, active=n != 1), None
+        )
 
     def listed(**filters):
         query = {"active": None, "on": None, "parent": parent, "after_code": None, "limit": 10}

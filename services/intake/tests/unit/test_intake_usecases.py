@@ -365,3 +365,66 @@ async def test_the_form_rate_limit_counts_per_address_and_window(uow):
         )
         is None
     )
+
+
+# --- who did it ----------------------------------------------------------------------------
+
+
+async def test_an_agent_opening_a_case_is_its_actor_and_a_customer_writing_in_is_none(uow):
+    settings = IntakeSettings(default_motive="OTHER")
+    by_phone = await usecases.open_case(uow, contact(), settings, NOW, actor="agent@example.com")
+    written = await record(
+        uow, contact(customer=CustomerRef(identity_fields(phone="+34600123999")))
+    )
+
+    opened = {e.case_id: e for e in uow.events(CaseOpened)}
+    assert (opened[by_phone.id].actor, opened[by_phone.id].channel) == (
+        "agent@example.com",
+        Channel.PHONE,
+    )
+    assert opened[written.case.id].actor is None
+    assert (await uow.cases.get(by_phone.id)).opened_by == "agent@example.com"
+    assert (await uow.cases.get(written.case.id)).opened_by is None
+    # the customer the agent's contact created is announced as created by the agent
+    assert uow.events(CustomerProfileChanged)[0].actor == "agent@example.com"
+
+
+async def test_customer_changes_merges_and_erasure_record_their_actor(uow):
+    ana = await new_customer(uow, "Ana", "ana@example.com")
+    dup = await new_customer(uow, "A. P.", "ap@example.com")
+    uow.emitted.clear()
+
+    await usecases.change_customer(
+        uow, ana.id, ProfileChanges(language="en"), NOW, actor="agent@example.com"
+    )
+    merge = await usecases.merge_customers(uow, ana.id, dup.id, actor="sup@example.com")
+    undone = await usecases.undo_merge(uow, merge.id, actor="boss@example.com")
+    await usecases.erase_customer(uow, dup.id, actor="dpo@example.com")
+
+    assert [e.actor for e in uow.events(CustomerProfileChanged)] == ["agent@example.com"]
+    assert await uow.customers.changed_by(ana.id) == ("agent@example.com", None)
+    assert uow.events(CustomerMerged)[0].actor == "sup@example.com"
+    assert uow.events(CustomerMergeUndone)[0].actor == "boss@example.com"
+    assert (undone.merged_by, undone.undone_by) == ("sup@example.com", "boss@example.com")
+    assert uow.events(CustomerErased)[0].actor == "dpo@example.com"
+    assert await uow.customers.changed_by(dup.id) == (None, "dpo@example.com")
+
+
+async def test_catalogue_changes_record_their_actor(uow):
+    late = CatalogueEntry(CatalogueKind.CAUSE, "LATE", "Tarde", "Late", parent_code="DELIVERY")
+    await usecases.create_entry(uow, late, NOW, actor="admin@example.com")
+    await usecases.change_entry(
+        uow,
+        CatalogueKind.CAUSE,
+        "LATE",
+        {"name_en": "Delayed"},
+        default_motive="OTHER",
+        actor="other-admin@example.com",
+        now=NOW,
+    )
+
+    assert [e.actor for e in uow.events(CatalogueEntryChanged)] == [
+        "admin@example.com",
+        "other-admin@example.com",
+    ]
+    assert await uow.catalogue.changed_by(CatalogueKind.CAUSE, "LATE") == "other-admin@example.com"

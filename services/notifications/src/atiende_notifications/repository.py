@@ -66,7 +66,9 @@ class AttemptLog:
 class PreferencesRepository(Protocol):
     async def get(self, customer_id: uuid.UUID) -> CustomerPreferences | None: ...
 
-    async def save(self, prefs: CustomerPreferences) -> None: ...
+    async def save(self, prefs: CustomerPreferences, actor: str | None = None) -> None:
+        """Store them; `actor` is the staff member who set them (None: notifications did)."""
+        ...
 
     async def delete(self, customer_id: uuid.UUID) -> None: ...
 
@@ -80,7 +82,9 @@ class PreferencesRepository(Protocol):
 class StaffRepository(Protocol):
     async def get(self, agent_id: str) -> StaffMember | None: ...
 
-    async def save(self, member: StaffMember) -> None: ...
+    async def save(self, member: StaffMember, actor: str | None = None) -> None:
+        """Store the member; `actor` is the staff member who set the channels (None: an event)."""
+        ...
 
     async def of_ranks(self, ranks: Sequence[str]) -> list[StaffMember]:
         """Members of these ranks, by agent id."""
@@ -544,23 +548,25 @@ class PostgresPreferencesRepository:
             time_zone=r["time_zone"],
             quiet_hours=quiet,
             updated_at=r["updated_at"],
+            updated_by=r["updated_by"],
         )
 
-    async def save(self, prefs: CustomerPreferences) -> None:
+    async def save(self, prefs: CustomerPreferences, actor: str | None = None) -> None:
         quiet_start: time | None = prefs.quiet_hours.start if prefs.quiet_hours else None
         quiet_end: time | None = prefs.quiet_hours.end if prefs.quiet_hours else None
         await self.conn.execute(
             """INSERT INTO customer_preferences (customer_id, preferred_channel, consent_surveys,
                    consent_marketing, opted_out, undeliverable, time_zone, quiet_start, quiet_end,
-                   updated_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())
+                   updated_at, updated_by)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now(), $10)
                ON CONFLICT (customer_id) DO UPDATE SET
                    preferred_channel = EXCLUDED.preferred_channel,
                    consent_surveys = EXCLUDED.consent_surveys,
                    consent_marketing = EXCLUDED.consent_marketing,
                    opted_out = EXCLUDED.opted_out, undeliverable = EXCLUDED.undeliverable,
                    time_zone = EXCLUDED.time_zone, quiet_start = EXCLUDED.quiet_start,
-                   quiet_end = EXCLUDED.quiet_end, updated_at = now()""",
+                   quiet_end = EXCLUDED.quiet_end, updated_at = now(),
+                   updated_by = EXCLUDED.updated_by""",
             prefs.customer_id,
             prefs.preferred_channel.value if prefs.preferred_channel else None,
             prefs.consent_surveys,
@@ -570,6 +576,7 @@ class PostgresPreferencesRepository:
             prefs.time_zone,
             quiet_start,
             quiet_end,
+            actor,
         )
 
     async def delete(self, customer_id: uuid.UUID) -> None:
@@ -610,6 +617,7 @@ class PostgresStaffRepository:
             channels=tuple(NotificationChannel(c) for c in r["channels"]),
             active=r["active"],
             rank=r["rank"],
+            updated_by=r["updated_by"],
         )
 
     async def of_ranks(self, ranks: Sequence[str]) -> list[StaffMember]:
@@ -618,13 +626,15 @@ class PostgresStaffRepository:
         )
         return [m for r in rows if (m := await self.get(r["agent_id"])) is not None]
 
-    async def save(self, member: StaffMember) -> None:
+    async def save(self, member: StaffMember, actor: str | None = None) -> None:
         await self.conn.execute(
-            """INSERT INTO staff (agent_id, name, email, phone, channels, active, rank, updated_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, now())
+            """INSERT INTO staff (agent_id, name, email, phone, channels, active, rank, updated_at,
+                   updated_by)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, now(), $8)
                ON CONFLICT (agent_id) DO UPDATE SET name = EXCLUDED.name,
                    email = EXCLUDED.email, phone = EXCLUDED.phone, channels = EXCLUDED.channels,
-                   active = EXCLUDED.active, rank = EXCLUDED.rank, updated_at = now()""",
+                   active = EXCLUDED.active, rank = EXCLUDED.rank, updated_at = now(),
+                   updated_by = EXCLUDED.updated_by""",
             member.agent_id,
             member.name,
             member.email,
@@ -632,6 +642,7 @@ class PostgresStaffRepository:
             [c.value for c in member.channels],
             member.active,
             member.rank,
+            actor,
         )
 
 

@@ -1110,22 +1110,29 @@ async def customer_preferences(uow: UnitOfWork, customer_id: uuid.UUID) -> Custo
     return await uow.preferences.get(customer_id) or CustomerPreferences(customer_id)
 
 
-async def set_customer_preferences(uow: UnitOfWork, prefs: CustomerPreferences) -> None:
+async def set_customer_preferences(
+    uow: UnitOfWork, prefs: CustomerPreferences, *, actor: str | None = None
+) -> None:
     if prefs.time_zone is not None:
         try:
             ZoneInfo(prefs.time_zone)
         except (KeyError, ValueError) as exc:
             raise Invalid.field("body.time_zone", "zone", "unknown time zone") from exc
-    await uow.preferences.save(prefs)
+    await uow.preferences.save(prefs, actor)
 
 
 async def set_staff_channels(
-    uow: UnitOfWork, agent_id: str, channels: list[NotificationChannel], phone: str | None
+    uow: UnitOfWork,
+    agent_id: str,
+    channels: list[NotificationChannel],
+    phone: str | None,
+    *,
+    actor: str | None = None,
 ) -> StaffMember:
     member = await uow.staff.get(agent_id) or StaffMember(agent_id)
     member = replace(member, channels=tuple(channels), phone=phone or member.phone)
-    await uow.staff.save(member)
-    return member
+    await uow.staff.save(member, actor)
+    return replace(member, updated_by=actor)
 
 
 # --- dispatching -----------------------------------------------------------------------------

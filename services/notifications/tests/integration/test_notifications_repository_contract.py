@@ -230,9 +230,11 @@ async def test_preferences_round_trip_and_delete(backend):
         time_zone="Atlantic/Canary",
         quiet_hours=QuietHours(time(21), time(8)),
     )
-    await backend.uow.preferences.save(prefs)
+    await backend.uow.preferences.save(prefs, "sup@example.com")
     got = await backend.uow.preferences.get(customer)
-    assert replace(got, updated_at=None) == prefs
+    assert replace(got, updated_at=None) == replace(prefs, updated_by="sup@example.com")
+    await backend.uow.preferences.save(prefs)  # notifications' own change: nobody
+    assert (await backend.uow.preferences.get(customer)).updated_by is None
     await backend.uow.preferences.delete(customer)
     assert await backend.uow.preferences.get(customer) is None
 
@@ -242,8 +244,8 @@ async def test_staff_round_trip(backend):
     from atiende_notifications.domain.preferences import StaffMember
 
     member = StaffMember("luis", "Luis", "luis@x.es", "+34600", (NotificationChannel.SMS,), True)
-    await backend.uow.staff.save(member)
-    assert await backend.uow.staff.get("luis") == member
+    await backend.uow.staff.save(member, "sup@example.com")
+    assert await backend.uow.staff.get("luis") == replace(member, updated_by="sup@example.com")
     assert await backend.uow.staff.get("nobody") is None
     boss = StaffMember("ana", "Ana", "ana@x.es", rank="manager")
     await backend.uow.staff.save(boss)

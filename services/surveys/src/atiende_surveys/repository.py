@@ -169,7 +169,11 @@ class QuestionnairesRepository(Protocol):
 
     async def version(self, questionnaire_id: str, version: int) -> Questionnaire | None: ...
 
-    async def add(self, questionnaire: Questionnaire) -> None: ...
+    async def add(self, questionnaire: Questionnaire, actor: str | None) -> None: ...
+
+    async def published_by(self, questionnaire_id: str, version: int) -> str | None:
+        """Who published that stored version (its audit column)."""
+        ...
 
     async def ids(self) -> list[str]: ...
 
@@ -413,8 +417,8 @@ class PostgresCampaignsRepository:
     async def add(self, campaign: Campaign) -> None:
         await self.conn.execute(
             """INSERT INTO campaigns (id, questionnaire_id, segment, send_from, send_until,
-                                      created_at, scheduled)
-               VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+                                      created_at, scheduled, created_by)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
             campaign.id,
             campaign.questionnaire_id,
             _segment_to_data(campaign.segment),
@@ -422,6 +426,7 @@ class PostgresCampaignsRepository:
             campaign.send_until,
             campaign.created_at,
             campaign.scheduled,
+            campaign.created_by,
         )
 
     async def get(self, campaign_id: uuid.UUID) -> Campaign | None:
@@ -654,13 +659,23 @@ class PostgresQuestionnairesRepository:
             return stock if stock is not None and stock.version == version else None
         return questionnaire_from_data(_json(definition))
 
-    async def add(self, questionnaire: Questionnaire) -> None:
+    async def add(self, questionnaire: Questionnaire, actor: str | None) -> None:
         await self.conn.execute(
-            "INSERT INTO questionnaires (id, version, definition) VALUES ($1, $2, $3)",
+            """INSERT INTO questionnaires (id, version, definition, published_by)
+               VALUES ($1, $2, $3, $4)""",
             questionnaire.id,
             questionnaire.version,
             questionnaire_to_data(questionnaire),
+            actor,
         )
+
+    async def published_by(self, questionnaire_id: str, version: int) -> str | None:
+        actor: str | None = await self.conn.fetchval(
+            "SELECT published_by FROM questionnaires WHERE id = $1 AND version = $2",
+            questionnaire_id,
+            version,
+        )
+        return actor
 
     async def ids(self) -> list[str]:
         stored = await self.conn.fetch("SELECT DISTINCT id FROM questionnaires")

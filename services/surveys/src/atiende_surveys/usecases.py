@@ -182,6 +182,7 @@ async def start_campaign(
     send_until: datetime,
     now: datetime,
     config: SurveyConfig,
+    actor: str | None = None,
 ) -> Campaign:
     """The periodic survey of a segment: one scheduled invitation per matching customer, due at
     the window's start (or now), in daytime. Each is decided like any other when it falls due
@@ -199,7 +200,7 @@ async def start_campaign(
         now=now,
     )
     customers = await uow.customers.in_segment(segment, now)
-    campaign = replace(planned, scheduled=len(customers))
+    campaign = replace(planned, scheduled=len(customers), created_by=actor)
     await uow.campaigns.add(campaign)
     due_at = in_daytime(
         max(send_from, now),
@@ -505,7 +506,9 @@ async def questionnaire_ids(uow: UnitOfWork) -> list[str]:
     return await uow.questionnaires.ids()
 
 
-async def publish_questionnaire(uow: UnitOfWork, draft: Questionnaire) -> Questionnaire:
+async def publish_questionnaire(
+    uow: UnitOfWork, draft: Questionnaire, *, actor: str | None = None
+) -> Questionnaire:
     """Store a new version (one above the newest); invitations keep the version they were sent
     with."""
     current = await uow.questionnaires.latest(draft.id)
@@ -519,7 +522,7 @@ async def publish_questionnaire(uow: UnitOfWork, draft: Questionnaire) -> Questi
         intro=draft.intro,
         gap_threshold=draft.gap_threshold,
     )
-    await uow.questionnaires.add(published)
+    await uow.questionnaires.add(published, actor)
     return published
 
 

@@ -296,8 +296,10 @@ async def test_the_stock_questionnaire_stands_until_a_new_version_is_stored(uow)
     custom = Questionnaire(
         id="mine", version=1, kind=CSAT.kind, title={"es": "Mía"}, questions=CSAT.questions[:1]
     )
-    await uow.questionnaires.add(v2)
-    await uow.questionnaires.add(custom)
+    await uow.questionnaires.add(v2, "sup@example.com")
+    await uow.questionnaires.add(custom, None)
+    assert await uow.questionnaires.published_by(v2.id, v2.version) == "sup@example.com"
+    assert await uow.questionnaires.published_by(custom.id, custom.version) is None
     assert await uow.questionnaires.latest("csat") == v2
     assert await uow.questionnaires.version("csat", 2) == v2
     assert await uow.questionnaires.version("csat", 1) == CSAT  # earlier invitations keep it
@@ -393,6 +395,7 @@ async def test_a_campaign_and_its_scheduled_invitations_are_kept(uow):
         send_until=NOW + timedelta(days=7),
         created_at=NOW,
         scheduled=1,
+        created_by="sup@example.com",
     )
     await uow.campaigns.add(campaign)
     assert await uow.campaigns.get(campaign.id) == campaign

@@ -108,8 +108,9 @@ async def test_the_segment_is_scheduled_and_decided_through_the_budget():
         send_until=NOW + WEEK,
         now=NOW,
         config=CONFIG,
+        actor="sup@example.com",
     )
-    assert started.scheduled == 3
+    assert (started.scheduled, started.created_by) == (3, "sup@example.com")
     assert await usecases.campaign_by_id(uow, started.id) == started
     dues = list(uow.schedule.rows.values())
     assert sorted(d.customer_id for d in dues) == sorted([asked, refused, recently_asked])

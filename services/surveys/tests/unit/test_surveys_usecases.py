@@ -565,8 +565,10 @@ async def test_a_new_questionnaire_version_leaves_sent_invitations_on_theirs(uow
         Questionnaire(
             id="csat", version=0, kind=stock.kind, title=stock.title, questions=stock.questions[:1]
         ),
+        actor="sup@example.com",
     )
     assert published.version == 2
+    assert await uow.questionnaires.published_by("csat", 2) == "sup@example.com"
     assert (await usecases.questionnaire(uow, "csat")).version == 2
     _, questionnaire = await usecases.show_survey(uow, token, NOW)
     assert questionnaire == stock

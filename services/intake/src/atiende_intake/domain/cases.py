@@ -56,6 +56,8 @@ class Case:
     merged_into: uuid.UUID | None = None
     related_case_id: uuid.UUID | None = None
     """The case this one was split from."""
+    opened_by: str | None = None
+    """The staff member who opened it for the customer; None when the customer did."""
 
     @property
     def ref(self) -> CaseRef:
@@ -118,6 +120,7 @@ class Case:
             customer_phone=customer_phone,
             product=self.product,
             related_case_id=self.related_case_id,
+            actor=self.opened_by,
         )
 
 

@@ -34,7 +34,7 @@ class CatalogueEntry:
             return False
         return self.valid_to is None or day <= self.valid_to
 
-    def changed_event(self, at: datetime) -> CatalogueEntryChanged:
+    def changed_event(self, at: datetime, actor: str | None = None) -> CatalogueEntryChanged:
         return CatalogueEntryChanged(
             kind=self.kind,
             code=self.code,
@@ -45,6 +45,7 @@ class CatalogueEntry:
             valid_from=self.valid_from,
             valid_to=self.valid_to,
             changed_at=at,
+            actor=actor,
         )
 
 

@@ -161,7 +161,7 @@ class Profile:
     consent_marketing: bool
     preferred_channel: NotificationChannel | None = None
 
-    def changed_event(self, at: datetime) -> CustomerProfileChanged:
+    def changed_event(self, at: datetime, actor: str | None = None) -> CustomerProfileChanged:
         return CustomerProfileChanged(
             customer_id=self.customer_id,
             tier=self.tier,
@@ -171,6 +171,7 @@ class Profile:
             consent_marketing=self.consent_marketing,
             preferred_channel=self.preferred_channel,
             changed_at=at,
+            actor=actor,
         )
 
 
@@ -272,6 +273,8 @@ class CustomerMerge:
     repointed_ids: list[uuid.UUID]
     merged_at: datetime
     undone_at: datetime | None = None
+    merged_by: str | None = None
+    undone_by: str | None = None
 
     def merged_event(self) -> CustomerMerged:
         return CustomerMerged(
@@ -280,6 +283,7 @@ class CustomerMerge:
             target_customer_id=self.target_id,
             case_ids=self.case_ids,
             merged_at=self.merged_at,
+            actor=self.merged_by,
         )
 
     def undone_event(self) -> CustomerMergeUndone:
@@ -290,6 +294,7 @@ class CustomerMerge:
             target_customer_id=self.target_id,
             case_ids=self.case_ids,
             undone_at=self.undone_at,
+            actor=self.undone_by,
         )
 
 
@@ -329,10 +334,14 @@ class Erasure:
     customer_id: uuid.UUID
     erased_at: datetime
     case_ids: list[uuid.UUID] = field(default_factory=list)
+    actor: str | None = None
 
     def erased_event(self) -> CustomerErased:
         return CustomerErased(
-            customer_id=self.customer_id, case_ids=self.case_ids, erased_at=self.erased_at
+            customer_id=self.customer_id,
+            case_ids=self.case_ids,
+            erased_at=self.erased_at,
+            actor=self.actor,
         )
 
 

@@ -57,6 +57,7 @@ def case_of(row: asyncpg.Record) -> Case:
         version=row["version"],
         merged_into=row["merged_into"],
         related_case_id=row["related_case_id"],
+        opened_by=row["opened_by"],
     )
 
 
@@ -91,8 +92,9 @@ class PostgresCasesRepository:
         await self.conn.execute(
             """INSERT INTO cases (id, number, customer_id, type, channel, description, opened_at,
                    motive, cause, touchpoint, product, severity, upset, expectation, reply_email,
-                   related_case_id)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)""",
+                   related_case_id, opened_by)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                   $17)""",
             case.id,
             case.number,
             case.customer_id,
@@ -109,6 +111,7 @@ class PostgresCasesRepository:
             case.expectation,
             case.customer_email,
             case.related_case_id,
+            case.opened_by,
         )
 
     async def get(self, case_id: uuid.UUID) -> Case | None:

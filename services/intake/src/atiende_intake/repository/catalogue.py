@@ -72,13 +72,13 @@ class PostgresCatalogueRepository:
         )
         return entry_of(row) if row else None
 
-    async def add(self, entry: CatalogueEntry) -> bool:
+    async def add(self, entry: CatalogueEntry, actor: str | None) -> bool:
         """Insert a new entry; False if its code is taken within its kind."""
         return bool(
             await self.conn.fetchval(
                 """INSERT INTO catalogue_entries (kind, code, parent_code, name_es, name_en,
-                       active, valid_from, valid_to)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                       active, valid_from, valid_to, updated_by)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                    ON CONFLICT (kind, code) DO NOTHING RETURNING true""",
                 entry.kind.value,
                 entry.code,
@@ -88,13 +88,14 @@ class PostgresCatalogueRepository:
                 entry.active,
                 entry.valid_from,
                 entry.valid_to,
+                actor,
             )
         )
 
-    async def update(self, entry: CatalogueEntry) -> None:
+    async def update(self, entry: CatalogueEntry, actor: str | None) -> None:
         await self.conn.execute(
             """UPDATE catalogue_entries SET name_es = $3, name_en = $4, active = $5,
-                   valid_from = $6, valid_to = $7, updated_at = now()
+                   valid_from = $6, valid_to = $7, updated_at = now(), updated_by = $8
                WHERE kind = $1 AND code = $2""",
             entry.kind.value,
             entry.code,
@@ -103,7 +104,16 @@ class PostgresCatalogueRepository:
             entry.active,
             entry.valid_from,
             entry.valid_to,
+            actor,
         )
+
+    async def changed_by(self, kind: CatalogueKind, code: str) -> str | None:
+        actor: str | None = await self.conn.fetchval(
+            "SELECT updated_by FROM catalogue_entries WHERE kind = $1 AND code = $2",
+            kind.value,
+            code,
+        )
+        return actor
 
     async def entries(
         self,

@@ -57,6 +57,8 @@ def merge_of(row: asyncpg.Record) -> CustomerMerge:
         repointed_ids=list(row["repointed_ids"]),
         merged_at=row["merged_at"],
         undone_at=row["undone_at"],
+        merged_by=row["merged_by"],
+        undone_by=row["undone_by"],
     )
 
 
@@ -163,11 +165,13 @@ class PostgresCustomersRepository:
         )
         return {r["id"]: customer_of(r) for r in rows}
 
-    async def create_with_profile(self, customer_id: uuid.UUID, new: NewCustomer) -> None:
+    async def create_with_profile(
+        self, customer_id: uuid.UUID, new: NewCustomer, actor: str | None
+    ) -> None:
         await self.conn.execute(
             """INSERT INTO customers (id, name, primary_email, tier, language, formality,
-                   consent_surveys, consent_marketing, preferred_channel)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
+                   consent_surveys, consent_marketing, preferred_channel, updated_by)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
             customer_id,
             new.name,
             new.email,
@@ -177,13 +181,16 @@ class PostgresCustomersRepository:
             new.consent_surveys,
             new.consent_marketing,
             new.preferred_channel.value if new.preferred_channel else None,
+            actor,
         )
 
-    async def update_profile(self, customer_id: uuid.UUID, name: str, profile: Profile) -> None:
+    async def update_profile(
+        self, customer_id: uuid.UUID, name: str, profile: Profile, actor: str | None
+    ) -> None:
         await self.conn.execute(
             """UPDATE customers SET name = $2, tier = $3, language = $4, formality = $5,
                    consent_surveys = $6, consent_marketing = $7, preferred_channel = $8,
-                   updated_at = now()
+                   updated_at = now(), updated_by = $9
                WHERE id = $1""",
             customer_id,
             name,
@@ -193,10 +200,17 @@ class PostgresCustomersRepository:
             profile.consent_surveys,
             profile.consent_marketing,
             profile.preferred_channel.value if profile.preferred_channel else None,
+            actor,
         )
 
+    async def changed_by(self, customer_id: uuid.UUID) -> tuple[str | None, str | None]:
+        row = await self.conn.fetchrow(
+            "SELECT updated_by, erased_by FROM customers WHERE id = $1", customer_id
+        )
+        return (row["updated_by"], row["erased_by"]) if row else (None, None)
+
     async def merge(
-        self, merge_id: uuid.UUID, source_id: uuid.UUID, target_id: uuid.UUID
+        self, merge_id: uuid.UUID, source_id: uuid.UUID, target_id: uuid.UUID, actor: str | None
     ) -> CustomerMerge:
         """Move the source's identities, contacts and cases to the target and record exactly
         which rows moved. Customers merged into the source earlier are re-pointed at the target
@@ -213,17 +227,18 @@ class PostgresCustomersRepository:
                    UPDATE customers SET merged_into = $3, updated_at = now()
                    WHERE merged_into = $2 RETURNING id)
                INSERT INTO customer_merges (id, source_id, target_id, identity_ids, contact_ids,
-                   case_ids, repointed_ids, merged_at)
+                   case_ids, repointed_ids, merged_at, merged_by)
                SELECT $1, $2, $3,
                    ARRAY(SELECT id FROM identities ORDER BY id),
                    ARRAY(SELECT id FROM contacts ORDER BY id),
                    ARRAY(SELECT id FROM cases ORDER BY id),
                    ARRAY(SELECT id FROM repointed ORDER BY id),
-                   now()
+                   now(), $4
                RETURNING *""",
             merge_id,
             source_id,
             target_id,
+            actor,
         )
         await self.conn.execute(
             "UPDATE customers SET merged_into = $2, updated_at = now() WHERE id = $1",
@@ -252,7 +267,7 @@ class PostgresCustomersRepository:
         )
         return merge_id
 
-    async def undo_merge(self, merge: CustomerMerge) -> CustomerMerge:
+    async def undo_merge(self, merge: CustomerMerge, actor: str | None) -> CustomerMerge:
         """Move back exactly the rows the merge moved; anything the target gained since stays."""
         source_id, target_id = merge.source_id, merge.target_id
         for table, ids in (
@@ -277,12 +292,14 @@ class PostgresCustomersRepository:
             "UPDATE customers SET merged_into = NULL, updated_at = now() WHERE id = $1", source_id
         )
         undone = await self.conn.fetchrow(
-            "UPDATE customer_merges SET undone_at = now() WHERE id = $1 RETURNING *", merge.id
+            "UPDATE customer_merges SET undone_at = now(), undone_by = $2 WHERE id = $1 RETURNING *",
+            merge.id,
+            actor,
         )
         assert undone is not None
         return merge_of(undone)
 
-    async def erase(self, customer_id: uuid.UUID) -> datetime:
+    async def erase(self, customer_id: uuid.UUID, actor: str | None) -> datetime:
         """Pseudonymise the customer and everything written by or about them; rows stay, so
         counts and history survive. Customers merged into this one are the same person: their
         records are erased too. Returns when it was erased."""
@@ -296,10 +313,11 @@ class PostgresCustomersRepository:
         for person in people:
             await self.conn.execute(
                 """UPDATE customers SET name = $2, primary_email = NULL, erased_at = now(),
-                       updated_at = now()
+                       updated_at = now(), erased_by = $3
                    WHERE id = $1""",
                 person,
                 pseudonym(person, "name"),
+                actor,
             )
         identities = await self.conn.fetch(
             "SELECT id, customer_id FROM customer_identities WHERE customer_id = ANY($1::uuid[])",

@@ -87,6 +87,8 @@ class CustomerPreferences:
     time_zone: str | None = None
     quiet_hours: QuietHours | None = None
     updated_at: datetime | None = None
+    updated_by: str | None = None
+    """Who last set them through the API, as stored (save's `actor`); None: notifications did."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,8 @@ class StaffMember:
     active: bool = True
     rank: str | None = None
     """Routing's rank (agent, senior, supervisor, manager): who counts as an administrator."""
+    updated_by: str | None = None
+    """Who last set the channels through the API, as stored (save's `actor`)."""
 
     @property
     def emailable(self) -> bool:

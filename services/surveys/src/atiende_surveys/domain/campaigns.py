@@ -52,6 +52,8 @@ class Campaign:
     send_until: datetime
     created_at: datetime
     scheduled: int = 0
+    created_by: str | None = None
+    """The staff member who started it; None when authentication is off."""
 
     @classmethod
     def plan(

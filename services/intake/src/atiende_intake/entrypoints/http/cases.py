@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from atiende_contracts import CaseType, Channel, ContactKind, MomentOfTruth, Severity
 from atiende_runtime import idempotency
-from atiende_runtime.auth import Principal, require
+from atiende_runtime.auth import Principal, actor_of, require
 from atiende_runtime.idempotency import Answer, IdempotencyKey
 from atiende_runtime.logs import current_case_id
 from atiende_runtime.problems import Problem
@@ -240,7 +240,7 @@ async def open_case(
     command: OpenCase,
     request: Request,
     runtime: Runtime,
-    _: Annotated[Principal, Depends(require("agent", "intake"))],
+    principal: Annotated[Principal, Depends(require("agent", "intake"))],
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     opened: list[str] = []  # the number of the case this request opened (none when replayed)
@@ -248,7 +248,12 @@ async def open_case(
 
         async def produce() -> Answer:
             case = case_out(
-                await usecases.open_case(uow, command.as_contact().command(), runtime.settings)
+                await usecases.open_case(
+                    uow,
+                    command.as_contact().command(),
+                    runtime.settings,
+                    actor=actor_of(principal),
+                )
             )
             opened.append(case.number)
             return Answer(201, case, {"Location": f"/cases/{case.id}"})
@@ -306,7 +311,7 @@ async def reclassify_case(
                 case_id,
                 body.change(),
                 reason=body.reason,
-                actor=principal.subject,
+                actor=actor_of(principal),
                 expected_version=version,
             )
     except StaleCase as exc:
@@ -345,7 +350,7 @@ async def split_contact(
                 contact_id,
                 reason=body.reason,
                 motive=body.motive,
-                actor=principal.subject,
+                actor=actor_of(principal),
                 expected_version=version,
                 default_motive=runtime.settings.default_motive,
             )
@@ -389,7 +394,7 @@ async def merge_cases(
                 case_id,
                 body.into_case_id,
                 reason=body.reason,
-                actor=principal.subject,
+                actor=actor_of(principal),
                 expected_version=version,
             )
     except StaleCase as exc:

@@ -15,7 +15,7 @@ from pydantic_core import PydanticCustomError
 
 from atiende_contracts import CatalogueKind
 from atiende_runtime import idempotency
-from atiende_runtime.auth import Principal, require
+from atiende_runtime.auth import Principal, actor_of, require
 from atiende_runtime.idempotency import Answer, IdempotencyKey
 from atiende_runtime.problems import Problem
 
@@ -127,13 +127,13 @@ async def create_entry(
     body: NewEntry,
     request: Request,
     runtime: Runtime,
-    _: Admin,
+    principal: Admin,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     async with transaction(runtime) as (tx, uow):
 
         async def produce() -> Answer:
-            entry = await usecases.create_entry(uow, body.entry(kind))
+            entry = await usecases.create_entry(uow, body.entry(kind), actor=actor_of(principal))
             return Answer(201, entry_out(entry), {"Location": usecases.entry_location(entry)})
 
         return await idempotency.once(tx.conn, request, idempotency_key, body, produce)
@@ -151,11 +151,16 @@ async def create_entry(
     },
 )
 async def change_entry(
-    kind: CatalogueKind, code: Code, changes: EntryChanges, runtime: Runtime, _: Admin
+    kind: CatalogueKind, code: Code, changes: EntryChanges, runtime: Runtime, principal: Admin
 ) -> EntryOut:
     async with unit_of_work(runtime) as uow:
         entry = await usecases.change_entry(
-            uow, kind, code, changes.changes(), default_motive=runtime.settings.default_motive
+            uow,
+            kind,
+            code,
+            changes.changes(),
+            default_motive=runtime.settings.default_motive,
+            actor=actor_of(principal),
         )
     return entry_out(entry)
 

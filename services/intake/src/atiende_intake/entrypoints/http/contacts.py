@@ -20,7 +20,7 @@ from atiende_contracts import (
     Severity,
 )
 from atiende_runtime import idempotency
-from atiende_runtime.auth import Principal, require
+from atiende_runtime.auth import Principal, actor_of, require
 from atiende_runtime.idempotency import Answer, IdempotencyKey
 
 from ... import usecases
@@ -226,13 +226,15 @@ async def post_contact(
     command: RecordContact,
     request: Request,
     runtime: Runtime,
-    _: Annotated[Principal, Depends(require("agent", "intake"))],
+    principal: Annotated[Principal, Depends(require("agent", "intake"))],
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     async with transaction(runtime) as (tx, uow):
 
         async def produce() -> Answer:
-            recorded = await usecases.record(uow, command.command(), runtime.settings)
+            recorded = await usecases.record(
+                uow, command.command(), runtime.settings, actor=actor_of(principal)
+            )
             contact = contact_out(await usecases.get_contact(uow, recorded.contact_id))
             status = 200 if recorded.replayed else 201
             return Answer(status, contact, {"Location": f"/contacts/{contact.id}"})

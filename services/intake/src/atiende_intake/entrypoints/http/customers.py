@@ -28,7 +28,7 @@ from atiende_contracts import (
     Tier,
 )
 from atiende_runtime import idempotency
-from atiende_runtime.auth import Principal, require
+from atiende_runtime.auth import Principal, actor_of, require
 from atiende_runtime.idempotency import Answer, IdempotencyKey
 from atiende_runtime.languages import Language
 from atiende_runtime.problems import validation_problem
@@ -361,13 +361,14 @@ async def create_customer(
     body: NewCustomer,
     request: Request,
     runtime: Runtime,
-    _: Recorder,
+    principal: Recorder,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     async with transaction(runtime) as (tx, uow):
 
         async def produce() -> Answer:
-            out = customer_out(await usecases.create_customer(uow, body.command()))
+            created = await usecases.create_customer(uow, body.command(), actor=actor_of(principal))
+            out = customer_out(created)
             return Answer(201, out, {"Location": f"/customers/{out.id}"})
 
         return await idempotency.once(tx.conn, request, idempotency_key, body, produce)
@@ -427,10 +428,13 @@ async def get_customer(customer_id: uuid.UUID, runtime: Runtime, _: Staff) -> Cu
     },
 )
 async def change_customer(
-    customer_id: uuid.UUID, changes: CustomerChanges, runtime: Runtime, _: Staff
+    customer_id: uuid.UUID, changes: CustomerChanges, runtime: Runtime, principal: Staff
 ) -> CustomerOut:
     async with unit_of_work(runtime) as uow:
-        return customer_out(await usecases.change_customer(uow, customer_id, changes.changes()))
+        changed = await usecases.change_customer(
+            uow, customer_id, changes.changes(), actor=actor_of(principal)
+        )
+        return customer_out(changed)
 
 
 @router.post(
@@ -485,13 +489,15 @@ async def merge_customers(
     body: MergeIn,
     request: Request,
     runtime: Runtime,
-    _: Supervisor,
+    principal: Supervisor,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     async with transaction(runtime) as (tx, uow):
 
         async def produce() -> Answer:
-            merge = await usecases.merge_customers(uow, customer_id, body.source_customer_id)
+            merge = await usecases.merge_customers(
+                uow, customer_id, body.source_customer_id, actor=actor_of(principal)
+            )
             return Answer(201, merge_out(merge), {"Location": f"/customer-merges/{merge.id}"})
 
         return await idempotency.once(tx.conn, request, idempotency_key, body, produce)
@@ -521,9 +527,9 @@ async def get_merge(merge_id: uuid.UUID, runtime: Runtime, _: Staff) -> MergeOut
         },
     },
 )
-async def undo_merge(merge_id: uuid.UUID, runtime: Runtime, _: Supervisor) -> MergeOut:
+async def undo_merge(merge_id: uuid.UUID, runtime: Runtime, principal: Supervisor) -> MergeOut:
     async with unit_of_work(runtime) as uow:
-        return merge_out(await usecases.undo_merge(uow, merge_id))
+        return merge_out(await usecases.undo_merge(uow, merge_id, actor=actor_of(principal)))
 
 
 @router.get(
@@ -568,9 +574,11 @@ async def customer_history(
         409: {"description": "Merged into another customer: erase that one (problem+json)"},
     },
 )
-async def erase_customer(customer_id: uuid.UUID, runtime: Runtime, _: Supervisor) -> ErasureOut:
+async def erase_customer(
+    customer_id: uuid.UUID, runtime: Runtime, principal: Supervisor
+) -> ErasureOut:
     async with unit_of_work(runtime) as uow:
-        erased = await usecases.erase_customer(uow, customer_id)
+        erased = await usecases.erase_customer(uow, customer_id, actor=actor_of(principal))
     return ErasureOut(
         customer_id=customer_id,
         erased_at=erased.erased_at,

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field, StrictBool
 
 from atiende_contracts import NotificationChannel
-from atiende_runtime.auth import Principal, require
+from atiende_runtime.auth import Principal, actor_of, require
 from atiende_runtime.service import ServiceRuntime
 
 from ... import usecases
@@ -78,7 +78,10 @@ async def get_preferences(
 
 @router.put("/customers/{customer_id}/preferences", response_model=PreferencesIO)
 async def put_preferences(
-    service: Service, _: Staff, customer_id: Annotated[uuid.UUID, Path()], body: PreferencesIO
+    service: Service,
+    principal: Staff,
+    customer_id: Annotated[uuid.UUID, Path()],
+    body: PreferencesIO,
 ) -> PreferencesIO:
     prefs = CustomerPreferences(
         customer_id=customer_id,
@@ -91,16 +94,18 @@ async def put_preferences(
         quiet_hours=body.quiet_hours.hours() if body.quiet_hours else None,
     )
     async with service.unit_of_work() as tx:
-        await usecases.set_customer_preferences(PostgresUnitOfWork(tx), prefs)
+        await usecases.set_customer_preferences(
+            PostgresUnitOfWork(tx), prefs, actor=actor_of(principal)
+        )
     return body
 
 
 @router.put("/staff/{agent_id}/channels", response_model=StaffChannelsIO)
 async def put_staff_channels(
-    service: Service, _: Staff, agent_id: Annotated[str, Path()], body: StaffChannelsIO
+    service: Service, principal: Staff, agent_id: Annotated[str, Path()], body: StaffChannelsIO
 ) -> StaffChannelsIO:
     async with service.unit_of_work() as tx:
         member = await usecases.set_staff_channels(
-            PostgresUnitOfWork(tx), agent_id, body.channels, body.phone
+            PostgresUnitOfWork(tx), agent_id, body.channels, body.phone, actor=actor_of(principal)
         )
     return StaffChannelsIO(channels=list(member.channels), phone=member.phone)

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from atiende_contracts import Formality, NotificationChannel
-from atiende_runtime.auth import Principal, require
+from atiende_runtime.auth import Principal, actor_of, require
 from atiende_runtime.languages import Language
 from atiende_runtime.service import ServiceRuntime
 
@@ -167,7 +167,7 @@ async def save_template(
             PostgresUnitOfWork(tx),
             key,
             TemplateText(body.subject, body.body_text, body.body_html),
-            actor=principal.subject,
+            actor=actor_of(principal),
         )
     return VersionOut.of(stored)
 
@@ -198,7 +198,7 @@ async def delete_template(
 ) -> Response:
     key = _key(template, channel, language, register)
     async with service.unit_of_work() as tx:
-        await usecases.remove_template(PostgresUnitOfWork(tx), key, actor=principal.subject)
+        await usecases.remove_template(PostgresUnitOfWork(tx), key, actor=actor_of(principal))
     return Response(status_code=204)
 
 

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field, StrictBool
 
-from atiende_runtime.auth import Principal, require
+from atiende_runtime.auth import Principal, actor_of, require
 from atiende_runtime.params import IsoDateTime
 from atiende_runtime.service import ServiceRuntime
 
@@ -100,7 +100,7 @@ async def create_endpoint(service: Service, principal: Admin, body: EndpointIn) 
             event_types=body.event_types,
             description=body.description,
             secret=body.secret,
-            actor=principal.subject,
+            actor=actor_of(principal),
             urls=_urls(service.settings),
         )
     return EndpointCreated(
@@ -138,7 +138,7 @@ async def change_endpoint(
             enabled=body.enabled,
             event_types=body.event_types,
             url=body.url,
-            actor=principal.subject,
+            actor=actor_of(principal),
             urls=_urls(service.settings),
         )
     return EndpointOut.of(endpoint)

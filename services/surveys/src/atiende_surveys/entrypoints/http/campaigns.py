@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from atiende_runtime import idempotency
-from atiende_runtime.auth import Principal, require
+from atiende_runtime.auth import Principal, actor_of, require
 from atiende_runtime.idempotency import Answer, IdempotencyKey
 from atiende_runtime.languages import Language
 from atiende_runtime.params import IsoDateTime
@@ -83,7 +83,7 @@ async def start_campaign(
     body: CampaignIn,
     request: Request,
     rt: Runtime,
-    _: Annotated[Principal, Depends(require("supervisor"))],
+    principal: Annotated[Principal, Depends(require("supervisor"))],
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     now = datetime.now(UTC)
@@ -102,6 +102,7 @@ async def start_campaign(
                 send_until=body.send_until,
                 now=now,
                 config=survey_config(rt.settings),
+                actor=actor_of(principal),
             )
             return Answer(201, CampaignOut.of(started), {"Location": f"/campaigns/{started.id}"})
 

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field, JsonValue, StrictBool, StrictInt
 
-from atiende_runtime.auth import Principal, require
+from atiende_runtime.auth import Principal, actor_of, require
 from atiende_runtime.service import ServiceRuntime
 
 from ... import usecases
@@ -103,13 +103,15 @@ async def publish_questionnaire(
     questionnaire_id: str,
     body: QuestionnaireIn,
     rt: Runtime,
-    _: Annotated[Principal, Depends(require("supervisor"))],
+    principal: Annotated[Principal, Depends(require("supervisor"))],
 ) -> dict[str, object]:
     draft = questionnaire_from_data(
         {"id": questionnaire_id, "version": 1, **body.model_dump(mode="json")}
     )  # raises EmptyQuestionnaire / InvalidQuestionnaire: 422
     async with rt.unit_of_work() as tx:
-        published = await usecases.publish_questionnaire(PostgresUnitOfWork(tx), draft)
+        published = await usecases.publish_questionnaire(
+            PostgresUnitOfWork(tx), draft, actor=actor_of(principal)
+        )
     return questionnaire_to_data(published)
 
 
