@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from atiende_runtime.auth import ANONYMOUS_DEV, Principal, require
+from atiende_runtime.auth import Principal, require
+from atiende_runtime.auth import actor_of as actor_of  # re-exported: routes take it from here
 from atiende_runtime.service import ServiceRuntime, runtime_of
 
 from ...settings import RoutingSettings
@@ -24,8 +25,3 @@ Anyone = Annotated[Principal, Depends(require("agent", "supervisor", "admin"))]
 
 CODE_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 """What a managed code (procedure, policy, threshold) looks like."""
-
-
-def actor_of(principal: Principal) -> str | None:
-    """Who did it; None when auth is off (the development principal is nobody)."""
-    return None if principal is ANONYMOUS_DEV else principal.subject
