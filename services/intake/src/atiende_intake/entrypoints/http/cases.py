@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from atiende_contracts import CaseType, Channel, ContactKind, MomentOfTruth, Severity
 from atiende_runtime import idempotency
 from atiende_runtime.auth import Principal, require
+from atiende_runtime.bodies import RequestModel
 from atiende_runtime.idempotency import Answer, IdempotencyKey
 from atiende_runtime.logs import current_case_id
 from atiende_runtime.problems import Problem
@@ -49,7 +50,7 @@ router = APIRouter(tags=["cases"])
 log = logging.getLogger(__name__)
 
 
-class OpenCase(BaseModel):
+class OpenCase(RequestModel):
     """The command to open a case directly (an agent's decision: it never joins another case;
     use POST /contacts for a contact that should join the customer's open case). The contact
     it comes from is recorded with it."""
@@ -165,7 +166,7 @@ def stale(exc: StaleCase) -> Problem:
     )
 
 
-class CaseReclassification(BaseModel):
+class CaseReclassification(RequestModel):
     """PATCH /cases/{id}: only the fields sent change; null empties an optional code."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -191,7 +192,7 @@ class CaseReclassification(BaseModel):
         return Reclassification(**kept, clear=cleared)
 
 
-class SplitIn(BaseModel):
+class SplitIn(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     reason: str = Field(min_length=1, max_length=500)
@@ -207,7 +208,7 @@ class SplitOut(BaseModel):
     from_case: CaseOut
 
 
-class CaseMergeIn(BaseModel):
+class CaseMergeIn(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     into_case_id: uuid.UUID = Field(description="The case that absorbs this one")

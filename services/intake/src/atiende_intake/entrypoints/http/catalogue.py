@@ -16,6 +16,7 @@ from pydantic_core import PydanticCustomError
 from atiende_contracts import CatalogueKind
 from atiende_runtime import idempotency
 from atiende_runtime.auth import Principal, require
+from atiende_runtime.bodies import RequestModel
 from atiende_runtime.idempotency import Answer, IdempotencyKey
 from atiende_runtime.problems import Problem
 
@@ -32,7 +33,7 @@ Staff = Annotated[Principal, Depends(require("agent", "supervisor", "admin"))]
 Code = Annotated[str, Path(pattern=CATALOGUE_CODE)]
 
 
-class NewEntry(BaseModel):
+class NewEntry(RequestModel):
     """A catalogue entry as an admin creates it; its kind comes from the path."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -53,7 +54,7 @@ class NewEntry(BaseModel):
         return CatalogueEntry(kind=kind, **self.model_dump())
 
 
-class EntryChanges(BaseModel):
+class EntryChanges(RequestModel):
     """A PATCH of an entry: only the fields sent change. Code, kind and parent are what other
     data refers to, so they never change: deactivate the entry and create another instead."""
 

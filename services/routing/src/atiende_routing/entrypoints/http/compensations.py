@@ -18,6 +18,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from atiende_contracts import CaseType, CompensationKind, Rank
 from atiende_runtime import idempotency
 from atiende_runtime.auth import Principal, require
+from atiende_runtime.bodies import RequestModel
 from atiende_runtime.errors import FieldError, Invalid
 from atiende_runtime.languages import Language
 from atiende_runtime.problems import Problem
@@ -88,7 +89,7 @@ async def _guarded(work: Awaitable[T]) -> T:
 # --- models ----------------------------------------------------------------------------------
 
 
-class _In(BaseModel):
+class _In(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 

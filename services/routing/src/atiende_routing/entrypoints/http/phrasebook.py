@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from atiende_runtime.bodies import RequestModel
+
 from ...repository import PostgresUnitOfWork
 from ...usecases import phrasebook
 from .deps import Admin, Anyone, Runtime
@@ -19,7 +21,7 @@ class PhraseOut(BaseModel):
     text: str
 
 
-class PhraseList(BaseModel):
+class PhraseList(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     phrases: list[str] = Field(description="In the order agents see them; 1 to 12")
