@@ -73,6 +73,16 @@ def strict_scalars(annotation: Any) -> Any:
     return origin[stricter_args]
 
 
+def _optional_scalar(annotation: Any) -> Any:
+    """The strict scalar of `X | None`, if that is what `annotation` is."""
+    if typing.get_origin(annotation) not in (typing.Union, types.UnionType):
+        return None
+    members = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if len(members) != 1 or len(members) == len(typing.get_args(annotation)):
+        return None
+    return members[0] if typing.get_origin(members[0]) is Annotated else None
+
+
 class RequestModel(BaseModel):
     """The base of every request body (and of every model inside one)."""
 
@@ -88,6 +98,12 @@ class RequestModel(BaseModel):
                 # a bare scalar: its check wraps the field's own constraints (so they stay in the schema)
                 field.annotation, *metadata = typing.get_args(stricter)
                 field.metadata = [*field.metadata, *metadata]
+            elif field.metadata and _optional_scalar(stricter):
+                # `int | None = Field(ge=1)`: the constraints go on the scalar, inside its check
+                base, *added = typing.get_args(_optional_scalar(stricter))
+                constrained: Any = Annotated[(base, *field.metadata, *added)]
+                field.annotation = constrained | None
+                field.metadata = []
             else:
                 field.annotation = stricter
             changed = True

@@ -18,6 +18,7 @@ class Inner(RequestModel):
 class Body(RequestModel):
     ratio: float | None = Field(None, ge=0)
     count: Annotated[int, Field(ge=0)] = 0
+    days: int | None = Field(None, ge=1, le=30)
     on: bool = False
     counts: list[int] = []
     weights: dict[str, float] = {}
@@ -38,6 +39,8 @@ class Body(RequestModel):
         ({"count": "7"}, "int_type"),
         ({"count": 1.5}, "int_from_float"),
         ({"count": -1}, "greater_than_equal"),
+        ({"days": 0}, "greater_than_equal"),
+        ({"days": True}, "int_type"),
         ({"on": 0}, "bool_type"),
         ({"on": "true"}, "bool_type"),
         ({"counts": [True]}, "int_type"),
@@ -82,4 +85,6 @@ def test_what_json_sends_as_it_should_is_read() -> None:
 def test_the_document_still_states_the_constraints() -> None:
     schema = Body.model_json_schema()["properties"]
     assert schema["count"] == {"default": 0, "minimum": 0, "title": "Count", "type": "integer"}
+    assert schema["days"]["anyOf"][0] == {"maximum": 30, "minimum": 1, "type": "integer"}
+    assert schema["ratio"]["anyOf"][0] == {"minimum": 0, "type": "number"}
     assert schema["at"]["anyOf"][0] == {"format": "date-time", "type": "string"}

@@ -18,6 +18,7 @@ from atiende_runtime import idempotency
 from atiende_runtime.auth import Principal, require
 from atiende_runtime.bodies import RequestModel
 from atiende_runtime.idempotency import Answer, IdempotencyKey
+from atiende_runtime.params import IsoDate
 from atiende_runtime.problems import Problem
 
 from ... import usecases
@@ -187,7 +188,7 @@ async def list_entries(
     _: Staff,
     active: bool | None = None,
     on: Annotated[
-        date | None, Query(description="Only entries valid on this day (YYYY-MM-DD)")
+        IsoDate | None, Query(description="Only entries valid on this day (YYYY-MM-DD)")
     ] = None,
     parent: Annotated[
         str | None, Query(pattern=CATALOGUE_CODE, description="Only causes of this motive")
