@@ -29,9 +29,11 @@ from .params import IsoDate, IsoDateTime
 
 
 def _json_integer(value: Any) -> Any:
-    # bool is an int too; a whole float passes on to int's own (lax) check, a fraction fails there
+    # bool is an int too; a fraction fails in int's own check
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise PydanticCustomError("int_type", "Input should be a valid integer")
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # 5.0, or 4e114, which the lax check would call not an integer
     return value
 
 

@@ -65,7 +65,7 @@ def test_what_json_sends_as_it_should_is_read() -> None:
             "ratio": 1,
             "count": 3,
             "on": True,
-            "counts": [1, 2.0],
+            "counts": [1, 2.0, 4e20],
             "weights": {"a": 0.5},
             "at": "2026-11-24T10:00:00Z",
             "day": "2026-11-24",
@@ -75,7 +75,7 @@ def test_what_json_sends_as_it_should_is_read() -> None:
     )
     assert isinstance(body.ratio, float)
     assert body.ratio == 1.0
-    assert body.counts == [1, 2]
+    assert body.counts == [1, 2, 4 * 10**20]
     assert body.at == datetime.fromisoformat("2026-11-24T10:00:00+00:00")
     assert body.day == date(2026, 11, 24)
     assert body.ref == ref

@@ -290,13 +290,26 @@ async def get_case(
         422: {"description": "Invalid field, unknown or inactive code (problem+json)"},
         428: {"description": "If-Match missing (problem+json)"},
     },
+    # If-Match is required, but its absence is a 428 (RFC 6585), not FastAPI's 422: the code
+    # reads it as optional and the document states it as required
+    openapi_extra={
+        "parameters": [
+            {
+                "name": "If-Match",
+                "in": "header",
+                "required": True,
+                "schema": {"type": "string", "minLength": 1},
+                "description": "The ETag of GET /cases/{case_id}",
+            }
+        ]
+    },
 )
 async def reclassify_case(
     case_id: uuid.UUID,
     body: CaseReclassification,
     runtime: Runtime,
     principal: Annotated[Principal, Depends(require("agent", "supervisor"))],
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> JSONResponse:
     current_case_id.set(str(case_id))
     version = expected_version(if_match, required=True)

@@ -165,7 +165,8 @@ async def change_entry(
 @router.delete(
     "/catalogue/{kind}/{code}",
     summary="Not allowed: entries are deactivated (PATCH active=false), never deleted",
-    responses={405: {"description": "Always (problem+json)"}},
+    # not an operation: the document leaves DELETE out, as for any method a path lacks
+    include_in_schema=False,
 )
 async def delete_entry(kind: CatalogueKind, code: Code, _: Admin) -> None:
     raise Problem(
