@@ -53,7 +53,7 @@ class OutOfOfficeIn(RequestModel):
 class AgentIn(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=r"\S")
     email: str | None = Field(default=None, max_length=320)
     teams: list[str]
     rank: Rank = Rank.AGENT

@@ -109,7 +109,7 @@ class PauseReasonIO(RequestModel):
 class PauseReasonsIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
-    reasons: list[PauseReasonIO]
+    reasons: list[PauseReasonIO] = Field(min_length=1, description="At least one reason")
 
 
 @router.get("/sla-policies", response_model=list[PolicyOut], summary="Every SLA policy (latest)")

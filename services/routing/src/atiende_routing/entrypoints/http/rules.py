@@ -58,7 +58,7 @@ class OutcomeIn(RequestModel):
 class RuleIn(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=r"\S")
     position: int = Field(default=0, description="Order (lower first); 0 = after the others")
     conditions: list[ConditionIn] = Field(default=[], description="All must hold")
     outcome: OutcomeIn

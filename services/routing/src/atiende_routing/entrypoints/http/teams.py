@@ -50,7 +50,7 @@ class CalendarIn(RequestModel):
 class TeamIn(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=r"\S")
     strategy: Strategy = Strategy.ROUND_ROBIN
     reopen_window_days: int = 14
     calendar: CalendarIn | None = Field(
