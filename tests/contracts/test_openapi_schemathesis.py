@@ -53,6 +53,9 @@ BEYOND_JSON_SCHEMA = {
     "no_options": "a choice question needs options (depends on the question's type)",
     "no_dimension": "a SERVQUAL item needs a dimension (depends on the question's type)",
     # a value checked against the world, not against a shape
+    "unknown_code": "a catalogue code (motive, cause…) must name an entry: a lookup",
+    "unknown_case": "a case number or id must name a case: a lookup",
+    "unknown_customer": "a customer id must name a customer: a lookup",
     "in_the_future": "a campaign window already over, compared with the clock",
     "template": "a template must compile and render, and an email needs a subject",
     "public": "a webhook host must not be a private, loopback or local address",
@@ -81,6 +84,12 @@ def config(bearer: str) -> schemathesis.Config:
     load_all_checks()
     checks: dict[str, Any] = {
         name: {"enabled": name not in NOT_RUN} for name in CHECKS.get_all_names()
+    }
+    # a required If-Match left out is a 428 Precondition Required (RFC 6585), the status made
+    # for exactly that; schemathesis' default list has the other refusals only
+    checks["missing_required_header"] = {
+        "enabled": True,
+        "expected-statuses": ["400", "401", "403", "406", "415", "422", "428"],
     }
     checks["positive_data_acceptance"] = {"enabled": False}  # run as `positive_data_accepted`
     checks["positive_data_accepted"] = {"enabled": True}

@@ -6,10 +6,18 @@ allow. Use these for query parameters and body fields alike."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BeforeValidator
+from pydantic import (
+    AwareDatetime,
+    BeforeValidator,
+    PlainValidator,
+    TypeAdapter,
+    ValidationError,
+    WithJsonSchema,
+)
+from pydantic_core import PydanticCustomError
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
@@ -31,3 +39,30 @@ IsoDate = Annotated[date, _text_like(_DATE, "2026-11-24")]
 
 IsoDateTime = Annotated[AwareDatetime, _text_like(_DATE_TIME, "2026-11-24T10:00:00Z")]
 """An instant: date, time and zone (Z or ±HH:MM)."""
+
+_EITHER: TypeAdapter[datetime | date] = TypeAdapter(IsoDateTime | IsoDate)
+
+
+def _date_or_date_time(value: Any) -> datetime | date:
+    try:
+        return _EITHER.validate_python(value)
+    except ValidationError:
+        raise PydanticCustomError(
+            "date_or_datetime",
+            "give a date (2026-11-24) or a time with its zone (2026-11-24T10:00:00Z)",
+        ) from None
+
+
+IsoDateOrDateTime = Annotated[
+    datetime | date,
+    PlainValidator(_date_or_date_time),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "format": "date-time"},
+                {"type": "string", "format": "date"},
+            ]
+        }
+    ),
+]
+"""Either of the two, one error (rule `date_or_datetime`) when it is neither."""

@@ -197,6 +197,8 @@ def allowed_methods(request: Request) -> list[str]:
     of the first route matching the path, while GET /x and POST /x are two routes."""
     methods: set[str] = set()
     for route in iter_route_contexts(request.app.routes):
+        if not getattr(route.original_route, "include_in_schema", True):
+            continue  # a route that only explains a refusal (a 405 of its own) is no method
         if route.path and compile_path(route.path)[0].match(request.url.path):
             methods |= set(route.methods or ())
     return sorted(methods)

@@ -4,6 +4,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import TypeAdapter
 
 from atiende_intake.entrypoints.http.paging import (
     Cursor,
@@ -11,9 +12,21 @@ from atiende_intake.entrypoints.http.paging import (
     decode_cursor,
     encode_cursor,
     page_of,
-    period_of,
 )
+from atiende_intake.entrypoints.http.paging import (
+    period_of as period_of_values,
+)
+from atiende_runtime.params import IsoDateOrDateTime
 from atiende_runtime.problems import Problem
+
+_BOUND = TypeAdapter(IsoDateOrDateTime | None)
+
+
+def period_of(from_, to):
+    # FastAPI reads each bound as the document states it (a date or a date-time); a text that
+    # is neither is refused there (tests/integration: bad filters), period_of gets values
+    return period_of_values(_BOUND.validate_python(from_), _BOUND.validate_python(to))
+
 
 AT = datetime(2026, 11, 24, 10, 30, 15, 123456, tzinfo=UTC)
 
@@ -87,9 +100,6 @@ def test_from_may_fall_within_the_day_given_as_to():
 @pytest.mark.parametrize(
     ("from_", "to", "field"),
     [
-        ("yesterday", None, "query.from"),
-        ("2026-11-24T10:00:00", None, "query.from"),
-        (None, "2026-02-30", "query.to"),
         ("2026-11-25", "2026-11-24", "query.from"),
         ("2026-11-25T00:00:00Z", "2026-11-24", "query.from"),
         ("2026-11-24T10:00:01Z", "2026-11-24T10:00:00Z", "query.from"),

@@ -469,7 +469,9 @@ async def ledger(
         try:
             after = LedgerPosition.decode(cursor)
         except ValueError:
-            raise Invalid.field("cursor", "cursor", "not a cursor this API gave out") from None
+            raise Invalid.field(
+                "cursor", "invalid_cursor", "not a cursor this API gave out"
+            ) from None
     entries = await uow.compensations.ledger(where, after, limit + 1)
     more = len(entries) > limit
     entries = entries[:limit]

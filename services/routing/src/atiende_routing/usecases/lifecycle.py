@@ -611,7 +611,9 @@ async def queue(
         try:
             after = QueuePosition.decode(cursor)
         except (ValueError, TypeError):
-            raise Invalid.field("cursor", "cursor", "not a cursor this API gave out") from None
+            raise Invalid.field(
+                "cursor", "invalid_cursor", "not a cursor this API gave out"
+            ) from None
     cases = await uow.cases.queue(where, after, limit + 1)
     more = len(cases) > limit
     page = cases[:limit]

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from atiende_contracts import CaseType, Channel, ContactKind, MomentOfTruth, Severity
 from atiende_runtime import idempotency
 from atiende_runtime.auth import Principal, actor_of, require
+from atiende_runtime.bodies import RequestModel
 from atiende_runtime.idempotency import Answer, IdempotencyKey
 from atiende_runtime.logs import current_case_id
 from atiende_runtime.problems import Problem
@@ -49,7 +50,7 @@ router = APIRouter(tags=["cases"])
 log = logging.getLogger(__name__)
 
 
-class OpenCase(BaseModel):
+class OpenCase(RequestModel):
     """The command to open a case directly (an agent's decision: it never joins another case;
     use POST /contacts for a contact that should join the customer's open case). The contact
     it comes from is recorded with it."""
@@ -165,7 +166,7 @@ def stale(exc: StaleCase) -> Problem:
     )
 
 
-class CaseReclassification(BaseModel):
+class CaseReclassification(RequestModel):
     """PATCH /cases/{id}: only the fields sent change; null empties an optional code."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -191,7 +192,7 @@ class CaseReclassification(BaseModel):
         return Reclassification(**kept, clear=cleared)
 
 
-class SplitIn(BaseModel):
+class SplitIn(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     reason: str = Field(min_length=1, max_length=500)
@@ -207,7 +208,7 @@ class SplitOut(BaseModel):
     from_case: CaseOut
 
 
-class CaseMergeIn(BaseModel):
+class CaseMergeIn(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     into_case_id: uuid.UUID = Field(description="The case that absorbs this one")
@@ -294,13 +295,26 @@ async def get_case(
         422: {"description": "Invalid field, unknown or inactive code (problem+json)"},
         428: {"description": "If-Match missing (problem+json)"},
     },
+    # If-Match is required, but its absence is a 428 (RFC 6585), not FastAPI's 422: the code
+    # reads it as optional and the document states it as required
+    openapi_extra={
+        "parameters": [
+            {
+                "name": "If-Match",
+                "in": "header",
+                "required": True,
+                "schema": {"type": "string", "minLength": 1},
+                "description": "The ETag of GET /cases/{case_id}",
+            }
+        ]
+    },
 )
 async def reclassify_case(
     case_id: uuid.UUID,
     body: CaseReclassification,
     runtime: Runtime,
     principal: Annotated[Principal, Depends(require("agent", "supervisor"))],
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> JSONResponse:
     current_case_id.set(str(case_id))
     version = expected_version(if_match, required=True)

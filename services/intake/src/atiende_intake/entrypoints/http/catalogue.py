@@ -16,7 +16,9 @@ from pydantic_core import PydanticCustomError
 from atiende_contracts import CatalogueKind
 from atiende_runtime import idempotency
 from atiende_runtime.auth import Principal, actor_of, require
+from atiende_runtime.bodies import RequestModel
 from atiende_runtime.idempotency import Answer, IdempotencyKey
+from atiende_runtime.params import IsoDate
 from atiende_runtime.problems import Problem
 
 from ... import usecases
@@ -32,7 +34,7 @@ Staff = Annotated[Principal, Depends(require("agent", "supervisor", "admin"))]
 Code = Annotated[str, Path(pattern=CATALOGUE_CODE)]
 
 
-class NewEntry(BaseModel):
+class NewEntry(RequestModel):
     """A catalogue entry as an admin creates it; its kind comes from the path."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -53,7 +55,7 @@ class NewEntry(BaseModel):
         return CatalogueEntry(kind=kind, **self.model_dump())
 
 
-class EntryChanges(BaseModel):
+class EntryChanges(RequestModel):
     """A PATCH of an entry: only the fields sent change. Code, kind and parent are what other
     data refers to, so they never change: deactivate the entry and create another instead."""
 
@@ -168,7 +170,8 @@ async def change_entry(
 @router.delete(
     "/catalogue/{kind}/{code}",
     summary="Not allowed: entries are deactivated (PATCH active=false), never deleted",
-    responses={405: {"description": "Always (problem+json)"}},
+    # not an operation: the document leaves DELETE out, as for any method a path lacks
+    include_in_schema=False,
 )
 async def delete_entry(kind: CatalogueKind, code: Code, _: Admin) -> None:
     raise Problem(
@@ -191,7 +194,7 @@ async def list_entries(
     _: Staff,
     active: bool | None = None,
     on: Annotated[
-        date | None, Query(description="Only entries valid on this day (YYYY-MM-DD)")
+        IsoDate | None, Query(description="Only entries valid on this day (YYYY-MM-DD)")
     ] = None,
     parent: Annotated[
         str | None, Query(pattern=CATALOGUE_CODE, description="Only causes of this motive")

@@ -21,6 +21,7 @@ from atiende_contracts import (
 )
 from atiende_runtime import idempotency
 from atiende_runtime.auth import Principal, actor_of, require
+from atiende_runtime.bodies import RequestModel
 from atiende_runtime.idempotency import Answer, IdempotencyKey
 
 from ... import usecases
@@ -57,7 +58,7 @@ def cause_needs_motive(cause: str | None, info: ValidationInfo) -> str | None:
     return cause
 
 
-class Attachment(BaseModel):
+class Attachment(RequestModel):
     """An attachment's facts (its content is not stored)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -67,7 +68,7 @@ class Attachment(BaseModel):
     content_type: str = Field(default="application/octet-stream", max_length=255)
 
 
-class RecordContact(BaseModel):
+class RecordContact(RequestModel):
     """The command to record a contact, from any channel."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)

@@ -29,6 +29,7 @@ from atiende_contracts import (
 )
 from atiende_runtime import idempotency
 from atiende_runtime.auth import Principal, actor_of, require
+from atiende_runtime.bodies import RequestModel
 from atiende_runtime.idempotency import Answer, IdempotencyKey
 from atiende_runtime.languages import Language
 from atiende_runtime.problems import validation_problem
@@ -82,7 +83,7 @@ class NewCustomer(CustomerIdentitiesIn):
         )
 
 
-class CustomerChanges(BaseModel):
+class CustomerChanges(RequestModel):
     """A PATCH of a customer: only the fields sent change."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -217,7 +218,7 @@ class CustomerOut(BaseModel):
     updated_at: datetime
 
 
-class MergeIn(BaseModel):
+class MergeIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     source_customer_id: uuid.UUID = Field(description="The record merged away into this one")

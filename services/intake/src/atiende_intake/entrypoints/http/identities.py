@@ -7,7 +7,6 @@ import uuid
 from typing import Annotated, Any, Self
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -18,6 +17,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from atiende_runtime.bodies import RequestModel
 from atiende_runtime.languages import LANGUAGE_CODES, Language
 
 from ...domain.customers import (
@@ -66,21 +66,21 @@ def refuse_null(value: Any) -> Any:
     return value
 
 
-class ExternalId(BaseModel):
+class ExternalId(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     system: str = Field(min_length=1, max_length=50, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     id: str = Field(min_length=1, max_length=200)
 
 
-class ChatHandle(BaseModel):
+class ChatHandle(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     platform: str = Field(min_length=1, max_length=50, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     handle: str = Field(min_length=1, max_length=200)
 
 
-class CustomerIdentitiesIn(BaseModel):
+class CustomerIdentitiesIn(RequestModel):
     """Ways to recognise a customer, as a client sends them; validated and normalised."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)

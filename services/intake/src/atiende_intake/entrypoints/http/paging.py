@@ -25,11 +25,12 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
 from fastapi import Depends, Query
-from pydantic import AwareDatetime, BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel
 
+from atiende_runtime.params import IsoDateOrDateTime
 from atiende_runtime.problems import Problem, validation_problem
 
 T = TypeVar("T")
@@ -158,23 +159,9 @@ class Period:
     end: datetime | None = None
 
 
-_DATE_OR_TIME: TypeAdapter[Any] = TypeAdapter(AwareDatetime | date)  # time first: see _instant
-
 _BOUND_HELP = (
     "a date (2026-11-24, a whole day in UTC) or a time with its zone (2026-11-24T10:00:00Z)"
 )
-
-
-def _instant(raw: str | None, name: str) -> datetime | date | None:
-    """A query bound. Tried as a time first: a date-time at midnight would otherwise read as a
-    date."""
-    if raw is None:
-        return None
-    try:
-        value: datetime | date = _DATE_OR_TIME.validate_python(raw)
-    except ValidationError:
-        raise invalid_query(name, "date_or_datetime", f"give {_BOUND_HELP}") from None
-    return value
 
 
 def _start_of(value: datetime | date) -> datetime:
@@ -185,16 +172,17 @@ def _start_of(value: datetime | date) -> datetime:
 
 def period_of(
     from_: Annotated[
-        str | None,
-        Query(alias="from", max_length=40, description=f"From (inclusive): {_BOUND_HELP}"),
+        IsoDateOrDateTime | None,
+        Query(alias="from", description=f"From (inclusive): {_BOUND_HELP}"),
     ] = None,
     to: Annotated[
-        str | None,
-        Query(max_length=40, description=f"Until: {_BOUND_HELP}; a time is exclusive"),
+        IsoDateOrDateTime | None,
+        Query(description=f"Until: {_BOUND_HELP}; a time is exclusive"),
     ] = None,
 ) -> Period:
-    """The `from`/`to` query parameters as a Period; `from` later than `to` is a 422."""
-    first, last = _instant(from_, "from"), _instant(to, "to")
+    """The `from`/`to` query parameters as a Period; `from` later than `to` is a 422. The
+    document states each as a date or a date-time (anyOf), exactly what is read."""
+    first, last = from_, to
     start = _start_of(first) if first is not None else None
     end = None
     to_whole_day = last is not None and not isinstance(last, datetime)

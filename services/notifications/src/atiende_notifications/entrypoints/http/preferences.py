@@ -8,10 +8,11 @@ from datetime import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
-from pydantic import BaseModel, Field, StrictBool
+from pydantic import Field, StrictBool
 
 from atiende_contracts import NotificationChannel
 from atiende_runtime.auth import Principal, actor_of, require
+from atiende_runtime.bodies import RequestModel
 from atiende_runtime.service import ServiceRuntime
 
 from ... import usecases
@@ -29,7 +30,7 @@ WALL_CLOCK = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
 """A local wall-clock time, HH:MM or HH:MM:SS, with no zone: the customer's time_zone says where."""
 
 
-class QuietHoursIO(BaseModel):
+class QuietHoursIO(RequestModel):
     start: str = Field(pattern=WALL_CLOCK, description="Local wall-clock time, e.g. 21:00")
     end: str = Field(pattern=WALL_CLOCK, description="e.g. 08:00 (the window may wrap midnight)")
 
@@ -41,7 +42,7 @@ class QuietHoursIO(BaseModel):
         return QuietHours(time.fromisoformat(self.start), time.fromisoformat(self.end))
 
 
-class PreferencesIO(BaseModel):
+class PreferencesIO(RequestModel):
     preferred_channel: NotificationChannel | None = None
     consent_surveys: StrictBool | None = None
     consent_marketing: StrictBool | None = None
@@ -53,7 +54,7 @@ class PreferencesIO(BaseModel):
     quiet_hours: QuietHoursIO | None = None
 
 
-class StaffChannelsIO(BaseModel):
+class StaffChannelsIO(RequestModel):
     channels: list[NotificationChannel] = Field(description="Empty: tell this person nothing")
     phone: str | None = None
 

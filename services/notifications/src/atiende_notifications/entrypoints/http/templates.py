@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from atiende_contracts import Formality, NotificationChannel
 from atiende_runtime.auth import Principal, actor_of, require
+from atiende_runtime.bodies import RequestModel
 from atiende_runtime.languages import Language
 from atiende_runtime.service import ServiceRuntime
 
@@ -54,7 +55,7 @@ class KeyOut(BaseModel):
         )
 
 
-class TemplateIn(BaseModel):
+class TemplateIn(RequestModel):
     subject: str | None = Field(default=None, description="Jinja2; required for email")
     body_text: str = Field(description="Jinja2; plain text (the SMS itself for sms)")
     body_html: str | None = Field(
@@ -100,7 +101,7 @@ class EffectiveOut(BaseModel):
     body_html: str | None
 
 
-class PreviewIn(BaseModel):
+class PreviewIn(RequestModel):
     model_config = ConfigDict(populate_by_name=True)
 
     template: Template

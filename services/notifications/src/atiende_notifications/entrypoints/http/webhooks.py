@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field, StrictBool
 
 from atiende_runtime.auth import Principal, actor_of, require
+from atiende_runtime.bodies import RequestModel
 from atiende_runtime.params import IsoDateTime
 from atiende_runtime.service import ServiceRuntime
 
@@ -38,7 +39,7 @@ the host is public are checked when it is saved (422 rules `https` and `public`)
 URL_HELP = "https URL of a public host (http only where ATIENDE_WEBHOOK_ALLOW_HTTP is set)"
 
 
-class EndpointIn(BaseModel):
+class EndpointIn(RequestModel):
     url: str = Field(pattern=WEBHOOK_URL, max_length=2048, description=URL_HELP)
     event_types: list[str] = Field(
         default_factory=list, description='e.g. ["case.opened", "commitment.*"]; empty: all'
@@ -49,7 +50,7 @@ class EndpointIn(BaseModel):
     )
 
 
-class EndpointPatch(BaseModel):
+class EndpointPatch(RequestModel):
     url: str | None = Field(
         default=None, pattern=WEBHOOK_URL, max_length=2048, description=URL_HELP
     )
@@ -85,7 +86,7 @@ class EndpointCreated(EndpointOut):
     secret: str = Field(description="whsec_…: shown only now")
 
 
-class ReplayIn(BaseModel):
+class ReplayIn(RequestModel):
     since: IsoDateTime | None = None
     until: IsoDateTime | None = None
     only_failed: StrictBool = True

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from atiende_contracts import Availability, Rank
+from atiende_runtime.bodies import RequestModel
 from atiende_runtime.problems import Problem
 
 from ...domain.org import Agent, Capacity, OutOfOffice, Skills
@@ -19,7 +20,7 @@ from .deps import Admin, Anyone, Runtime, actor_of
 router = APIRouter(tags=["agents"])
 
 
-class SkillsIn(BaseModel):
+class SkillsIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     languages: list[str] = []
@@ -31,14 +32,14 @@ class SkillsIn(BaseModel):
         return Skills.from_json(self.model_dump())
 
 
-class CapacityIn(BaseModel):
+class CapacityIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     total: int = Field(default=5, description="Open cases at once (≥ 1)")
     per_channel: dict[str, int] = Field(default={}, description="Per channel limit (each ≥ 1)")
 
 
-class OutOfOfficeIn(BaseModel):
+class OutOfOfficeIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     starts: datetime
@@ -49,10 +50,10 @@ class OutOfOfficeIn(BaseModel):
         return OutOfOffice(self.starts, self.ends, self.substitute_id)
 
 
-class AgentIn(BaseModel):
+class AgentIn(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=r"\S")
     email: str | None = Field(default=None, max_length=320)
     teams: list[str]
     rank: Rank = Rank.AGENT
@@ -81,7 +82,7 @@ class NewAgent(AgentIn):
     id: str = Field(max_length=63, description="Slug: lower-case letters, digits, - and _")
 
 
-class AvailabilityIn(BaseModel):
+class AvailabilityIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     availability: Availability

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from atiende_contracts import CaseStatus, Channel, EscalationReason, Rank, RootCauseCategory
 from atiende_runtime.auth import Principal, require
+from atiende_runtime.bodies import RequestModel
 from atiende_runtime.errors import Invalid
 
 from ...domain.cases import RoutedCase
@@ -51,7 +52,7 @@ COMMAND_ERRORS: dict[int | str, dict[str, str]] = {
 }
 
 
-class _Command(BaseModel):
+class _Command(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 

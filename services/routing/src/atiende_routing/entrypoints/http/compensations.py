@@ -18,8 +18,10 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from atiende_contracts import CaseType, CompensationKind, Rank
 from atiende_runtime import idempotency
 from atiende_runtime.auth import Principal, require
+from atiende_runtime.bodies import RequestModel
 from atiende_runtime.errors import FieldError, Invalid
 from atiende_runtime.languages import Language
+from atiende_runtime.params import IsoDate
 from atiende_runtime.problems import Problem
 
 from ...domain.compensations import (
@@ -88,7 +90,7 @@ async def _guarded(work: Awaitable[T]) -> T:
 # --- models ----------------------------------------------------------------------------------
 
 
-class _In(BaseModel):
+class _In(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
@@ -837,9 +839,9 @@ async def list_ledger(
     team: Annotated[str | None, Query(max_length=64)] = None,
     kind: CompensationKind | None = None,
     from_: Annotated[
-        date | None, Query(alias="from", description="First day (UTC), included")
+        IsoDate | None, Query(alias="from", description="First day (UTC), included")
     ] = None,
-    to: Annotated[date | None, Query(description="Last day (UTC), included")] = None,
+    to: Annotated[IsoDate | None, Query(description="Last day (UTC), included")] = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> LedgerPageOut:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from atiende_runtime.bodies import RequestModel
+from atiende_runtime.languages import Language, Register
+
+from ...domain.phrasebook import MAX_LENGTH, MAX_PHRASES
 from ...repository import PostgresUnitOfWork
 from ...usecases import phrasebook
 from .deps import Admin, Anyone, Runtime
@@ -19,10 +25,16 @@ class PhraseOut(BaseModel):
     text: str
 
 
-class PhraseList(BaseModel):
+class PhraseList(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
-    phrases: list[str] = Field(description="In the order agents see them; 1 to 12")
+    phrases: list[Annotated[str, Field(min_length=1, max_length=MAX_LENGTH, pattern=r"\S")]] = (
+        Field(
+            min_length=1,
+            max_length=MAX_PHRASES,
+            description="In the order agents see them; 1 to 12, each unique (ignoring case)",
+        )
+    )
 
 
 @router.get("/phrasebook", response_model=list[PhraseOut], summary="The phrasebook")
@@ -44,7 +56,7 @@ async def list_phrases(
     responses={422: {"description": "Unknown language or register, empty or duplicate phrase"}},
 )
 async def set_phrases(
-    language: str, register: str, body: PhraseList, runtime: Runtime, _: Admin
+    language: Language, register: Register, body: PhraseList, runtime: Runtime, _: Admin
 ) -> list[PhraseOut]:
     async with runtime.unit_of_work() as tx:
         stored = await phrasebook.set_phrases(

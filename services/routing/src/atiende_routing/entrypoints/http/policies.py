@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from atiende_contracts import CaseStatus, SlaClock
 from atiende_runtime import idempotency
+from atiende_runtime.bodies import RequestModel
 
 from ...domain.sla import DEFAULT_PAUSES, Priority, SlaPolicy
 from ...repository import PostgresUnitOfWork
@@ -26,7 +27,7 @@ router = APIRouter(tags=["sla"])
 TargetsIn = dict[Priority, dict[SlaClock, float]]
 
 
-class PolicyIn(BaseModel):
+class PolicyIn(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=200)
@@ -98,17 +99,17 @@ class PolicyOut(BaseModel):
         )
 
 
-class PauseReasonIO(BaseModel):
+class PauseReasonIO(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     code: str = Field(min_length=1, max_length=100)
     label: str = Field(min_length=1, max_length=300)
 
 
-class PauseReasonsIn(BaseModel):
+class PauseReasonsIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
-    reasons: list[PauseReasonIO]
+    reasons: list[PauseReasonIO] = Field(min_length=1, description="At least one reason")
 
 
 @router.get("/sla-policies", response_model=list[PolicyOut], summary="Every SLA policy (latest)")

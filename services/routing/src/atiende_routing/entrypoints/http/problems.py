@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from atiende_contracts import CaseStatus, ProblemLinkReason, RootCauseCategory
 from atiende_runtime import idempotency
 from atiende_runtime.auth import Principal, require
+from atiende_runtime.bodies import RequestModel
 
 from ...domain.problems import (
     TRANSITIONS,
@@ -42,7 +43,7 @@ def _now() -> datetime:
 # --- thresholds -------------------------------------------------------------------------------------
 
 
-class ThresholdIn(BaseModel):
+class ThresholdIn(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=200)
@@ -294,13 +295,13 @@ class ProblemDetailOut(ProblemOut):
     cases: list[LinkedCaseOut]
 
 
-class LinkCase(BaseModel):
+class LinkCase(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     case_id: uuid.UUID
 
 
-class ProblemChange(BaseModel):
+class ProblemChange(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     owner: str | None = Field(
@@ -314,13 +315,13 @@ class ProblemChange(BaseModel):
     )
 
 
-class KnownErrorIn(BaseModel):
+class KnownErrorIn(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     workaround: str = Field(min_length=1, max_length=4000)
 
 
-class ResolveProblem(BaseModel):
+class ResolveProblem(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     resolution: str = Field(min_length=1, max_length=4000)

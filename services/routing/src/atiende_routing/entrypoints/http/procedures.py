@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from atiende_contracts import Channel
 from atiende_runtime import idempotency
+from atiende_runtime.bodies import RequestModel
 from atiende_runtime.languages import Language
 
 from ...domain.procedures import Policy, Procedure, ProcedureText, ReviewThreshold
@@ -29,7 +30,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class ProcedureTextIO(BaseModel):
+class ProcedureTextIO(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     title: str = Field(min_length=1, max_length=200)
@@ -38,7 +39,7 @@ class ProcedureTextIO(BaseModel):
     )
 
 
-class ProcedureIn(BaseModel):
+class ProcedureIn(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     motive: str = Field(min_length=1, max_length=100, description="A motive of the catalogue")
@@ -239,7 +240,7 @@ async def case_procedure(case_id: uuid.UUID, runtime: Runtime, _: CaseWorker) ->
 # --- policies ---------------------------------------------------------------------------------------
 
 
-class PolicyIn(BaseModel):
+class PolicyIn(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     title: str = Field(min_length=1, max_length=200)
@@ -354,7 +355,7 @@ async def deactivate_policy(code: str, runtime: Runtime, principal: Admin) -> Po
 # --- the review threshold ---------------------------------------------------------------------------
 
 
-class ReviewThresholdIO(BaseModel):
+class ReviewThresholdIO(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     cases: int = Field(ge=1, le=100_000, description="Root causes blaming one procedure or policy")

@@ -10,6 +10,8 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from atiende_runtime.bodies import RequestModel
+
 from ...domain.rules import FACTS, Condition, Explanation, Operator, Outcome, RoutingRule, fact_text
 from ...repository import PostgresUnitOfWork
 from ...usecases import organisation
@@ -21,7 +23,7 @@ router = APIRouter(tags=["routing rules"])
 FactValue = str | bool
 
 
-class ConditionIn(BaseModel):
+class ConditionIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     fact: str = Field(description=f"One of: {', '.join(FACTS)}")
@@ -41,7 +43,7 @@ class ConditionIn(BaseModel):
         return Condition(self.fact, self.op, values)
 
 
-class OutcomeIn(BaseModel):
+class OutcomeIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     team: str
@@ -53,10 +55,10 @@ class OutcomeIn(BaseModel):
         return Outcome(self.team, self.priority, self.policy_id, self.skills.skills())
 
 
-class RuleIn(BaseModel):
+class RuleIn(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=r"\S")
     position: int = Field(default=0, description="Order (lower first); 0 = after the others")
     conditions: list[ConditionIn] = Field(default=[], description="All must hold")
     outcome: OutcomeIn

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from atiende_contracts import Rank
+from atiende_runtime.bodies import RequestModel
 from atiende_runtime.errors import FieldError
 from atiende_runtime.problems import validation_problem
 
@@ -23,7 +24,7 @@ router = APIRouter(tags=["teams"])
 ICAL_MAX_BYTES = 1_000_000
 
 
-class IntervalIn(BaseModel):
+class IntervalIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     weekday: int = Field(description="0 Monday … 6 Sunday")
@@ -31,14 +32,14 @@ class IntervalIn(BaseModel):
     end: time = Field(description="00:00 means midnight at the end of the day")
 
 
-class HolidayIn(BaseModel):
+class HolidayIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     date: date
     name: str = Field(default="Holiday", max_length=200)
 
 
-class CalendarIn(BaseModel):
+class CalendarIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     time_zone: str = Field(default="Europe/Madrid", description="IANA time zone")
@@ -46,10 +47,10 @@ class CalendarIn(BaseModel):
     holidays: list[HolidayIn] = []
 
 
-class TeamIn(BaseModel):
+class TeamIn(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=r"\S")
     strategy: Strategy = Strategy.ROUND_ROBIN
     reopen_window_days: int = 14
     calendar: CalendarIn | None = Field(

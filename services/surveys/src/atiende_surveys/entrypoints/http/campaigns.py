@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from atiende_runtime import idempotency
 from atiende_runtime.auth import Principal, actor_of, require
+from atiende_runtime.bodies import RequestModel
 from atiende_runtime.idempotency import Answer, IdempotencyKey
 from atiende_runtime.languages import Language
 from atiende_runtime.params import IsoDateTime
@@ -30,7 +31,7 @@ router = APIRouter(tags=["campaigns"])
 Runtime = Annotated[ServiceRuntime[SurveysSettings], Depends(runtime)]
 
 
-class SegmentIn(BaseModel):
+class SegmentIn(RequestModel):
     language: Language | None = Field(default=None, description="The customer's language")
     tier: str | None = Field(default=None, description="The tier of the customer's latest case")
     contacted_within_days: int | None = Field(
@@ -38,7 +39,7 @@ class SegmentIn(BaseModel):
     )
 
 
-class CampaignIn(BaseModel):
+class CampaignIn(RequestModel):
     questionnaire_id: str = "periodic"
     segment: SegmentIn = SegmentIn()
     send_from: IsoDateTime | None = Field(default=None, description="Default: now")

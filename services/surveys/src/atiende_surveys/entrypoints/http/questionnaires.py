@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field, JsonValue, StrictBool, StrictInt
 
 from atiende_runtime.auth import Principal, actor_of, require
+from atiende_runtime.bodies import RequestModel
 from atiende_runtime.service import ServiceRuntime
 
 from ... import usecases
@@ -33,12 +34,12 @@ router = APIRouter(tags=["questionnaires"])
 Runtime = Annotated[ServiceRuntime[SurveysSettings], Depends(runtime)]
 
 
-class OptionIn(BaseModel):
+class OptionIn(RequestModel):
     code: str = Field(min_length=1, max_length=40)
     label: dict[str, str] = Field(min_length=1, description="Per language/register")
 
 
-class QuestionIn(BaseModel):
+class QuestionIn(RequestModel):
     code: str = Field(
         pattern=r"^[a-z][a-z0-9_]{0,39}$",
         description="Unique in the questionnaire; not a reserved field name",
@@ -63,7 +64,7 @@ class QuestionIn(BaseModel):
     max_length: int = Field(default=TEXT_MAX_LENGTH, ge=1, le=TEXT_MAX_LENGTH)
 
 
-class QuestionnaireIn(BaseModel):
+class QuestionnaireIn(RequestModel):
     kind: QuestionnaireKind
     title: dict[str, str]
     intro: dict[str, str] = {}
@@ -115,7 +116,7 @@ async def publish_questionnaire(
     return questionnaire_to_data(published)
 
 
-class SaleIn(BaseModel):
+class SaleIn(RequestModel):
     sale_id: uuid.UUID
     customer_id: uuid.UUID
     case_id: uuid.UUID | None = None
