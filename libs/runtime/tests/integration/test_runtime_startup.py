@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -156,6 +157,7 @@ async def test_a_process_answers_its_probes_while_it_waits_for_the_database(
         amqp_url=amqp_url,
         namespace=broker_namespace,
         smtp=("127.0.0.1", free_port()),
+        jwt_secret=secrets.token_urlsafe(32),
         ATIENDE_STARTUP_TIMEOUT_SECONDS="120",
     )
     process = ServiceProcess("indicators", ports["indicators"], env, tmp_path / "indicators.log")
@@ -194,7 +196,7 @@ async def test_a_process_answers_its_probes_while_it_waits_for_the_database(
 async def test_requests_while_starting_answer_503_not_500() -> None:
     """A route that needs the database, asked before startup finished (here: never begun)."""
     definition = service("indicators")
-    app = definition.create_app(definition.settings(jwt_secret=None))
+    app = definition.create_app(definition.settings(auth_mode="off"))
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://indicators") as client:
         readyz = await client.get("/readyz")
@@ -218,6 +220,7 @@ async def test_a_process_that_gives_up_waiting_exits_with_status_3(
         amqp_url=amqp_url,
         namespace=broker_namespace,
         smtp=("127.0.0.1", free_port()),
+        jwt_secret=secrets.token_urlsafe(32),
         ATIENDE_STARTUP_TIMEOUT_SECONDS="3",
     )
     process = ServiceProcess("indicators", ports["indicators"], env, tmp_path / "indicators.log")
