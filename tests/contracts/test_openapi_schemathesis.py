@@ -64,6 +64,10 @@ BEYOND_JSON_SCHEMA = {
     "reused_with_different_body": "an Idempotency-Key names one request; another body is refused",
     "storable": "text with an unpaired surrogate (valid JSON, not storable UTF-8) or a number "
     "out of its column's range",
+    "parent_only_for_cause": "a catalogue entry's parent_code is for a cause only, and the kind "
+    "is a path parameter: JSON Schema cannot compare a body field with the path",
+    "phone": "a phone number must exist in its country's numbering plan (libphonenumber's "
+    "metadata): a lookup, beyond the number's shape the document states",
     "exists": "a referenced record (e.g. a questionnaire) must exist: a lookup, not a shape",
 }
 """422 rules a schema-valid request can still break, because JSON Schema cannot state them.

@@ -133,7 +133,11 @@ def entry_errors(entry: CatalogueEntry, parent: CatalogueEntry | None) -> list[d
             )
     elif entry.parent_code is not None:
         errors.append(
-            _error("parent_code", "forbidden", f"only a cause has a parent, not a {entry.kind}")
+            _error(
+                "parent_code",
+                "parent_only_for_cause",
+                f"only a cause has a parent, not a {entry.kind}",
+            )
         )
     if entry.valid_from and entry.valid_to and entry.valid_from > entry.valid_to:
         errors.append(
