@@ -56,7 +56,8 @@ BEYOND_JSON_SCHEMA = {
     "unknown_code": "a catalogue code (motive, cause…) must name an entry: a lookup",
     "unknown_case": "a case number or id must name a case: a lookup",
     "unknown_customer": "a customer id must name a customer: a lookup",
-    "in_the_future": "a campaign window already over, compared with the clock",
+    "in_the_future": "a campaign window already over, or a contact received later than now: "
+    "compared with the clock",
     "template": "a template must compile and render, and an email needs a subject",
     "public": "a webhook host must not be a private, loopback or local address",
     "https": "http webhook URLs only where the deployment allows them (a setting)",
@@ -64,6 +65,10 @@ BEYOND_JSON_SCHEMA = {
     "reused_with_different_body": "an Idempotency-Key names one request; another body is refused",
     "storable": "text with an unpaired surrogate (valid JSON, not storable UTF-8) or a number "
     "out of its column's range",
+    "cause_needs_parent": "a cause needs its motive's code as parent_code, and the kind is a "
+    "path parameter: JSON Schema cannot compare a body field with the path",
+    "exactly_one_identity": "GET /customers takes exactly one of several query parameters: "
+    "OpenAPI states each parameter alone",
     "parent_only_for_cause": "a catalogue entry's parent_code is for a cause only, and the kind "
     "is a path parameter: JSON Schema cannot compare a body field with the path",
     "phone": "a phone number must exist in its country's numbering plan (libphonenumber's "

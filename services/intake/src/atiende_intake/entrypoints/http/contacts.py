@@ -125,7 +125,7 @@ class RecordContact(RequestModel):
         if value.tzinfo is None:
             raise ValueError("give a time zone (e.g. 2026-11-24T10:00:00Z)")
         if value > datetime.now(UTC) + timedelta(minutes=5):
-            raise ValueError("a contact cannot be received in the future")
+            raise PydanticCustomError("in_the_future", "a contact cannot be received in the future")
         return value
 
     @field_validator("cause")
