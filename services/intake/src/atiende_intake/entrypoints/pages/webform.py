@@ -17,12 +17,13 @@
 
 from __future__ import annotations
 
+import html
 import math
 from typing import Annotated
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from atiende_runtime.errors import DomainError, Invalid
 from atiende_runtime.languages import Language
@@ -280,13 +281,15 @@ async def thanks(
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def _thanks_redirect(language: Language, number: str | None, outcome: Outcome) -> RedirectResponse:
+def _thanks_redirect(language: Language, number: str | None, outcome: Outcome) -> HTMLResponse:
+    """A 303 to the thank-you page, with the short HTML note RFC 9110 suggests (a link there),
+    so the answer is the text/html the document says."""
     query = {"lang": language.value, "outcome": outcome.value}
     if number:
         query["case"] = number
-    return RedirectResponse(
-        "form/thanks?" + urlencode(query), status_code=303, headers=pages.headers
-    )
+    location = "form/thanks?" + urlencode(query)
+    note = f'<!doctype html>\n<a href="{html.escape(location)}">{html.escape(location)}</a>\n'
+    return HTMLResponse(note, status_code=303, headers={**pages.headers, "Location": location})
 
 
 class UnreadableForm(Exception):

@@ -9,11 +9,11 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, WithJsonSchema
 
 from atiende_contracts import CaseType, CompensationKind, Rank
 from atiende_runtime import idempotency
@@ -50,7 +50,28 @@ against the caller's rank)."""
 
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
-Money = Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
+_CENTS = r"(?:\.[0-9]{1,2})?"
+_ZERO = r"^0(?:\.0{1,2})?$"
+MONEY_MAX = Decimal("999999999999.99")
+_MONEY_TEXT = rf"^(?:0|[1-9][0-9]{{0,11}}){_CENTS}$"
+
+
+def _amount_schema(minimum: str, maximum: Decimal, text_pattern: str, zero: bool) -> WithJsonSchema:
+    """An amount as JSON may carry it: a number or its decimal text (pydantic takes both); the
+    text's pattern says what the number's bounds say, since JSON Schema bounds numbers only."""
+    text: dict[str, Any] = {"type": "string", "pattern": text_pattern}
+    if not zero:
+        text["not"] = {"pattern": _ZERO}
+    number = {"type": "number", minimum: 0, "maximum": float(maximum), "multipleOf": 0.01}
+    return WithJsonSchema({"anyOf": [number, text]})
+
+
+Money = Annotated[
+    Decimal,
+    Field(gt=0, le=MONEY_MAX, max_digits=14, decimal_places=2),
+    _amount_schema("exclusiveMinimum", MONEY_MAX, _MONEY_TEXT, zero=False),
+]
+"""A positive amount with cents, at most 999 999 999 999.99."""
 Currency = Annotated[str, Field(pattern=CURRENCY_PATTERN, description="ISO 4217 code, e.g. EUR")]
 Reason = Annotated[str, Field(min_length=1, max_length=2000)]
 CurrencyPath = Annotated[str, Path(pattern=CURRENCY_PATTERN, description="ISO 4217 code")]
@@ -104,7 +125,19 @@ class CatalogueEntryIn(_In):
         " at `maximum` if set); up_to: any amount up to `maximum`"
     )
     amount: Money | None = None
-    percent: Annotated[Decimal, Field(gt=0, le=100, max_digits=5, decimal_places=2)] | None = None
+    percent: (
+        Annotated[
+            Decimal,
+            Field(gt=0, le=100, max_digits=5, decimal_places=2),
+            _amount_schema(
+                "exclusiveMinimum",
+                Decimal(100),
+                r"^(?:(?:0|[1-9][0-9]?)(?:\.[0-9]{1,2})?|100(?:\.0{1,2})?)$",
+                zero=False,
+            ),
+        ]
+        | None
+    ) = None
     maximum: Money | None = None
     currency: Currency
     valid_from: AwareDatetime | None = None
@@ -182,9 +215,11 @@ class CatalogueEntryOut(BaseModel):
 
 
 class LimitIn(_In):
-    max_amount: Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)] = Field(
-        description="The most this rank grants at once in this currency"
-    )
+    max_amount: Annotated[
+        Decimal,
+        Field(ge=0, le=MONEY_MAX, max_digits=14, decimal_places=2),
+        _amount_schema("minimum", MONEY_MAX, _MONEY_TEXT, zero=True),
+    ] = Field(description="The most this rank grants at once in this currency")
 
 
 class LimitOut(BaseModel):
