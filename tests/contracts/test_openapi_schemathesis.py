@@ -73,6 +73,14 @@ BEYOND_JSON_SCHEMA = {
     "is a path parameter: JSON Schema cannot compare a body field with the path",
     "phone": "a phone number must exist in its country's numbering plan (libphonenumber's "
     "metadata): a lookup, beyond the number's shape the document states",
+    "after_valid_from": "a catalogue entry's valid_until must follow its valid_from: two fields "
+    "compared",
+    "default": "the default routing rule and SLA policy stay active, and `default` is a path "
+    "parameter: JSON Schema cannot compare a body field with the path",
+    "duplicate": "codes unique within a list of objects, or phrases unique ignoring case: "
+    "uniqueItems compares whole items, exactly",
+    "team": "a team id must name a team: a lookup",
+    "agent": "an agent id must name an agent: a lookup",
     "exists": "a referenced record (e.g. a questionnaire) must exist: a lookup, not a shape",
 }
 """422 rules a schema-valid request can still break, because JSON Schema cannot state them.

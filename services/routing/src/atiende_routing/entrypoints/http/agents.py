@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from atiende_contracts import Availability, Rank
 from atiende_runtime.bodies import RequestModel
+from atiende_runtime.params import EMAIL_MAX_LENGTH, EMAIL_PATTERN, email_schema
 from atiende_runtime.problems import Problem
 
 from ...domain.org import Agent, Capacity, OutOfOffice, Skills
@@ -54,8 +55,14 @@ class AgentIn(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=200, pattern=r"\S")
-    email: str | None = Field(default=None, max_length=320)
-    teams: list[str]
+    email: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=EMAIL_MAX_LENGTH,
+        pattern=EMAIL_PATTERN,
+        json_schema_extra=email_schema,
+    )
+    teams: list[str] = Field(min_length=1, description="At least one")
     rank: Rank = Rank.AGENT
     skills: SkillsIn = SkillsIn()
     capacity: CapacityIn = CapacityIn()

@@ -115,7 +115,30 @@ class _In(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+def _value_rule_fields(schema: dict[str, Any]) -> None:
+    """The value rule decides which of amount, percent and maximum are given (not null)."""
+    given: dict[str, Any] = {"not": {"type": "null"}}
+    absent: dict[str, Any] = {"type": "null"}
+    shapes = {
+        "fixed": ({"amount"}, set()),
+        "percentage": ({"percent"}, {"maximum"}),
+        "up_to": ({"maximum"}, set()),
+    }
+    branches = []
+    for rule, (needed, optional) in shapes.items():
+        properties: dict[str, Any] = {"value_rule": {"const": rule}}
+        for name in ("amount", "percent", "maximum"):
+            if name in needed:
+                properties[name] = given
+            elif name not in optional:
+                properties[name] = absent
+        branches.append({"required": ["value_rule", *sorted(needed)], "properties": properties})
+    schema["anyOf"] = branches
+
+
 class CatalogueEntryIn(_In):
+    model_config = ConfigDict(json_schema_extra=_value_rule_fields)
+
     kind: CompensationKind
     descriptions: dict[Language, Annotated[str, Field(min_length=1, max_length=500)]] = Field(
         min_length=1, description="What the customer gets, per language (es, en)"

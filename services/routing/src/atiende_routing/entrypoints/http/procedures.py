@@ -359,7 +359,9 @@ class ReviewThresholdIO(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     cases: int = Field(ge=1, le=100_000, description="Root causes blaming one procedure or policy")
-    window_hours: float = Field(gt=0, le=24 * 366, description="…within this many hours")
+    window_hours: float = Field(
+        ge=1 / 60, le=24 * 366, description="…within this many hours (at least a minute)"
+    )
 
 
 @router.get(
