@@ -13,7 +13,7 @@ from atiende_runtime.bodies import RequestModel
 from atiende_runtime.params import EMAIL_MAX_LENGTH, EMAIL_PATTERN, email_schema
 from atiende_runtime.problems import Problem
 
-from ...domain.org import Agent, Capacity, OutOfOffice, Skills
+from ...domain.org import SLUG, Agent, Capacity, OutOfOffice, Skills
 from ...repository import PostgresUnitOfWork
 from ...usecases import assignment, organisation
 from .deps import Admin, Anyone, Runtime, actor_of
@@ -86,7 +86,11 @@ class AgentIn(RequestModel):
 
 
 class NewAgent(AgentIn):
-    id: str = Field(max_length=63, description="Slug: lower-case letters, digits, - and _")
+    id: str = Field(
+        max_length=63,
+        pattern=SLUG.pattern,
+        description="Slug: lower-case letters, digits, - and _",
+    )
 
 
 class AvailabilityIn(RequestModel):

@@ -263,7 +263,17 @@ class LimitOut(BaseModel):
         )
 
 
+def _currency_with_amount(schema: dict[str, Any]) -> None:
+    """An amount cap names its currency."""
+    schema["anyOf"] = [
+        {"properties": {"max_amount": {"type": "null"}}},
+        {"required": ["currency"], "properties": {"currency": {"type": "string"}}},
+    ]
+
+
 class CapIn(_In):
+    model_config = ConfigDict(json_schema_extra=_currency_with_amount)
+
     max_count: int | None = Field(default=None, ge=1, description="Grants per customer")
     max_amount: Money | None = Field(default=None, description="Net amount per customer")
     currency: Currency | None = Field(

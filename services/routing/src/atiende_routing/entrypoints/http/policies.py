@@ -35,15 +35,18 @@ class PolicyIn(RequestModel):
         default=True, description="Count the team's business hours (false: calendar time)"
     )
     targets_minutes: TargetsIn = Field(
+        json_schema_extra={"required": [p.value for p in Priority]},
         description="Per priority (low, normal, high, urgent), minutes for each clock"
-        " (first_response, next_update, resolution)"
+        " (first_response, next_update, resolution)",
     )
     pauses: dict[SlaClock, list[CaseStatus]] = Field(
         default_factory=lambda: {c: sorted(s) for c, s in DEFAULT_PAUSES.items()},
         description="Statuses that pause each clock (first_response: never)",
     )
     warn_at_percent: list[int] = Field(default=[75], description="Warn at these % of the target")
-    warn_minutes_before: list[int] = Field(default=[15], description="…and minutes before due")
+    warn_minutes_before: list[Annotated[int, Field(gt=0)]] = Field(
+        default=[15], description="…and minutes before due"
+    )
     active: bool = True
 
     def policy(self, policy_id: str) -> SlaPolicy:
@@ -102,8 +105,8 @@ class PolicyOut(BaseModel):
 class PauseReasonIO(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    code: str = Field(min_length=1, max_length=100)
-    label: str = Field(min_length=1, max_length=300)
+    code: str = Field(min_length=1, max_length=100, pattern=r"\S")
+    label: str = Field(min_length=1, max_length=300, pattern=r"\S")
 
 
 class PauseReasonsIn(RequestModel):

@@ -34,7 +34,7 @@ class ProcedureTextIO(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     title: str = Field(min_length=1, max_length=200)
-    steps: list[Annotated[str, Field(min_length=1, max_length=2000)]] = Field(
+    steps: list[Annotated[str, Field(min_length=1, max_length=2000, pattern=r"\S")]] = Field(
         min_length=1, max_length=50, description="In order, in words the customer understands"
     )
 

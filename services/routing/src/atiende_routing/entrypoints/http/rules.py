@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from atiende_runtime.bodies import RequestModel
 
+from ...domain.org import SLUG
 from ...domain.rules import FACTS, Condition, Explanation, Operator, Outcome, RoutingRule, fact_text
 from ...repository import PostgresUnitOfWork
 from ...usecases import organisation
@@ -26,7 +27,9 @@ FactValue = str | bool
 class ConditionIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
-    fact: str = Field(description=f"One of: {', '.join(FACTS)}")
+    fact: str = Field(
+        json_schema_extra={"enum": list(FACTS)}, description=f"One of: {', '.join(FACTS)}"
+    )
     op: Operator = Operator.EQUALS
     value: FactValue | None = Field(default=None, description="For equals")
     values: list[FactValue] | None = Field(default=None, description="For in")
@@ -76,7 +79,11 @@ class RuleIn(RequestModel):
 
 
 class NewRule(RuleIn):
-    id: str = Field(max_length=63, description="Slug: lower-case letters, digits, - and _")
+    id: str = Field(
+        max_length=63,
+        pattern=SLUG.pattern,
+        description="Slug: lower-case letters, digits, - and _",
+    )
 
 
 class RuleOut(BaseModel):

@@ -14,7 +14,14 @@ from atiende_runtime.bodies import RequestModel
 from atiende_runtime.errors import FieldError
 from atiende_runtime.problems import validation_problem
 
-from ...domain.org import DEFAULT_CALENDAR, Strategy, Team, calendar_from_json, calendar_json
+from ...domain.org import (
+    DEFAULT_CALENDAR,
+    SLUG,
+    Strategy,
+    Team,
+    calendar_from_json,
+    calendar_json,
+)
 from ...repository import PostgresUnitOfWork
 from ...usecases import assignment, organisation
 from .deps import Admin, Anyone, Runtime, actor_of
@@ -43,7 +50,9 @@ class CalendarIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     time_zone: str = Field(default="Europe/Madrid", description="IANA time zone")
-    weekly: list[IntervalIn] = Field(description="Opening intervals; split shifts are two a day")
+    weekly: list[IntervalIn] = Field(
+        min_length=1, description="Opening intervals; split shifts are two a day"
+    )
     holidays: list[HolidayIn] = []
 
 
@@ -79,7 +88,11 @@ class TeamIn(RequestModel):
 
 
 class NewTeam(TeamIn):
-    id: str = Field(max_length=63, description="Slug: lower-case letters, digits, - and _")
+    id: str = Field(
+        max_length=63,
+        pattern=SLUG.pattern,
+        description="Slug: lower-case letters, digits, - and _",
+    )
 
 
 class TeamOut(BaseModel):
@@ -171,7 +184,16 @@ async def update_team(team_id: str, body: TeamIn, runtime: Runtime, who: Admin) 
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"text/calendar": {"schema": {"type": "string", "format": "binary"}}},
+            "content": {
+                "text/calendar": {
+                    "schema": {
+                        "type": "string",
+                        "format": "binary",
+                        "minLength": 1,
+                        "maxLength": ICAL_MAX_BYTES,
+                    }
+                }
+            },
         }
     },
 )
