@@ -4,6 +4,7 @@ PUT /agents/{id}/availability (the agent, a supervisor or an admin) hands cases 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
@@ -36,8 +37,10 @@ class SkillsIn(RequestModel):
 class CapacityIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
-    total: int = Field(default=5, description="Open cases at once (≥ 1)")
-    per_channel: dict[str, int] = Field(default={}, description="Per channel limit (each ≥ 1)")
+    total: int = Field(default=5, ge=1, description="Open cases at once (≥ 1)")
+    per_channel: dict[str, Annotated[int, Field(ge=1)]] = Field(
+        default={}, description="Per channel limit (each ≥ 1)"
+    )
 
 
 class OutOfOfficeIn(RequestModel):

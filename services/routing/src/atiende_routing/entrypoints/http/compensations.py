@@ -264,10 +264,21 @@ class LimitOut(BaseModel):
 
 
 def _currency_with_amount(schema: dict[str, Any]) -> None:
-    """An amount cap names its currency."""
-    schema["anyOf"] = [
-        {"properties": {"max_amount": {"type": "null"}}},
-        {"required": ["currency"], "properties": {"currency": {"type": "string"}}},
+    """An amount cap names its currency, and a cap limits the count, the amount or both."""
+    null: dict[str, Any] = {"type": "null"}
+    schema["allOf"] = [
+        {
+            "anyOf": [
+                {"properties": {"max_amount": null}},
+                {"required": ["currency"], "properties": {"currency": {"type": "string"}}},
+            ]
+        },
+        {  # and a cap limits something: the count, the amount or both
+            "anyOf": [
+                {"required": ["max_count"], "properties": {"max_count": {"not": null}}},
+                {"required": ["max_amount"], "properties": {"max_amount": {"not": null}}},
+            ]
+        },
     ]
 
 

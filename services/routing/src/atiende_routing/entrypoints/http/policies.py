@@ -24,7 +24,13 @@ from .deps import Admin, Anyone, Runtime, actor_of
 
 router = APIRouter(tags=["sla"])
 
-TargetsIn = dict[Priority, dict[SlaClock, float]]
+ClockTargets = Annotated[
+    dict[SlaClock, Annotated[float, Field(ge=1 / 60, description="At least a second")]],
+    Field(json_schema_extra={"required": [c.value for c in SlaClock]}),
+]
+"""Minutes for every clock."""
+
+TargetsIn = dict[Priority, ClockTargets]
 
 
 class PolicyIn(RequestModel):
@@ -43,7 +49,9 @@ class PolicyIn(RequestModel):
         default_factory=lambda: {c: sorted(s) for c, s in DEFAULT_PAUSES.items()},
         description="Statuses that pause each clock (first_response: never)",
     )
-    warn_at_percent: list[int] = Field(default=[75], description="Warn at these % of the target")
+    warn_at_percent: list[Annotated[int, Field(ge=1, le=99)]] = Field(
+        default=[75], description="Warn at these % of the target"
+    )
     warn_minutes_before: list[Annotated[int, Field(gt=0)]] = Field(
         default=[15], description="…and minutes before due"
     )

@@ -24,8 +24,31 @@ router = APIRouter(tags=["routing rules"])
 FactValue = str | bool
 
 
+def _operator_operands(schema: dict[str, Any]) -> None:
+    """equals (the default) takes one value, in a non-empty list, present nothing."""
+    null: dict[str, Any] = {"type": "null"}
+    schema["anyOf"] = [
+        {
+            "required": ["value"],
+            "properties": {"op": {"const": "equals"}, "value": {"not": null}},
+        },
+        {
+            "required": ["op", "values"],
+            "properties": {"op": {"const": "in"}, "values": {"type": "array", "minItems": 1}},
+        },
+        {
+            "required": ["op"],
+            "properties": {
+                "op": {"const": "present"},
+                "value": null,
+                "values": {"anyOf": [null, {"type": "array", "maxItems": 0}]},
+            },
+        },
+    ]
+
+
 class ConditionIn(RequestModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_operator_operands)
 
     fact: str = Field(
         json_schema_extra={"enum": list(FACTS)}, description=f"One of: {', '.join(FACTS)}"

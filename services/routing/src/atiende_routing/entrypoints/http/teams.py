@@ -34,7 +34,7 @@ ICAL_MAX_BYTES = 1_000_000
 class IntervalIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
-    weekday: int = Field(description="0 Monday … 6 Sunday")
+    weekday: int = Field(ge=0, le=6, description="0 Monday … 6 Sunday")
     start: time
     end: time = Field(description="00:00 means midnight at the end of the day")
 
