@@ -62,6 +62,7 @@ BEYOND_JSON_SCHEMA = {
     "public": "a webhook host must not be a private, loopback or local address",
     "https": "http webhook URLs only where the deployment allows them (a setting)",
     "zone": "a time zone must be one the IANA database knows",
+    "iana": "a team calendar's time zone must be one the IANA database knows: a lookup",
     "reused_with_different_body": "an Idempotency-Key names one request; another body is refused",
     "storable": "text with an unpaired surrogate (valid JSON, not storable UTF-8) or a number "
     "out of its column's range",

@@ -76,6 +76,7 @@ Currency = Annotated[str, Field(pattern=CURRENCY_PATTERN, description="ISO 4217 
 Reason = Annotated[str, Field(min_length=1, max_length=2000)]
 CurrencyPath = Annotated[str, Path(pattern=CURRENCY_PATTERN, description="ISO 4217 code")]
 CapId = Annotated[str, Path(pattern=CODE_PATTERN, description="The cap's code")]
+EntryCode = Annotated[str, Path(pattern=CODE_PATTERN, description="The entry's code")]
 
 ERRORS: dict[int | str, dict[str, str]] = {
     403: {"description": "The caller's rank may not decide it (names the rule)"},
@@ -520,7 +521,7 @@ async def list_catalogue(
     responses={404: {"description": "Unknown entry or version"}},
 )
 async def get_catalogue_entry(
-    code: str,
+    code: EntryCode,
     runtime: Runtime,
     _: Granter,
     version: Annotated[int | None, Query(ge=1)] = None,
@@ -586,7 +587,7 @@ async def create_catalogue_entry(
     responses={404: {"description": "Unknown entry"}, 422: ERRORS[422]},
 )
 async def change_catalogue_entry(
-    code: str, body: CatalogueEntryIn, runtime: Runtime, principal: Admin
+    code: EntryCode, body: CatalogueEntryIn, runtime: Runtime, principal: Admin
 ) -> CatalogueEntryOut:
     stored = await _in_unit_of_work(
         runtime,

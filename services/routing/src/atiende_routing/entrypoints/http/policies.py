@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from atiende_contracts import CaseStatus, SlaClock
 from atiende_runtime import idempotency
@@ -33,6 +33,20 @@ ClockTargets = Annotated[
 TargetsIn = dict[Priority, ClockTargets]
 
 
+PausingStatus = Annotated[
+    CaseStatus,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "enum": [
+                s.value for s in CaseStatus if s not in (CaseStatus.RESOLVED, CaseStatus.CLOSED)
+            ],
+        }
+    ),
+]
+"""A status that may pause a clock: a resolved or closed case has no clock running."""
+
+
 class PolicyIn(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -45,8 +59,9 @@ class PolicyIn(RequestModel):
         description="Per priority (low, normal, high, urgent), minutes for each clock"
         " (first_response, next_update, resolution)",
     )
-    pauses: dict[SlaClock, list[CaseStatus]] = Field(
+    pauses: dict[SlaClock, list[PausingStatus]] = Field(
         default_factory=lambda: {c: sorted(s) for c, s in DEFAULT_PAUSES.items()},
+        json_schema_extra={"properties": {SlaClock.FIRST_RESPONSE.value: {"maxItems": 0}}},
         description="Statuses that pause each clock (first_response: never)",
     )
     warn_at_percent: list[Annotated[int, Field(ge=1, le=99)]] = Field(

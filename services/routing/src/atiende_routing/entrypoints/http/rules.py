@@ -13,7 +13,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from atiende_runtime.bodies import RequestModel
 
 from ...domain.org import SLUG
-from ...domain.rules import FACTS, Condition, Explanation, Operator, Outcome, RoutingRule, fact_text
+from ...domain.rules import (
+    ENUMERATED,
+    FACTS,
+    Condition,
+    Explanation,
+    Operator,
+    Outcome,
+    RoutingRule,
+    fact_text,
+)
 from ...repository import PostgresUnitOfWork
 from ...usecases import organisation
 from .agents import SkillsIn
@@ -27,6 +36,23 @@ FactValue = str | bool
 def _operator_operands(schema: dict[str, Any]) -> None:
     """equals (the default) takes one value, in a non-empty list, present nothing."""
     null: dict[str, Any] = {"type": "null"}
+    # a fact with a closed set of values takes only those (a boolean as itself or its text)
+    allowed = {
+        fact: [*sorted(closed), *([False, True] if closed == {"true", "false"} else [])]
+        for fact, closed in ENUMERATED.items()
+    }
+    schema["allOf"] = [
+        {
+            "if": {"required": ["fact"], "properties": {"fact": {"const": fact}}},
+            "then": {
+                "properties": {
+                    "value": {"anyOf": [null, {"enum": values}]},
+                    "values": {"anyOf": [null, {"type": "array", "items": {"enum": values}}]},
+                }
+            },
+        }
+        for fact, values in allowed.items()
+    ]
     schema["anyOf"] = [
         {
             "required": ["value"],
