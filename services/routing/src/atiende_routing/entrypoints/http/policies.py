@@ -61,7 +61,9 @@ class PolicyIn(RequestModel):
     )
     pauses: dict[SlaClock, list[PausingStatus]] = Field(
         default_factory=lambda: {c: sorted(s) for c, s in DEFAULT_PAUSES.items()},
-        json_schema_extra={"properties": {SlaClock.FIRST_RESPONSE.value: {"maxItems": 0}}},
+        json_schema_extra={
+            "properties": {SlaClock.FIRST_RESPONSE.value: {"type": "array", "maxItems": 0}}
+        },
         description="Statuses that pause each clock (first_response: never)",
     )
     warn_at_percent: list[Annotated[int, Field(ge=1, le=99)]] = Field(

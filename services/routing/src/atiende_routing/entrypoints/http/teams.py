@@ -31,12 +31,19 @@ router = APIRouter(tags=["teams"])
 ICAL_MAX_BYTES = 1_000_000
 
 
+WHOLE_MINUTE = r"^([01][0-9]|2[0-3]):[0-5][0-9](:00(\.0+)?)?([Zz]|[+-][0-9]{2}:[0-9]{2})?$"
+"""A time of day in whole minutes (seconds, if written, are zero)."""
+
+
 class IntervalIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     weekday: int = Field(ge=0, le=6, description="0 Monday … 6 Sunday")
-    start: time
-    end: time = Field(description="00:00 means midnight at the end of the day")
+    start: time = Field(json_schema_extra={"pattern": WHOLE_MINUTE})
+    end: time = Field(
+        json_schema_extra={"pattern": WHOLE_MINUTE},
+        description="00:00 means midnight at the end of the day",
+    )
 
 
 class HolidayIn(RequestModel):
