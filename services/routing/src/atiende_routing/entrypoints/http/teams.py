@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from atiende_contracts import Rank
 from atiende_runtime.bodies import RequestModel
@@ -34,16 +34,16 @@ ICAL_MAX_BYTES = 1_000_000
 WHOLE_MINUTE = r"^([01][0-9]|2[0-3]):[0-5][0-9](:00(\.0+)?)?([Zz]|[+-][0-9]{2}:[0-9]{2})?$"
 """A time of day in whole minutes (seconds, if written, are zero)."""
 
+MinuteOfDay = Annotated[time, WithJsonSchema({"type": "string", "pattern": WHOLE_MINUTE})]
+"""Documented by its pattern alone: `format: time` would demand the seconds pydantic lets go."""
+
 
 class IntervalIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     weekday: int = Field(ge=0, le=6, description="0 Monday … 6 Sunday")
-    start: time = Field(json_schema_extra={"pattern": WHOLE_MINUTE})
-    end: time = Field(
-        json_schema_extra={"pattern": WHOLE_MINUTE},
-        description="00:00 means midnight at the end of the day",
-    )
+    start: MinuteOfDay
+    end: MinuteOfDay = Field(description="00:00 means midnight at the end of the day")
 
 
 class HolidayIn(RequestModel):
@@ -68,7 +68,7 @@ class TeamIn(RequestModel):
 
     name: str = Field(min_length=1, max_length=200, pattern=r"\S")
     strategy: Strategy = Strategy.ROUND_ROBIN
-    reopen_window_days: int = 14
+    reopen_window_days: int = Field(default=14, ge=0, le=365)
     calendar: CalendarIn | None = Field(
         default=None, description="Business hours; Monday-Friday 09:00-18:00 Madrid if omitted"
     )
