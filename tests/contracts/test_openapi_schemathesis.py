@@ -81,6 +81,7 @@ BEYOND_JSON_SCHEMA = {
     "duplicate": "codes unique within a list of objects, or phrases unique ignoring case: "
     "uniqueItems compares whole items, exactly",
     "never_matches": "a routing rule's conditions contradict each other: items of a list compared",
+    "overlap": "a team's opening intervals must not overlap: items of a list compared",
     "order": "an opening interval's start must come before its end: two fields compared",
     "interval": "an out-of-office period must end after it starts: two fields compared",
     "team": "a team id must name a team: a lookup",

@@ -31,7 +31,9 @@ router = APIRouter(tags=["teams"])
 ICAL_MAX_BYTES = 1_000_000
 
 
-WHOLE_MINUTE = r"^([01][0-9]|2[0-3]):[0-5][0-9](:00(\.0+)?)?([Zz]|[+-][0-9]{2}:[0-9]{2})?$"
+WHOLE_MINUTE = (
+    r"^([01][0-9]|2[0-3]):[0-5][0-9](:00(\.0+)?)?([Zz]|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])?$"
+)
 """A time of day in whole minutes (seconds, if written, are zero)."""
 
 MinuteOfDay = Annotated[time, WithJsonSchema({"type": "string", "pattern": WHOLE_MINUTE})]
