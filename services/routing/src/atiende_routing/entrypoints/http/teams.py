@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from atiende_contracts import Rank
 from atiende_runtime.bodies import RequestModel
@@ -36,7 +37,19 @@ WHOLE_MINUTE = (
 )
 """A time of day in whole minutes (seconds, if written, are zero)."""
 
-MinuteOfDay = Annotated[time, WithJsonSchema({"type": "string", "pattern": WHOLE_MINUTE})]
+
+def _text_only(value: Any) -> Any:
+    # pydantic would also read a number as seconds after midnight; the document says text
+    if not isinstance(value, str | time):
+        raise PydanticCustomError("time_type", "give the time as text, e.g. 09:00")
+    return value
+
+
+MinuteOfDay = Annotated[
+    time,
+    BeforeValidator(_text_only),
+    WithJsonSchema({"type": "string", "pattern": WHOLE_MINUTE}),
+]
 """Documented by its pattern alone: `format: time` would demand the seconds pydantic lets go."""
 
 
