@@ -54,6 +54,7 @@ BEYOND_JSON_SCHEMA = {
     "no_dimension": "a SERVQUAL item needs a dimension (depends on the question's type)",
     # a value checked against the world, not against a shape
     "unknown_code": "a catalogue code (motive, cause…) must name an entry: a lookup",
+    "inactive_code": "a catalogue code must be active on the day: a lookup against the clock",
     "unknown_case": "a case number or id must name a case: a lookup",
     "unknown_customer": "a customer id must name a customer: a lookup",
     "in_the_future": "a campaign window already over, or a contact received later than now: "

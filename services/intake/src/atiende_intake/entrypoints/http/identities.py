@@ -67,6 +67,10 @@ def refuse_null(value: Any) -> Any:
     return value
 
 
+NOT_BLANK = r"[^\s\x1c-\x1f\x85]"
+"""Something str.strip leaves (it also strips U+001C..U+001F and U+0085, which not every regex's
+\\s matches), for fields read with str_strip_whitespace."""
+
 DOCUMENT_PATTERN = r"^(?:[ .-]*(?:[A-Za-z0-9][ .-]*){4,32})?$"
 """A document number: 4 to 32 letters or digits, maybe spaced with dots, dashes or spaces ("" is
 none given)."""
@@ -106,14 +110,14 @@ class ExternalId(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     system: str = Field(min_length=1, max_length=50, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
-    id: str = Field(min_length=1, max_length=200)
+    id: str = Field(min_length=1, max_length=200, pattern=NOT_BLANK)
 
 
 class ChatHandle(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     platform: str = Field(min_length=1, max_length=50, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
-    handle: str = Field(min_length=1, max_length=200)
+    handle: str = Field(min_length=1, max_length=200, pattern=NOT_BLANK)
 
 
 class CustomerIdentitiesIn(RequestModel):
