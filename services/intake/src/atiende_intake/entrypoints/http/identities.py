@@ -161,15 +161,16 @@ class CustomerIdentitiesIn(RequestModel):
         )
 
 
+def _given(name: str, kind: dict[str, JsonValue]) -> JsonValue:
+    return {"required": [name], "properties": {name: kind}}
+
+
 IDENTITY_GIVEN: list[JsonValue] = [
     *(
-        {"required": [name], "properties": {name: {"type": "string", "minLength": 1}}}
+        _given(name, {"type": "string", "minLength": 1})
         for name in ("email", "phone", "document_id")
     ),
-    *(
-        {"required": [name], "properties": {name: {"type": "array", "minItems": 1}}}
-        for name in ("external_ids", "chat_handles")
-    ),
+    *(_given(name, {"type": "array", "minItems": 1}) for name in ("external_ids", "chat_handles")),
 ]
 """JSON Schema for "at least one identity is given" ("" and [] give none)."""
 
