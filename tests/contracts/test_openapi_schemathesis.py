@@ -54,16 +54,39 @@ BEYOND_JSON_SCHEMA = {
     "no_dimension": "a SERVQUAL item needs a dimension (depends on the question's type)",
     # a value checked against the world, not against a shape
     "unknown_code": "a catalogue code (motive, cause…) must name an entry: a lookup",
+    "inactive_code": "a catalogue code must be active on the day: a lookup against the clock",
     "unknown_case": "a case number or id must name a case: a lookup",
     "unknown_customer": "a customer id must name a customer: a lookup",
-    "in_the_future": "a campaign window already over, compared with the clock",
+    "in_the_future": "a campaign window already over, or a contact received later than now: "
+    "compared with the clock",
     "template": "a template must compile and render, and an email needs a subject",
     "public": "a webhook host must not be a private, loopback or local address",
     "https": "http webhook URLs only where the deployment allows them (a setting)",
     "zone": "a time zone must be one the IANA database knows",
+    "iana": "a team calendar's time zone must be one the IANA database knows: a lookup",
     "reused_with_different_body": "an Idempotency-Key names one request; another body is refused",
     "storable": "text with an unpaired surrogate (valid JSON, not storable UTF-8) or a number "
     "out of its column's range",
+    "cause_needs_parent": "a cause needs its motive's code as parent_code, and the kind is a "
+    "path parameter: JSON Schema cannot compare a body field with the path",
+    "exactly_one_identity": "GET /customers takes exactly one of several query parameters: "
+    "OpenAPI states each parameter alone",
+    "parent_only_for_cause": "a catalogue entry's parent_code is for a cause only, and the kind "
+    "is a path parameter: JSON Schema cannot compare a body field with the path",
+    "phone": "a phone number must exist in its country's numbering plan (libphonenumber's "
+    "metadata): a lookup, beyond the number's shape the document states",
+    "after_valid_from": "a catalogue entry's valid_until must follow its valid_from: two fields "
+    "compared",
+    "default": "the default routing rule and SLA policy stay active, and `default` is a path "
+    "parameter: JSON Schema cannot compare a body field with the path",
+    "duplicate": "codes unique within a list of objects, or phrases unique ignoring case: "
+    "uniqueItems compares whole items, exactly",
+    "never_matches": "a routing rule's conditions contradict each other: items of a list compared",
+    "overlap": "a team's opening intervals must not overlap: items of a list compared",
+    "order": "an opening interval's start must come before its end: two fields compared",
+    "interval": "an out-of-office period must end after it starts: two fields compared",
+    "team": "a team id must name a team: a lookup",
+    "agent": "an agent id must name an agent: a lookup",
     "exists": "a referenced record (e.g. a questionnaire) must exist: a lookup, not a shape",
 }
 """422 rules a schema-valid request can still break, because JSON Schema cannot state them.

@@ -39,10 +39,10 @@ def test_a_new_entry_takes_its_kind_from_the_path():
 
 def test_causes_hang_under_an_existing_motive_and_nothing_else_has_a_parent():
     assert entry_errors(cause("DELIVERY"), DELIVERY) == []
-    assert rules(entry_errors(cause(None), None)) == [("parent_code", "missing")]
+    assert rules(entry_errors(cause(None), None)) == [("parent_code", "cause_needs_parent")]
     assert rules(entry_errors(cause("NOPE"), None)) == [("parent_code", "unknown_code")]
     touchpoint = CatalogueEntry(CatalogueKind.TOUCHPOINT, "WEB", "Web", "Web", parent_code="X")
-    assert rules(entry_errors(touchpoint, None)) == [("parent_code", "forbidden")]
+    assert rules(entry_errors(touchpoint, None)) == [("parent_code", "parent_only_for_cause")]
     assert entry_errors(DELIVERY, None) == []
 
 

@@ -126,14 +126,20 @@ def entry_errors(entry: CatalogueEntry, parent: CatalogueEntry | None) -> list[d
     errors: list[dict[str, str]] = []
     if entry.kind is CatalogueKind.CAUSE:
         if entry.parent_code is None:
-            errors.append(_error("parent_code", "missing", "a cause needs its motive's code"))
+            errors.append(
+                _error("parent_code", "cause_needs_parent", "a cause needs its motive's code")
+            )
         elif parent is None:
             errors.append(
                 _error("parent_code", "unknown_code", f"no motive with code {entry.parent_code!r}")
             )
     elif entry.parent_code is not None:
         errors.append(
-            _error("parent_code", "forbidden", f"only a cause has a parent, not a {entry.kind}")
+            _error(
+                "parent_code",
+                "parent_only_for_cause",
+                f"only a cause has a parent, not a {entry.kind}",
+            )
         )
     if entry.valid_from and entry.valid_to and entry.valid_from > entry.valid_to:
         errors.append(

@@ -109,7 +109,7 @@ class BusinessCalendar:
             name = f"intervals[{index}]"
             if not 0 <= interval.weekday <= 6:
                 errors.append(FieldError(f"{name}.weekday", "range", "weekday is 0 (Mon) to 6"))
-            if interval.start.second or interval.end.second or interval.start.microsecond:
+            if any(t.second or t.microsecond for t in (interval.start, interval.end)):
                 errors.append(FieldError(name, "minutes", "times are whole minutes"))
             if interval.end_minute <= interval.start_minute:
                 errors.append(

@@ -38,6 +38,7 @@ from .contacts import (
     MotiveQuery,
     RecordContact,
     cause_needs_motive,
+    cause_needs_motive_schema,
     check_motive_exists,
     contact_out,
     contact_position,
@@ -55,7 +56,9 @@ class OpenCase(RequestModel):
     use POST /contacts for a contact that should join the customer's open case). The contact
     it comes from is recorded with it."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=cause_needs_motive_schema
+    )
 
     customer: CustomerRef
     type: CaseType

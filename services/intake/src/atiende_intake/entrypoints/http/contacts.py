@@ -9,7 +9,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from atiende_contracts import (
     Channel,
@@ -54,8 +55,16 @@ def cause_needs_motive(cause: str | None, info: ValidationInfo) -> str | None:
     """Field validator for a `cause` declared after its `motive`: a cause only refines a motive.
     (A motive that failed its own validation is reported already, so it is not checked here.)"""
     if cause is not None and "motive" in info.data and info.data["motive"] is None:
-        raise ValueError("a cause is given only together with its motive")
+        raise PydanticCustomError(
+            "cause_needs_motive", "a cause is given only together with its motive"
+        )
     return cause
+
+
+def cause_needs_motive_schema(schema: dict[str, JsonValue]) -> None:
+    """json_schema_extra stating cause_needs_motive in the document: a cause, then a motive."""
+    schema["if"] = {"required": ["cause"], "properties": {"cause": {"type": "string"}}}
+    schema["then"] = {"required": ["motive"], "properties": {"motive": {"type": "string"}}}
 
 
 class Attachment(RequestModel):
@@ -71,7 +80,9 @@ class Attachment(RequestModel):
 class RecordContact(RequestModel):
     """The command to record a contact, from any channel."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=cause_needs_motive_schema
+    )
 
     customer: CustomerRef
     kind: ContactKind
@@ -114,7 +125,7 @@ class RecordContact(RequestModel):
         if value.tzinfo is None:
             raise ValueError("give a time zone (e.g. 2026-11-24T10:00:00Z)")
         if value > datetime.now(UTC) + timedelta(minutes=5):
-            raise ValueError("a contact cannot be received in the future")
+            raise PydanticCustomError("in_the_future", "a contact cannot be received in the future")
         return value
 
     @field_validator("cause")

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from atiende_contracts import (
     CaseType,
@@ -43,12 +43,21 @@ from ...domain.customers import (
     Identity,
     IdentityKind,
     Profile,
-    normalise_document,
-    normalise_email,
-    normalise_phone,
 )
 from .deps import Runtime, transaction, unit_of_work
-from .identities import CustomerIdentitiesIn, SupportedLanguage, refuse_null, without_null
+from .identities import (
+    DOCUMENT_PATTERN,
+    PHONE_PATTERN,
+    CustomerIdentitiesIn,
+    IdentitiesToAttach,
+    SupportedLanguage,
+    document_field,
+    email_field,
+    email_field_info,
+    phone_field,
+    refuse_null,
+    without_null,
+)
 from .paging import DEFAULT_LIMIT, PageCursor, PageLimit, page_of
 
 router = APIRouter(tags=["customers"])
@@ -133,15 +142,15 @@ class IdentityQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    email: str | None = Field(default=None, max_length=320)
+    email: str | None = email_field_info()
     phone_region: str = Field(
         default=DEFAULT_PHONE_REGION,
         pattern=r"^[A-Z]{2}$",
         description="Country of a phone number written without +code",
     )
-    phone: str | None = Field(default=None, max_length=40)
+    phone: str | None = Field(default=None, max_length=40, pattern=PHONE_PATTERN)
     document_type: str = Field(default="national_id", max_length=30, pattern=r"^[a-z0-9_]+$")
-    document_id: str | None = Field(default=None, max_length=40)
+    document_id: str | None = Field(default=None, max_length=40, pattern=DOCUMENT_PATTERN)
     external: str | None = Field(
         default=None,
         max_length=251,
@@ -155,22 +164,9 @@ class IdentityQuery(BaseModel):
         description="platform:handle, e.g. whatsapp:+34600123456",
     )
 
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        return normalise_email(value) if value else None
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if not value or "phone_region" not in info.data:  # a bad region is reported already
-            return value
-        return normalise_phone(value, info.data["phone_region"])
-
-    @field_validator("document_id")
-    @classmethod
-    def _document(cls, value: str | None) -> str | None:
-        return normalise_document(value) if value else None
+    _email = field_validator("email")(email_field)
+    _phone = field_validator("phone")(phone_field)
+    _document = field_validator("document_id")(document_field)
 
     def given(self) -> list[str]:
         return [name for name in IDENTITY_QUERY_FIELDS if getattr(self, name)]
@@ -453,7 +449,7 @@ async def change_customer(
 )
 async def attach_identities(
     customer_id: uuid.UUID,
-    body: CustomerIdentitiesIn,
+    body: IdentitiesToAttach,
     request: Request,
     runtime: Runtime,
     _: Recorder,

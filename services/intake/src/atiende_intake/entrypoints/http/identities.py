@@ -19,6 +19,7 @@ from pydantic_core import PydanticCustomError
 
 from atiende_runtime.bodies import RequestModel
 from atiende_runtime.languages import LANGUAGE_CODES, Language
+from atiende_runtime.params import EMAIL_MAX_LENGTH, EMAIL_PATTERN, email_schema
 
 from ...domain.customers import (
     DEFAULT_PHONE_REGION,
@@ -66,18 +67,57 @@ def refuse_null(value: Any) -> Any:
     return value
 
 
+NOT_BLANK = r"[^\s\x1c-\x1f\x85]"
+"""Something str.strip leaves (it also strips U+001C..U+001F and U+0085, which not every regex's
+\\s matches), for fields read with str_strip_whitespace."""
+
+DOCUMENT_PATTERN = r"^(?:[ .-]*(?:[A-Za-z0-9][ .-]*){4,32})?$"
+"""A document number: 4 to 32 letters or digits, maybe spaced with dots, dashes or spaces ("" is
+none given)."""
+
+PHONE_PATTERN = r"^(?:\+?[0-9(][0-9 ().-]{2,38}[0-9])?$"
+"""A phone number's shape (international with +, or national); whether the number exists in its
+country's numbering plan is the `phone` rule, a lookup JSON Schema cannot make."""
+
+
+def email_field(value: str | None) -> str | None:
+    return normalise_email(value) if value else None
+
+
+def document_field(value: str | None) -> str | None:
+    return normalise_document(value) if value else None
+
+
+def phone_field(value: str | None, info: ValidationInfo) -> str | None:
+    if not value or "phone_region" not in info.data:  # a bad region is reported already
+        return value
+    try:
+        return normalise_phone(value, info.data["phone_region"])
+    except ValueError as exc:
+        raise PydanticCustomError("phone", str(exc)) from None
+
+
+def email_field_info() -> Any:
+    return Field(
+        default=None,
+        max_length=EMAIL_MAX_LENGTH,
+        pattern=EMAIL_PATTERN,
+        json_schema_extra=email_schema,
+    )
+
+
 class ExternalId(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     system: str = Field(min_length=1, max_length=50, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
-    id: str = Field(min_length=1, max_length=200)
+    id: str = Field(min_length=1, max_length=200, pattern=NOT_BLANK)
 
 
 class ChatHandle(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     platform: str = Field(min_length=1, max_length=50, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
-    handle: str = Field(min_length=1, max_length=200)
+    handle: str = Field(min_length=1, max_length=200, pattern=NOT_BLANK)
 
 
 class CustomerIdentitiesIn(RequestModel):
@@ -85,35 +125,24 @@ class CustomerIdentitiesIn(RequestModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    email: str | None = Field(default=None, max_length=320)
+    email: str | None = email_field_info()
     # before `phone`: the phone's validator reads it
     phone_region: str = Field(
         default=DEFAULT_PHONE_REGION,
         pattern=r"^[A-Z]{2}$",
         description="Country (ISO 3166-1 alpha-2) of a phone number written without +code",
     )
-    phone: str | None = Field(default=None, max_length=40, description="E.164, or national")
-    document_id: str | None = Field(default=None, max_length=40)
+    phone: str | None = Field(
+        default=None, max_length=40, pattern=PHONE_PATTERN, description="E.164, or national"
+    )
+    document_id: str | None = Field(default=None, max_length=40, pattern=DOCUMENT_PATTERN)
     document_type: str = Field(default="national_id", max_length=30, pattern=r"^[a-z0-9_]+$")
     external_ids: list[ExternalId] = Field(default_factory=list, max_length=10)
     chat_handles: list[ChatHandle] = Field(default_factory=list, max_length=10)
 
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        return normalise_email(value) if value else None
-
-    @field_validator("document_id")
-    @classmethod
-    def _document(cls, value: str | None) -> str | None:
-        return normalise_document(value) if value else None
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if not value or "phone_region" not in info.data:  # a bad region is reported already
-            return value
-        return normalise_phone(value, info.data["phone_region"])
+    _email = field_validator("email")(email_field)
+    _document = field_validator("document_id")(document_field)
+    _phone = field_validator("phone")(phone_field)
 
     def identities(self) -> list[Identity]:
         return [identity for _, identity in self.identity_fields()]
@@ -132,8 +161,39 @@ class CustomerIdentitiesIn(RequestModel):
         )
 
 
+def _given(name: str, kind: dict[str, JsonValue]) -> JsonValue:
+    return {"required": [name], "properties": {name: kind}}
+
+
+IDENTITY_GIVEN: list[JsonValue] = [
+    *(
+        _given(name, {"type": "string", "minLength": 1})
+        for name in ("email", "phone", "document_id")
+    ),
+    *(_given(name, {"type": "array", "minItems": 1}) for name in ("external_ids", "chat_handles")),
+]
+"""JSON Schema for "at least one identity is given" ("" and [] give none)."""
+
+
+def _identity_required(schema: dict[str, JsonValue]) -> None:
+    schema["anyOf"] = IDENTITY_GIVEN
+
+
+class IdentitiesToAttach(CustomerIdentitiesIn):
+    """Identities to attach to a customer: at least one (the document says so too)."""
+
+    model_config = ConfigDict(json_schema_extra=_identity_required)
+
+
+def _id_or_identity_required(schema: dict[str, JsonValue]) -> None:
+    id_given: JsonValue = {"required": ["id"], "properties": {"id": {"type": "string"}}}
+    schema["anyOf"] = [id_given, *IDENTITY_GIVEN]
+
+
 class CustomerRef(CustomerIdentitiesIn):
     """Who a contact is from: an existing customer's id, or identities (and a name) to resolve."""
+
+    model_config = ConfigDict(json_schema_extra=_id_or_identity_required)
 
     id: uuid.UUID | None = None
     name: str | None = Field(default=None, min_length=1, max_length=200)

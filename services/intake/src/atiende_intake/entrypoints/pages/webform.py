@@ -17,16 +17,18 @@
 
 from __future__ import annotations
 
+import html
 import math
 from typing import Annotated
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from atiende_runtime.errors import DomainError, Invalid
 from atiende_runtime.languages import Language
 from atiende_runtime.pages import HTML_RESPONSE, Pages
+from atiende_runtime.params import EMAIL_MAX_LENGTH, EMAIL_NOT, EMAIL_PATTERN
 from atiende_runtime.problems import status_of
 
 from ... import usecases
@@ -60,6 +62,9 @@ we never issued, a motive deactivated since the page was shown), and what the fo
 ANCHORS = {"kind": f"kind-{KINDS[0].value}"}
 """Where an error summary link takes the reader, when not to the control named like the field."""
 
+FILLED_IN = {"type": "string", "minLength": 1, "pattern": r"\S"}
+"""A required form field: something besides spaces (the form trims what is typed)."""
+
 FORM_BODY = {
     "required": True,
     "content": {
@@ -68,12 +73,17 @@ FORM_BODY = {
                 "type": "object",
                 "required": ["name", "email", "kind", "motive", "description"],
                 "properties": {
-                    "name": {"type": "string", "maxLength": MAX_LENGTHS["name"]},
-                    "email": {"type": "string", "format": "email"},
+                    "name": {**FILLED_IN, "maxLength": MAX_LENGTHS["name"]},
+                    "email": {
+                        **FILLED_IN,
+                        "maxLength": EMAIL_MAX_LENGTH,
+                        "pattern": EMAIL_PATTERN,
+                        "not": {"pattern": EMAIL_NOT},
+                    },
                     "phone": {"type": "string", "maxLength": MAX_LENGTHS["phone"]},
                     "kind": {"type": "string", "enum": [k.value for k in KINDS]},
-                    "motive": {"type": "string", "description": "An active motive's code"},
-                    "description": {"type": "string", "maxLength": MAX_LENGTHS["description"]},
+                    "motive": {**FILLED_IN, "description": "An active motive's code"},
+                    "description": {**FILLED_IN, "maxLength": MAX_LENGTHS["description"]},
                     "expectation": {"type": "string", "maxLength": MAX_LENGTHS["expectation"]},
                     "case_number": {"type": "string", "pattern": CASE_NUMBER_RE.pattern},
                     "survey_consent": {"type": "string", "description": "Present when ticked"},
@@ -271,13 +281,15 @@ async def thanks(
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def _thanks_redirect(language: Language, number: str | None, outcome: Outcome) -> RedirectResponse:
+def _thanks_redirect(language: Language, number: str | None, outcome: Outcome) -> HTMLResponse:
+    """A 303 to the thank-you page, with the short HTML note RFC 9110 suggests (a link there),
+    so the answer is the text/html the document says."""
     query = {"lang": language.value, "outcome": outcome.value}
     if number:
         query["case"] = number
-    return RedirectResponse(
-        "form/thanks?" + urlencode(query), status_code=303, headers=pages.headers
-    )
+    location = "form/thanks?" + urlencode(query)
+    note = f'<!doctype html>\n<a href="{html.escape(location)}">{html.escape(location)}</a>\n'
+    return HTMLResponse(note, status_code=303, headers={**pages.headers, "Location": location})
 
 
 class UnreadableForm(Exception):

@@ -4,15 +4,17 @@ PUT /agents/{id}/availability (the agent, a supervisor or an admin) hands cases 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from atiende_contracts import Availability, Rank
 from atiende_runtime.bodies import RequestModel
+from atiende_runtime.params import EMAIL_MAX_LENGTH, EMAIL_PATTERN, email_schema
 from atiende_runtime.problems import Problem
 
-from ...domain.org import Agent, Capacity, OutOfOffice, Skills
+from ...domain.org import SLUG, Agent, Capacity, OutOfOffice, Skills
 from ...repository import PostgresUnitOfWork
 from ...usecases import assignment, organisation
 from .deps import Admin, Anyone, Runtime, actor_of
@@ -35,8 +37,10 @@ class SkillsIn(RequestModel):
 class CapacityIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
-    total: int = Field(default=5, description="Open cases at once (≥ 1)")
-    per_channel: dict[str, int] = Field(default={}, description="Per channel limit (each ≥ 1)")
+    total: int = Field(default=5, ge=1, description="Open cases at once (≥ 1)")
+    per_channel: dict[str, Annotated[int, Field(ge=1)]] = Field(
+        default={}, description="Per channel limit (each ≥ 1)"
+    )
 
 
 class OutOfOfficeIn(RequestModel):
@@ -54,8 +58,14 @@ class AgentIn(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=200, pattern=r"\S")
-    email: str | None = Field(default=None, max_length=320)
-    teams: list[str]
+    email: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=EMAIL_MAX_LENGTH,
+        pattern=EMAIL_PATTERN,
+        json_schema_extra=email_schema,
+    )
+    teams: list[str] = Field(min_length=1, description="At least one")
     rank: Rank = Rank.AGENT
     skills: SkillsIn = SkillsIn()
     capacity: CapacityIn = CapacityIn()
@@ -79,7 +89,11 @@ class AgentIn(RequestModel):
 
 
 class NewAgent(AgentIn):
-    id: str = Field(max_length=63, description="Slug: lower-case letters, digits, - and _")
+    id: str = Field(
+        max_length=63,
+        pattern=SLUG.pattern,
+        description="Slug: lower-case letters, digits, - and _",
+    )
 
 
 class AvailabilityIn(RequestModel):

@@ -9,17 +9,17 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Response
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, Header, Path, Response
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from atiende_contracts import CaseStatus, Channel, EscalationReason, Rank, RootCauseCategory
 from atiende_runtime.auth import Principal, require
 from atiende_runtime.bodies import RequestModel
 from atiende_runtime.errors import Invalid
 
-from ...domain.cases import RoutedCase
+from ...domain.cases import STATUS_COMMAND_TARGETS, RoutedCase
 from ...domain.root_causes import RootCause
-from ...domain.steps import parse_step
+from ...domain.steps import Step, parse_step
 from ...repository import UnitOfWork
 from ...usecases import commitments, escalation, lifecycle
 from ...usecases import steps as steps_usecases
@@ -91,6 +91,7 @@ class CloseCase(_Command):
     waiver: str | None = Field(
         default=None,
         max_length=2000,
+        pattern=r"\S",
         description="A supervisor's reason to close without both verifications",
     )
 
@@ -116,7 +117,10 @@ class TransferCase(_Command):
 
 
 class ChangeStatus(_Command):
-    status: CaseStatus
+    status: Annotated[
+        CaseStatus,
+        WithJsonSchema({"type": "string", "enum": sorted(s.value for s in STATUS_COMMAND_TARGETS)}),
+    ] = Field(description="Resolve, close and reopen have their own commands")
     reason: str | None = Field(default=None, max_length=100, description="A pause reason code")
     note: str | None = Field(default=None, max_length=2000)
 
@@ -305,7 +309,7 @@ async def change_status(
 )
 async def record_step(
     case_id: uuid.UUID,
-    step: str,
+    step: Annotated[str, Path(json_schema_extra={"enum": [s.value for s in Step]})],
     body: RecordStep,
     runtime: Runtime,
     principal: CaseWorker,

@@ -9,11 +9,11 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, WithJsonSchema
 
 from atiende_contracts import CaseType, CompensationKind, Rank
 from atiende_runtime import idempotency
@@ -50,11 +50,33 @@ against the caller's rank)."""
 
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
-Money = Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
+_CENTS = r"(?:\.[0-9]{1,2})?"
+_ZERO = r"^0(?:\.0{1,2})?$"
+MONEY_MAX = Decimal("999999999999.99")
+_MONEY_TEXT = rf"^(?:0|[1-9][0-9]{{0,11}}){_CENTS}$"
+
+
+def _amount_schema(minimum: str, maximum: Decimal, text_pattern: str, zero: bool) -> WithJsonSchema:
+    """An amount as JSON may carry it: a number or its decimal text (pydantic takes both); the
+    text's pattern says what the number's bounds say, since JSON Schema bounds numbers only."""
+    text: dict[str, Any] = {"type": "string", "pattern": text_pattern}
+    if not zero:
+        text["not"] = {"pattern": _ZERO}
+    number = {"type": "number", minimum: 0, "maximum": float(maximum), "multipleOf": 0.01}
+    return WithJsonSchema({"anyOf": [number, text]})
+
+
+Money = Annotated[
+    Decimal,
+    Field(gt=0, le=MONEY_MAX, max_digits=14, decimal_places=2),
+    _amount_schema("exclusiveMinimum", MONEY_MAX, _MONEY_TEXT, zero=False),
+]
+"""A positive amount with cents, at most 999 999 999 999.99."""
 Currency = Annotated[str, Field(pattern=CURRENCY_PATTERN, description="ISO 4217 code, e.g. EUR")]
 Reason = Annotated[str, Field(min_length=1, max_length=2000)]
 CurrencyPath = Annotated[str, Path(pattern=CURRENCY_PATTERN, description="ISO 4217 code")]
 CapId = Annotated[str, Path(pattern=CODE_PATTERN, description="The cap's code")]
+EntryCode = Annotated[str, Path(pattern=CODE_PATTERN, description="The entry's code")]
 
 ERRORS: dict[int | str, dict[str, str]] = {
     403: {"description": "The caller's rank may not decide it (names the rule)"},
@@ -94,7 +116,30 @@ class _In(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+def _value_rule_fields(schema: dict[str, Any]) -> None:
+    """The value rule decides which of amount, percent and maximum are given (not null)."""
+    given: dict[str, Any] = {"not": {"type": "null"}}
+    absent: dict[str, Any] = {"type": "null"}
+    shapes = {
+        "fixed": ({"amount"}, set()),
+        "percentage": ({"percent"}, {"maximum"}),
+        "up_to": ({"maximum"}, set()),
+    }
+    branches = []
+    for rule, (needed, optional) in shapes.items():
+        properties: dict[str, Any] = {"value_rule": {"const": rule}}
+        for name in ("amount", "percent", "maximum"):
+            if name in needed:
+                properties[name] = given
+            elif name not in optional:
+                properties[name] = absent
+        branches.append({"required": ["value_rule", *sorted(needed)], "properties": properties})
+    schema["anyOf"] = branches
+
+
 class CatalogueEntryIn(_In):
+    model_config = ConfigDict(json_schema_extra=_value_rule_fields)
+
     kind: CompensationKind
     descriptions: dict[Language, Annotated[str, Field(min_length=1, max_length=500)]] = Field(
         min_length=1, description="What the customer gets, per language (es, en)"
@@ -104,7 +149,19 @@ class CatalogueEntryIn(_In):
         " at `maximum` if set); up_to: any amount up to `maximum`"
     )
     amount: Money | None = None
-    percent: Annotated[Decimal, Field(gt=0, le=100, max_digits=5, decimal_places=2)] | None = None
+    percent: (
+        Annotated[
+            Decimal,
+            Field(gt=0, le=100, max_digits=5, decimal_places=2),
+            _amount_schema(
+                "exclusiveMinimum",
+                Decimal(100),
+                r"^(?:(?:0|[1-9][0-9]?)(?:\.[0-9]{1,2})?|100(?:\.0{1,2})?)$",
+                zero=False,
+            ),
+        ]
+        | None
+    ) = None
     maximum: Money | None = None
     currency: Currency
     valid_from: AwareDatetime | None = None
@@ -182,9 +239,11 @@ class CatalogueEntryOut(BaseModel):
 
 
 class LimitIn(_In):
-    max_amount: Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)] = Field(
-        description="The most this rank grants at once in this currency"
-    )
+    max_amount: Annotated[
+        Decimal,
+        Field(ge=0, le=MONEY_MAX, max_digits=14, decimal_places=2),
+        _amount_schema("minimum", MONEY_MAX, _MONEY_TEXT, zero=True),
+    ] = Field(description="The most this rank grants at once in this currency")
 
 
 class LimitOut(BaseModel):
@@ -205,7 +264,28 @@ class LimitOut(BaseModel):
         )
 
 
+def _currency_with_amount(schema: dict[str, Any]) -> None:
+    """An amount cap names its currency, and a cap limits the count, the amount or both."""
+    null: dict[str, Any] = {"type": "null"}
+    schema["allOf"] = [
+        {
+            "anyOf": [
+                {"properties": {"max_amount": null}},
+                {"required": ["currency"], "properties": {"currency": {"type": "string"}}},
+            ]
+        },
+        {  # and a cap limits something: the count, the amount or both
+            "anyOf": [
+                {"required": ["max_count"], "properties": {"max_count": {"not": null}}},
+                {"required": ["max_amount"], "properties": {"max_amount": {"not": null}}},
+            ]
+        },
+    ]
+
+
 class CapIn(_In):
+    model_config = ConfigDict(json_schema_extra=_currency_with_amount)
+
     max_count: int | None = Field(default=None, ge=1, description="Grants per customer")
     max_amount: Money | None = Field(default=None, description="Net amount per customer")
     currency: Currency | None = Field(
@@ -441,7 +521,7 @@ async def list_catalogue(
     responses={404: {"description": "Unknown entry or version"}},
 )
 async def get_catalogue_entry(
-    code: str,
+    code: EntryCode,
     runtime: Runtime,
     _: Granter,
     version: Annotated[int | None, Query(ge=1)] = None,
@@ -507,7 +587,7 @@ async def create_catalogue_entry(
     responses={404: {"description": "Unknown entry"}, 422: ERRORS[422]},
 )
 async def change_catalogue_entry(
-    code: str, body: CatalogueEntryIn, runtime: Runtime, principal: Admin
+    code: EntryCode, body: CatalogueEntryIn, runtime: Runtime, principal: Admin
 ) -> CatalogueEntryOut:
     stored = await _in_unit_of_work(
         runtime,

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from atiende_contracts import CaseStatus, SlaClock
 from atiende_runtime import idempotency
@@ -24,7 +24,27 @@ from .deps import Admin, Anyone, Runtime, actor_of
 
 router = APIRouter(tags=["sla"])
 
-TargetsIn = dict[Priority, dict[SlaClock, float]]
+ClockTargets = Annotated[
+    dict[SlaClock, Annotated[float, Field(ge=1 / 60, description="At least a second")]],
+    Field(json_schema_extra={"required": [c.value for c in SlaClock]}),
+]
+"""Minutes for every clock."""
+
+TargetsIn = dict[Priority, ClockTargets]
+
+
+PausingStatus = Annotated[
+    CaseStatus,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "enum": [
+                s.value for s in CaseStatus if s not in (CaseStatus.RESOLVED, CaseStatus.CLOSED)
+            ],
+        }
+    ),
+]
+"""A status that may pause a clock: a resolved or closed case has no clock running."""
 
 
 class PolicyIn(RequestModel):
@@ -35,15 +55,23 @@ class PolicyIn(RequestModel):
         default=True, description="Count the team's business hours (false: calendar time)"
     )
     targets_minutes: TargetsIn = Field(
+        json_schema_extra={"required": [p.value for p in Priority]},
         description="Per priority (low, normal, high, urgent), minutes for each clock"
-        " (first_response, next_update, resolution)"
+        " (first_response, next_update, resolution)",
     )
-    pauses: dict[SlaClock, list[CaseStatus]] = Field(
+    pauses: dict[SlaClock, list[PausingStatus]] = Field(
         default_factory=lambda: {c: sorted(s) for c, s in DEFAULT_PAUSES.items()},
+        json_schema_extra={
+            "properties": {SlaClock.FIRST_RESPONSE.value: {"type": "array", "maxItems": 0}}
+        },
         description="Statuses that pause each clock (first_response: never)",
     )
-    warn_at_percent: list[int] = Field(default=[75], description="Warn at these % of the target")
-    warn_minutes_before: list[int] = Field(default=[15], description="…and minutes before due")
+    warn_at_percent: list[Annotated[int, Field(ge=1, le=99)]] = Field(
+        default=[75], description="Warn at these % of the target"
+    )
+    warn_minutes_before: list[Annotated[int, Field(gt=0)]] = Field(
+        default=[15], description="…and minutes before due"
+    )
     active: bool = True
 
     def policy(self, policy_id: str) -> SlaPolicy:
@@ -102,8 +130,8 @@ class PolicyOut(BaseModel):
 class PauseReasonIO(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    code: str = Field(min_length=1, max_length=100)
-    label: str = Field(min_length=1, max_length=300)
+    code: str = Field(min_length=1, max_length=100, pattern=r"\S")
+    label: str = Field(min_length=1, max_length=300, pattern=r"\S")
 
 
 class PauseReasonsIn(RequestModel):

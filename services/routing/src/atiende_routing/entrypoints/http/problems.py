@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -43,8 +43,26 @@ def _now() -> datetime:
 # --- thresholds -------------------------------------------------------------------------------------
 
 
+def _factor_for_baseline(schema: dict[str, Any]) -> None:
+    """A baseline threshold has a factor; a count threshold (the default) has none."""
+    schema["anyOf"] = [
+        {
+            "required": ["trigger", "factor"],
+            "properties": {"trigger": {"const": "baseline"}, "factor": {"type": "number"}},
+        },
+        {
+            "properties": {
+                "trigger": {"const": "count"},
+                "factor": {"type": "null"},
+            }
+        },
+    ]
+
+
 class ThresholdIn(RequestModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=_factor_for_baseline
+    )
 
     name: str = Field(min_length=1, max_length=200)
     motive: str = Field(min_length=1, max_length=100, description="A motive of the catalogue")
@@ -60,7 +78,7 @@ class ThresholdIn(RequestModel):
     cases: int = Field(
         ge=1, le=100_000, description="How many matching cases (a floor for baseline)"
     )
-    window_hours: float = Field(default=24, gt=0, le=24 * 366)
+    window_hours: float = Field(default=24, ge=1 / 60, le=24 * 366, description="At least a minute")
     factor: float | None = Field(default=None, gt=0, le=1000, description="baseline only")
     owner: str | None = Field(default=None, max_length=64, description="Owner of its problems")
     active: bool = True

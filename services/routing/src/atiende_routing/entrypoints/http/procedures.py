@@ -30,11 +30,15 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+# something str.strip leaves: it also strips U+001C..U+001F and U+0085, which not every regex \s has
+NOT_BLANK = r"[^\s\x1c-\x1f\x85]"
+
+
 class ProcedureTextIO(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     title: str = Field(min_length=1, max_length=200)
-    steps: list[Annotated[str, Field(min_length=1, max_length=2000)]] = Field(
+    steps: list[Annotated[str, Field(min_length=1, max_length=2000, pattern=NOT_BLANK)]] = Field(
         min_length=1, max_length=50, description="In order, in words the customer understands"
     )
 
@@ -359,7 +363,9 @@ class ReviewThresholdIO(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     cases: int = Field(ge=1, le=100_000, description="Root causes blaming one procedure or policy")
-    window_hours: float = Field(gt=0, le=24 * 366, description="…within this many hours")
+    window_hours: float = Field(
+        ge=1 / 60, le=24 * 366, description="…within this many hours (at least a minute)"
+    )
 
 
 @router.get(

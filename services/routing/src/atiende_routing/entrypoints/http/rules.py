@@ -12,7 +12,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from atiende_runtime.bodies import RequestModel
 
-from ...domain.rules import FACTS, Condition, Explanation, Operator, Outcome, RoutingRule, fact_text
+from ...domain.org import SLUG
+from ...domain.rules import (
+    ENUMERATED,
+    FACTS,
+    Condition,
+    Explanation,
+    Operator,
+    Outcome,
+    RoutingRule,
+    fact_text,
+)
 from ...repository import PostgresUnitOfWork
 from ...usecases import organisation
 from .agents import SkillsIn
@@ -23,10 +33,52 @@ router = APIRouter(tags=["routing rules"])
 FactValue = str | bool
 
 
-class ConditionIn(RequestModel):
-    model_config = ConfigDict(extra="forbid")
+def _operator_operands(schema: dict[str, Any]) -> None:
+    """equals (the default) takes one value, in a non-empty list, present nothing."""
+    null: dict[str, Any] = {"type": "null"}
+    # a fact with a closed set of values takes only those (a boolean as itself or its text)
+    allowed = {
+        fact: [*sorted(closed), *([False, True] if closed == {"true", "false"} else [])]
+        for fact, closed in ENUMERATED.items()
+    }
+    schema["allOf"] = [
+        {
+            "if": {"required": ["fact"], "properties": {"fact": {"const": fact}}},
+            "then": {
+                "properties": {
+                    "value": {"anyOf": [null, {"enum": values}]},
+                    "values": {"anyOf": [null, {"type": "array", "items": {"enum": values}}]},
+                }
+            },
+        }
+        for fact, values in allowed.items()
+    ]
+    schema["anyOf"] = [
+        {
+            "required": ["value"],
+            "properties": {"op": {"const": "equals"}, "value": {"not": null}},
+        },
+        {
+            "required": ["op", "values"],
+            "properties": {"op": {"const": "in"}, "values": {"type": "array", "minItems": 1}},
+        },
+        {
+            "required": ["op"],
+            "properties": {
+                "op": {"const": "present"},
+                "value": null,
+                "values": {"anyOf": [null, {"type": "array", "maxItems": 0}]},
+            },
+        },
+    ]
 
-    fact: str = Field(description=f"One of: {', '.join(FACTS)}")
+
+class ConditionIn(RequestModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_operator_operands)
+
+    fact: str = Field(
+        json_schema_extra={"enum": list(FACTS)}, description=f"One of: {', '.join(FACTS)}"
+    )
     op: Operator = Operator.EQUALS
     value: FactValue | None = Field(default=None, description="For equals")
     values: list[FactValue] | None = Field(default=None, description="For in")
@@ -76,7 +128,11 @@ class RuleIn(RequestModel):
 
 
 class NewRule(RuleIn):
-    id: str = Field(max_length=63, description="Slug: lower-case letters, digits, - and _")
+    id: str = Field(
+        max_length=63,
+        pattern=SLUG.pattern,
+        description="Slug: lower-case letters, digits, - and _",
+    )
 
 
 class RuleOut(BaseModel):

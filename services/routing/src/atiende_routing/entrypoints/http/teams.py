@@ -4,17 +4,25 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from atiende_contracts import Rank
 from atiende_runtime.bodies import RequestModel
 from atiende_runtime.errors import FieldError
 from atiende_runtime.problems import validation_problem
 
-from ...domain.org import DEFAULT_CALENDAR, Strategy, Team, calendar_from_json, calendar_json
+from ...domain.org import (
+    DEFAULT_CALENDAR,
+    SLUG,
+    Strategy,
+    Team,
+    calendar_from_json,
+    calendar_json,
+)
 from ...repository import PostgresUnitOfWork
 from ...usecases import assignment, organisation
 from .deps import Admin, Anyone, Runtime, actor_of
@@ -24,12 +32,33 @@ router = APIRouter(tags=["teams"])
 ICAL_MAX_BYTES = 1_000_000
 
 
+WHOLE_MINUTE = (
+    r"^([01][0-9]|2[0-3]):[0-5][0-9](:00(\.0+)?)?([Zz]|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])?$"
+)
+"""A time of day in whole minutes (seconds, if written, are zero)."""
+
+
+def _text_only(value: Any) -> Any:
+    # pydantic would also read a number as seconds after midnight; the document says text
+    if not isinstance(value, str | time):
+        raise PydanticCustomError("time_type", "give the time as text, e.g. 09:00")
+    return value
+
+
+MinuteOfDay = Annotated[
+    time,
+    BeforeValidator(_text_only),
+    WithJsonSchema({"type": "string", "pattern": WHOLE_MINUTE}),
+]
+"""Documented by its pattern alone: `format: time` would demand the seconds pydantic lets go."""
+
+
 class IntervalIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
-    weekday: int = Field(description="0 Monday … 6 Sunday")
-    start: time
-    end: time = Field(description="00:00 means midnight at the end of the day")
+    weekday: int = Field(ge=0, le=6, description="0 Monday … 6 Sunday")
+    start: MinuteOfDay
+    end: MinuteOfDay = Field(description="00:00 means midnight at the end of the day")
 
 
 class HolidayIn(RequestModel):
@@ -43,7 +72,9 @@ class CalendarIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     time_zone: str = Field(default="Europe/Madrid", description="IANA time zone")
-    weekly: list[IntervalIn] = Field(description="Opening intervals; split shifts are two a day")
+    weekly: list[IntervalIn] = Field(
+        min_length=1, description="Opening intervals; split shifts are two a day"
+    )
     holidays: list[HolidayIn] = []
 
 
@@ -52,7 +83,7 @@ class TeamIn(RequestModel):
 
     name: str = Field(min_length=1, max_length=200, pattern=r"\S")
     strategy: Strategy = Strategy.ROUND_ROBIN
-    reopen_window_days: int = 14
+    reopen_window_days: int = Field(default=14, ge=0, le=365)
     calendar: CalendarIn | None = Field(
         default=None, description="Business hours; Monday-Friday 09:00-18:00 Madrid if omitted"
     )
@@ -79,7 +110,11 @@ class TeamIn(RequestModel):
 
 
 class NewTeam(TeamIn):
-    id: str = Field(max_length=63, description="Slug: lower-case letters, digits, - and _")
+    id: str = Field(
+        max_length=63,
+        pattern=SLUG.pattern,
+        description="Slug: lower-case letters, digits, - and _",
+    )
 
 
 class TeamOut(BaseModel):
@@ -171,7 +206,16 @@ async def update_team(team_id: str, body: TeamIn, runtime: Runtime, who: Admin) 
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"text/calendar": {"schema": {"type": "string", "format": "binary"}}},
+            "content": {
+                "text/calendar": {
+                    "schema": {
+                        "type": "string",
+                        "format": "binary",
+                        "minLength": 1,
+                        "maxLength": ICAL_MAX_BYTES,
+                    }
+                }
+            },
         }
     },
 )
