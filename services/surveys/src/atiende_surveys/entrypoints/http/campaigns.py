@@ -35,7 +35,10 @@ class SegmentIn(RequestModel):
     language: Language | None = Field(default=None, description="The customer's language")
     tier: str | None = Field(default=None, description="The tier of the customer's latest case")
     contacted_within_days: int | None = Field(
-        default=None, ge=1, description="The customer's latest case opened within this many days"
+        default=None,
+        ge=1,
+        le=36_500,  # a century: beyond it the date arithmetic overflows, and no one means it
+        description="The customer's latest case opened within this many days",
     )
 
 
