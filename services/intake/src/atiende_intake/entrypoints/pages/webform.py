@@ -122,6 +122,8 @@ def _form_page(
         action="?" + urlencode({"lang": language.value}),
         values=values or FormValues(),
         errors=errors,
+        # the rule behind each message, for programs reading the page (as problem+json names it)
+        rules={name: problem.value for name, problem in (problems or {}).items()},
         general_error=general_error,
         anchors=ANCHORS,
         kinds=[(kind.value, text.kind_labels[kind]) for kind in KINDS],
