@@ -30,6 +30,7 @@ from schemathesis.engine import events
 from schemathesis.python import asgi
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from atiende_runtime.db import service_role, url_as_role
 from atiende_runtime.openapi import guarded_routes
 from atiende_runtime.services import service
 
@@ -265,7 +266,10 @@ def test_schemathesis_finds_nothing(
 ) -> None:
     definition = service(name)
     settings = definition.settings(
-        database_url=database_url,
+        # as the plugin's service_factory: the service as its own role, the test's database as
+        # the administrative URL (never whatever ATIENDE_DATABASE_ADMIN_URL `make` exports)
+        database_url=url_as_role(database_url, service_role(name)),
+        database_admin_url=database_url,
         amqp_url=amqp_url,
         broker_namespace=broker_namespace,
         relay_poll_interval=0.2,

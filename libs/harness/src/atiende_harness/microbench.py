@@ -190,6 +190,8 @@ async def _main(args: argparse.Namespace) -> dict[str, Any]:
     settings = Settings(
         service_name=SERVICE,
         database_url=args.database_url,
+        # the run's own database, whatever ATIENDE_DATABASE_ADMIN_URL the shell (make) exports
+        database_admin_url=None,
         amqp_url=args.amqp_url,
         broker_namespace=args.namespace,
         log_level=args.log_level,
