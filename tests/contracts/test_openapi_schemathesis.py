@@ -42,6 +42,11 @@ SEED = 20261130
 NOT_RUN = {
     "max_response_time": "a timing: no timed assertions in this suite",
     "object_level_authorization": "needs two callers with different data; one token here",
+    # managed data is deactivated, never deleted (issue 11): DELETE on a problem threshold, a
+    # policy or a procedure sets active=false and the record and its history stay readable, which
+    # this check reads as a deleted resource still there. Known debt: those DELETEs should become
+    # deactivation commands; then this check runs again.
+    "use_after_free": "DELETE deactivates managed data by design (see the comment above)",
 }
 """Checks not run, and why; every other check schemathesis has is run."""
 

@@ -37,7 +37,7 @@ NOT_BLANK = r"[^\s\x1c-\x1f\x85]"
 class ProcedureTextIO(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    title: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=200, pattern=NOT_BLANK)
     steps: list[Annotated[str, Field(min_length=1, max_length=2000, pattern=NOT_BLANK)]] = Field(
         min_length=1, max_length=50, description="In order, in words the customer understands"
     )
@@ -46,7 +46,9 @@ class ProcedureTextIO(RequestModel):
 class ProcedureIn(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    motive: str = Field(min_length=1, max_length=100, description="A motive of the catalogue")
+    motive: str = Field(
+        min_length=1, max_length=100, pattern=NOT_BLANK, description="A motive of the catalogue"
+    )
     channel: Channel | None = Field(default=None, description="Only for this channel; null: any")
     texts: dict[Language, ProcedureTextIO] = Field(
         min_length=1, description="Per language (es, en): title and steps"
@@ -247,7 +249,7 @@ async def case_procedure(case_id: uuid.UUID, runtime: Runtime, _: CaseWorker) ->
 class PolicyIn(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    title: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=200, pattern=NOT_BLANK)
     description: str | None = Field(default=None, max_length=4000)
     active: bool = True
 
