@@ -92,3 +92,8 @@ def email_schema(schema: dict[str, Any]) -> None:
         if branch.get("type") == "string":
             target = branch
     target["not"] = {"pattern": EMAIL_NOT}
+
+
+NOT_BLANK = r"[^\s\x1c-\x1f\x85]"
+"""A pattern for text that is more than blanks: something str.strip leaves (it also strips
+U+001C..U+001F and U+0085, which not every regex \\s has)."""

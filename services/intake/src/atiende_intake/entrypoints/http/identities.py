@@ -19,7 +19,7 @@ from pydantic_core import PydanticCustomError
 
 from atiende_runtime.bodies import RequestModel
 from atiende_runtime.languages import LANGUAGE_CODES, Language
-from atiende_runtime.params import EMAIL_MAX_LENGTH, EMAIL_PATTERN, email_schema
+from atiende_runtime.params import EMAIL_MAX_LENGTH, EMAIL_PATTERN, NOT_BLANK, email_schema
 
 from ...domain.customers import (
     DEFAULT_PHONE_REGION,
@@ -67,7 +67,6 @@ def refuse_null(value: Any) -> Any:
     return value
 
 
-NOT_BLANK = r"[^\s\x1c-\x1f\x85]"
 """Something str.strip leaves (it also strips U+001C..U+001F and U+0085, which not every regex's
 \\s matches), for fields read with str_strip_whitespace."""
 

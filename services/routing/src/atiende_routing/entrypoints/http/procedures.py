@@ -17,6 +17,7 @@ from atiende_contracts import Channel
 from atiende_runtime import idempotency
 from atiende_runtime.bodies import RequestModel
 from atiende_runtime.languages import Language
+from atiende_runtime.params import NOT_BLANK
 
 from ...domain.procedures import Policy, Procedure, ProcedureText, ReviewThreshold
 from ...repository import PostgresUnitOfWork
@@ -28,10 +29,6 @@ router = APIRouter(tags=["procedures"])
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-# something str.strip leaves: it also strips U+001C..U+001F and U+0085, which not every regex \s has
-NOT_BLANK = r"[^\s\x1c-\x1f\x85]"
 
 
 class ProcedureTextIO(RequestModel):
