@@ -39,8 +39,9 @@ PUBLISHES = (
 def create_app(config: NotificationsSettings | None = None) -> FastAPI:
     settings = config or NotificationsSettings()
     token = settings.sms_auth_token
+    mailer = SmtpMailer.from_settings(settings)
     senders = Senders(
-        email=SmtpMailer.from_settings(settings),
+        email=mailer,
         sms=TwilioSms(
             base_url=settings.sms_base_url,
             account_sid=settings.sms_account_sid,
@@ -63,7 +64,8 @@ def create_app(config: NotificationsSettings | None = None) -> FastAPI:
             started.append(
                 DevInbox(settings.smtp_host, settings.smtp_port, settings.dev_inbox_http_port)
             )
-        return [*started, dispatcher(runtime, senders)]
+        # stopped in reverse order: the dispatcher first, then the mailer's kept connections
+        return [*started, mailer, dispatcher(runtime, senders)]
 
     return build_app(
         settings,

@@ -88,3 +88,41 @@ def test_an_unusable_address_is_refused_when_building_the_email():
     broken = Delivery(**{**delivery.__dict__, "recipient": "not an address"})
     with pytest.raises(ValueError):
         build_message(broken, "Atiende <no-reply@atiende.local>")
+
+
+def test_the_email_on_the_wire_is_what_the_standard_policy_makes():
+    """build_message's cheaper header handling (classes made once, constant headers parsed and
+    folded once) changes nothing on the wire: byte for byte what EmailMessage with the standard
+    policy gives, for names and subjects that need RFC 2047 encoding and folding too."""
+    import email.policy
+    from dataclasses import replace
+
+    from aiosmtplib.email import flatten_message
+
+    from atiende_notifications.adapters.mail import constant_header
+
+    sender = "Atiende Atención <no-reply@atiende.local>"
+    names = ["Ana Pérez", "O'Brien, Juan", 'José "Pepe" Núñez', "", "Li Wei 李伟", "Ñ" * 80]
+    subjects = [
+        "[AT-2026-000123] Hemos recibido su caso",
+        "Asunto largo con acentos áéíóú que hay que plegar en varias líneas, ¿verdad? " * 2,
+        "an ASCII subject long enough to need folding because it goes past seventy-eight chars",
+    ]
+    for i, (name, subject) in enumerate((n, s) for n in names for s in subjects):
+        notice = notices("es", name=name)[i % 2]
+        body = render(notice)
+        delivery = replace(
+            Delivery.pending(notice, body.text, body.html if i % 3 else None, NOW),
+            subject=subject,
+            thread="<root@atiende>" if i % 2 else None,
+        )
+        wires = []
+        for message in (
+            build_message(delivery, constant_header("From", sender)),
+            build_message(delivery, sender, policy=email.policy.default),
+        ):
+            if message.is_multipart():
+                message.set_boundary("===boundary===")
+            for utf8, cte in ((False, "8bit"), (False, "7bit"), (True, "8bit")):
+                wires.append(flatten_message(message, utf8=utf8, cte_type=cte))
+        assert wires[:3] == wires[3:], (name, subject)
