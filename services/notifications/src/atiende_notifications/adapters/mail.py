@@ -88,15 +88,13 @@ _AUTO_SUBMITTED = constant_header("Auto-Submitted", "auto-generated")
 _NO_AUTO_RESPONSE = constant_header("X-Auto-Response-Suppress", "All")
 
 
-def build_message(
-    delivery: Delivery, sender: str | BaseHeader, *, policy: Any = POLICY
-) -> EmailMessage:
+def build_message(delivery: Delivery, sender: str | BaseHeader) -> EmailMessage:
     """A delivery as an email. The Message-ID and X-Atiende-Delivery come from the delivery id
     (itself derived from the idempotency key), so every resend of it is recognisably the same.
 
     Raises ValueError or email.errors.MessageError if the recipient address cannot be used.
     """
-    message = EmailMessage(policy=policy)
+    message = EmailMessage(policy=POLICY)
     message["From"] = sender
     message["To"] = Address(
         display_name=delivery.recipient_name or "", addr_spec=delivery.recipient
