@@ -237,7 +237,9 @@ class FakeDeliveriesRepository:
             ),
         )
 
-    async def save_attempt(self, delivery: Delivery) -> None:
+    async def save_attempt(self, delivery: Delivery, log: AttemptLog | None = None) -> None:
+        if log is not None:
+            await self.log_attempt(log)
         stored = self.rows[delivery.id].delivery
         self.rows[delivery.id] = replace(
             self.rows[delivery.id],

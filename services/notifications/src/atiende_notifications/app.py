@@ -19,9 +19,10 @@ from atiende_runtime.services import ServiceDefinition
 from .adapters.mail import SmtpMailer
 from .adapters.sms import TwilioSms
 from .adapters.webhooks import HttpWebhookSender
-from .entrypoints.consumers import consumers
+from .entrypoints.consumers import consumers, use_endpoints_cache
 from .entrypoints.http import ROUTERS
-from .entrypoints.workers import dispatcher
+from .entrypoints.workers import dispatcher, endpoints_watch
+from .repository import EndpointsCache
 from .settings import NotificationsSettings
 from .usecases import Senders
 
@@ -39,8 +40,11 @@ PUBLISHES = (
 def create_app(config: NotificationsSettings | None = None) -> FastAPI:
     settings = config or NotificationsSettings()
     token = settings.sms_auth_token
+    mailer = SmtpMailer.from_settings(settings)
+    endpoints = EndpointsCache()
+    use_endpoints_cache(settings, endpoints)
     senders = Senders(
-        email=SmtpMailer.from_settings(settings),
+        email=mailer,
         sms=TwilioSms(
             base_url=settings.sms_base_url,
             account_sid=settings.sms_account_sid,
@@ -63,7 +67,8 @@ def create_app(config: NotificationsSettings | None = None) -> FastAPI:
             started.append(
                 DevInbox(settings.smtp_host, settings.smtp_port, settings.dev_inbox_http_port)
             )
-        return [*started, dispatcher(runtime, senders)]
+        # stopped in reverse order: the dispatcher first, then the mailer's kept connections
+        return [*started, endpoints_watch(runtime, endpoints), mailer, dispatcher(runtime, senders)]
 
     return build_app(
         settings,

@@ -4,6 +4,7 @@ recipients and deliveries repositories and emitting events in the same transacti
 from __future__ import annotations
 
 import json
+import time as monotonic_clock
 import uuid
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -131,8 +132,9 @@ class DeliveriesRepository(Protocol):
         transaction holds. Call inside a transaction."""
         ...
 
-    async def save_attempt(self, delivery: Delivery) -> None:
-        """Record the outcome of a send attempt (the fields a transition changes)."""
+    async def save_attempt(self, delivery: Delivery, log: AttemptLog | None = None) -> None:
+        """Record the outcome of a send attempt (the fields a transition changes), and `log`,
+        the attempt's line in the delivery log (as log_attempt), with it."""
         ...
 
     async def rewrite(self, delivery: Delivery) -> None:
@@ -355,11 +357,8 @@ class PostgresDeliveriesRepository:
         )
         return [DueDelivery(_delivery(row), row["trace_headers"] or {}) for row in rows]
 
-    async def save_attempt(self, delivery: Delivery) -> None:
-        await self.conn.execute(
-            """UPDATE deliveries SET status = $2, attempts = $3, next_attempt_at = $4,
-                   last_error = $5, sent_at = $6, reason = $7
-               WHERE id = $1""",
+    async def save_attempt(self, delivery: Delivery, log: AttemptLog | None = None) -> None:
+        outcome = (
             delivery.id,
             delivery.status.value,
             delivery.attempts,
@@ -367,6 +366,34 @@ class PostgresDeliveriesRepository:
             delivery.last_error,
             delivery.sent_at,
             delivery.reason,
+        )
+        if log is None:
+            await self.conn.execute(
+                """UPDATE deliveries SET status = $2, attempts = $3, next_attempt_at = $4,
+                       last_error = $5, sent_at = $6, reason = $7
+                   WHERE id = $1""",
+                *outcome,
+            )
+            return
+        # the log line and the outcome in one round trip (the dispatcher's per email)
+        await self.conn.execute(
+            """WITH logged AS (
+                   INSERT INTO delivery_attempts (delivery_id, attempt, attempted_at,
+                       duration_ms, status_code, error, request, dispatcher)
+                   VALUES ($8, $9, $10, $11, $12, $13, $14, $15)
+                   ON CONFLICT DO NOTHING)
+               UPDATE deliveries SET status = $2, attempts = $3, next_attempt_at = $4,
+                   last_error = $5, sent_at = $6, reason = $7
+               WHERE id = $1""",
+            *outcome,
+            log.delivery_id,
+            log.attempt,
+            log.attempted_at,
+            log.duration_ms,
+            log.status_code,
+            log.error,
+            json.dumps(dict(log.request)),
+            log.dispatcher,
         )
 
     async def rewrite(self, delivery: Delivery) -> None:
@@ -757,9 +784,58 @@ def _secrets_json(endpoint: Endpoint) -> str:
     )
 
 
+class EndpointsCache:
+    """This process's copy of the webhook endpoints, so that fanning out an event (every event
+    notifications hears) does not read the table each time. Trusted only while `live`: while a
+    LISTEN connection hears the NOTIFY that the table's trigger sends on every change, from any
+    replica (EndpointsWatch), and never for longer than `max_age` seconds, in case a
+    notification was lost with a connection that died silently."""
+
+    def __init__(self, max_age: float = 5.0) -> None:
+        self.max_age = max_age
+        self._endpoints: tuple[Endpoint, ...] | None = None
+        self._loaded_at = 0.0
+        self._generation = 0
+        self._live = False
+        self.loads = 0
+
+    @property
+    def live(self) -> bool:
+        return self._live
+
+    def set_live(self, live: bool) -> None:
+        """Listening (True) or not (False); whatever was kept before is forgotten either way:
+        changes made while nobody listened were not heard."""
+        self._live = live
+        self.invalidate()
+
+    def invalidate(self) -> None:
+        self._generation += 1
+        self._endpoints = None
+
+    def get(self) -> list[Endpoint] | None:
+        if self._endpoints is None or not self._live:
+            return None
+        if monotonic_clock.monotonic() - self._loaded_at > self.max_age:
+            return None
+        return list(self._endpoints)
+
+    def generation(self) -> int:
+        return self._generation
+
+    def put(self, endpoints: list[Endpoint], generation: int) -> None:
+        """Keep what was read, unless a change was heard since the read began (it may predate
+        that change)."""
+        if self._live and generation == self._generation:
+            self._endpoints = tuple(endpoints)
+            self._loaded_at = monotonic_clock.monotonic()
+            self.loads += 1
+
+
 class PostgresEndpointsRepository:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, cache: EndpointsCache | None = None) -> None:
         self.conn = conn
+        self._cache = cache
 
     async def add(self, endpoint: Endpoint) -> None:
         await self.conn.execute(
@@ -793,22 +869,32 @@ class PostgresEndpointsRepository:
         return None if r is None else _endpoint(r)
 
     async def all(self) -> list[Endpoint]:
+        if self._cache is not None and (kept := self._cache.get()) is not None:
+            return kept
+        generation = self._cache.generation() if self._cache is not None else 0
         rows = await self.conn.fetch("SELECT * FROM webhook_endpoints ORDER BY created_at, id")
-        return [_endpoint(r) for r in rows]
+        endpoints = [_endpoint(r) for r in rows]
+        if self._cache is not None:
+            self._cache.put(endpoints, generation)
+        return endpoints
 
 
 class PostgresUnitOfWork:
     """The service's unit of work over the runtime's (one transaction: its connection and its
     outbox)."""
 
-    def __init__(self, uow: RuntimeUnitOfWork) -> None:
+    def __init__(
+        self, uow: RuntimeUnitOfWork, *, endpoints_cache: EndpointsCache | None = None
+    ) -> None:
+        """`endpoints_cache`: for event handlers, which only read the endpoints; routes and the
+        dispatcher, which change them, always read the table."""
         self._uow = uow
         self.recipients: RecipientsRepository = PostgresRecipientsRepository(uow.conn)
         self.deliveries: DeliveriesRepository = PostgresDeliveriesRepository(uow.conn)
         self.preferences: PreferencesRepository = PostgresPreferencesRepository(uow.conn)
         self.staff: StaffRepository = PostgresStaffRepository(uow.conn)
         self.templates: TemplatesRepository = PostgresTemplatesRepository(uow.conn)
-        self.endpoints: EndpointsRepository = PostgresEndpointsRepository(uow.conn)
+        self.endpoints: EndpointsRepository = PostgresEndpointsRepository(uow.conn, endpoints_cache)
 
     async def emit(
         self, data: EventData, *, subject: str | uuid.UUID | None = None

@@ -25,6 +25,17 @@ class NotificationsSettings(Settings):
     smtp_start_tls: bool | None = Field(
         default=None, description="None: use STARTTLS when the server offers it"
     )
+    smtp_pool_size: int = Field(
+        default=4,
+        ge=0,
+        description="SMTP connections kept open between emails (0: one connection per email)",
+    )
+    smtp_pool_idle_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds a kept SMTP connection may stay unused"
+    )
+    smtp_local_hostname: str | None = Field(
+        default=None, description="Name given in EHLO; None: this machine's FQDN (looked up once)"
+    )
     max_attempts: int = Field(default=5, ge=1, description="Send attempts before a delivery fails")
     retry_base_delay: float = Field(
         default=30.0, gt=0, description="Seconds before the first retry; doubles for each next one"

@@ -219,9 +219,11 @@ async def acknowledge_case(
         changes["consent_surveys"] = event.consent_surveys
     if event.consent_marketing is not None:
         changes["consent_marketing"] = event.consent_marketing
-    if changes or known is None:
-        await uow.preferences.save(replace(prefs, **changes))
-    return await _record(uow, acknowledgement(recipient), render, clock, options)
+    prefs = replace(prefs, **changes)
+    if known is None or prefs != known:
+        await uow.preferences.save(prefs)
+    # recorded with the preferences just decided: reading them back would be the same row
+    return await _record(uow, acknowledgement(recipient), render, clock, options, prefs=prefs)
 
 
 async def invite_to_survey(
@@ -620,15 +622,18 @@ async def agent_changed(uow: UnitOfWork, event: AgentChanged) -> None:
 
 
 async def profile_changed(uow: UnitOfWork, event: CustomerProfileChanged) -> None:
-    prefs = await uow.preferences.get(event.customer_id) or CustomerPreferences(event.customer_id)
-    await uow.preferences.save(
-        replace(
-            prefs,
-            preferred_channel=event.preferred_channel or prefs.preferred_channel,
-            consent_surveys=event.consent_surveys,
-            consent_marketing=event.consent_marketing,
-        )
+    known = await uow.preferences.get(event.customer_id)
+    prefs = known or CustomerPreferences(event.customer_id)
+    changed = replace(
+        prefs,
+        preferred_channel=event.preferred_channel or prefs.preferred_channel,
+        consent_surveys=event.consent_surveys,
+        consent_marketing=event.consent_marketing,
     )
+    if known is None or changed != known:
+        # an event repeating what is stored writes nothing (case.opened usually stored it
+        # already): no row lock taken, and who last set them stays who did
+        await uow.preferences.save(changed)
     # the customer's cases speak their language and register from now on (a message held
     # for quiet hours included: it is rendered again when it goes out)
     language = choose_language(event.language)
@@ -663,12 +668,13 @@ async def _record(
     *,
     exclude: frozenset[NotificationChannel] = frozenset(),
     key: str | None = None,
+    prefs: CustomerPreferences | None = None,
 ) -> Delivery | None:
     """Decide the channel (or suppress, saying why), render, hold for quiet hours (or not), and
-    store the delivery with its event: one transaction, nothing lost."""
+    store the delivery with its event: one transaction, nothing lost. `prefs`: the customer's
+    preferences when the caller has them in hand (else they are read)."""
     now = clock()
     to = notice.recipient
-    prefs: CustomerPreferences | None = None
     reason: str | None = None
     channel: NotificationChannel | None = NotificationChannel.EMAIL
     address: str | None = None
@@ -677,7 +683,7 @@ async def _record(
         if address is None:
             reason = "no_address"
     else:
-        if to.customer_id is not None:
+        if prefs is None and to.customer_id is not None:
             prefs = await uow.preferences.get(to.customer_id)
         addresses = {
             NotificationChannel.EMAIL: to.customer_email,
@@ -1338,21 +1344,19 @@ async def _record_attempt(
         "channel": delivery.channel.value,
         "attempt": delivery.attempts + 1,
     }
-    await uow.deliveries.log_attempt(
-        AttemptLog(
-            delivery.id,
-            delivery.attempts + 1,
-            result.started_at,
-            result.duration_ms,
-            result.status_code,
-            failure.error if failure else None,
-            result.request,
-            dispatcher,
-        )
+    logged = AttemptLog(
+        delivery.id,
+        delivery.attempts + 1,
+        result.started_at,
+        result.duration_ms,
+        result.status_code,
+        failure.error if failure else None,
+        result.request,
+        dispatcher,
     )
     if failure is None:
         sent, event = delivery.mark_sent(now)
-        await uow.deliveries.save_attempt(sent)
+        await uow.deliveries.save_attempt(sent, logged)
         await uow.emit(event, subject=delivery.case_id)
         log.info("message sent", extra={**facts, "message_id": message_id(delivery)})
         return Attempt(sent, Outcome.SENT)
@@ -1363,7 +1367,7 @@ async def _record_attempt(
         permanent=failure.permanent or failure.gone,
         retry_after=failure.retry_after,
     )
-    await uow.deliveries.save_attempt(updated)
+    await uow.deliveries.save_attempt(updated, logged)
     if failed is None:
         retry_at = updated.next_attempt_at.isoformat()
         log.warning(

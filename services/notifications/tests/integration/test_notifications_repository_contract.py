@@ -357,3 +357,21 @@ async def test_mentions_of_an_erased_customer_leave_staff_messages_and_attempt_l
     await backend.uow.preferences.forget(to.customer_id, NOW)
     await backend.uow.preferences.forget(to.customer_id, NOW)  # a redelivery is harmless
     assert await backend.uow.preferences.is_erased(to.customer_id)
+
+
+async def test_an_attempts_outcome_and_its_log_line_are_saved_together(backend):
+    from atiende_notifications.repository import AttemptLog
+
+    to = recipient(customer_id=uuid.uuid4())
+    delivery = Delivery.pending(acknowledgement(to), "Hola Ana", None, NOW)
+    await backend.uow.deliveries.add(delivery, {})
+    sent, _ = delivery.mark_sent(NOW + timedelta(seconds=1))
+    entry = AttemptLog(delivery.id, 1, NOW, 12, None, None, {"channel": "email"}, "replica-a")
+    await backend.uow.deliveries.save_attempt(sent, entry)
+    stored = await backend.uow.deliveries.get(delivery.id)
+    assert (stored.status, stored.attempts, stored.sent_at) == (
+        DeliveryStatus.SENT,
+        1,
+        NOW + timedelta(seconds=1),
+    )
+    assert await backend.uow.deliveries.attempts(delivery.id) == [entry]

@@ -2,7 +2,9 @@
 
 import uuid
 from datetime import UTC, datetime
-from email.utils import parseaddr
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
 
 import pytest
 
@@ -88,3 +90,66 @@ def test_an_unusable_address_is_refused_when_building_the_email():
     broken = Delivery(**{**delivery.__dict__, "recipient": "not an address"})
     with pytest.raises(ValueError):
         build_message(broken, "Atiende <no-reply@atiende.local>")
+
+
+def plain_message(delivery: Delivery, sender: str) -> EmailMessage:
+    """The email as EmailMessage makes it with the standard policy and every header given as
+    text: what build_message did before its header handling was made cheaper."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = Address(
+        display_name=delivery.recipient_name or "", addr_spec=delivery.recipient
+    )
+    message["Subject"] = delivery.subject
+    message["Date"] = format_datetime(delivery.created_at)
+    message["Message-ID"] = f"<{delivery.id}@atiende>"
+    if delivery.thread:
+        message["In-Reply-To"] = delivery.thread
+        message["References"] = delivery.thread
+    message["X-Atiende-Delivery"] = str(delivery.id)
+    if delivery.case_number:
+        message["X-Atiende-Case"] = delivery.case_number
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Auto-Response-Suppress"] = "All"
+    message.set_content(delivery.body_text)
+    if delivery.body_html:
+        message.add_alternative(delivery.body_html, subtype="html")
+    return message
+
+
+def test_the_email_on_the_wire_is_what_the_standard_policy_makes():
+    """build_message's cheaper header handling (classes made once, constant headers parsed and
+    folded once) changes nothing on the wire: byte for byte what EmailMessage with the standard
+    policy and text headers gives, for names and subjects that need RFC 2047 encoding and
+    folding too."""
+    from dataclasses import replace
+
+    from aiosmtplib.email import flatten_message
+
+    from atiende_notifications.adapters.mail import constant_header
+
+    sender = "Atiende Atención <no-reply@atiende.local>"
+    names = ["Ana Pérez", "O'Brien, Juan", 'José "Pepe" Núñez', "", "Li Wei 李伟", "Ñ" * 80]
+    subjects = [
+        "[AT-2026-000123] Hemos recibido su caso",
+        "Asunto largo con acentos áéíóú que hay que plegar en varias líneas, ¿verdad? " * 2,
+        "an ASCII subject long enough to need folding because it goes past seventy-eight chars",
+    ]
+    for i, (name, subject) in enumerate((n, s) for n in names for s in subjects):
+        notice = notices("es", name=name)[i % 2]
+        body = render(notice)
+        delivery = replace(
+            Delivery.pending(notice, body.text, body.html if i % 3 else None, NOW),
+            subject=subject,
+            thread="<root@atiende>" if i % 2 else None,
+        )
+        wires = []
+        for message in (
+            build_message(delivery, constant_header("From", sender)),
+            plain_message(delivery, sender),
+        ):
+            if message.is_multipart():
+                message.set_boundary("===boundary===")
+            for utf8, cte in ((False, "8bit"), (False, "7bit"), (True, "8bit")):
+                wires.append(flatten_message(message, utf8=utf8, cte_type=cte))
+        assert wires[:3] == wires[3:], (name, subject)

@@ -123,3 +123,32 @@ def test_html_is_escaped_links_clickable_and_case_number_bold():
     assert 'href="https://x.example/s?a=1&amp;b=2"' in rendered.html
     assert "<strong>AT-2026-000123</strong>" in rendered.html
     assert '<html lang="es">' in rendered.html
+
+
+def test_an_edited_template_renders_its_new_words_though_compiled_templates_are_kept():
+    """Compiled templates are cached by their text: an administrator's edit of the same key is
+    a new text, so it renders at once; going back to an earlier text renders that again."""
+    context = {"customer_name": "Ana", "case_number": "AT-1"}
+    first = TemplateText(
+        "Caso {{ case_number }}", "Hola {{ customer_name }}", "<p>{{ customer_name }}</p>"
+    )
+    edited = TemplateText(
+        "Su caso {{ case_number }}", "Buenas, {{ customer_name }}", "<b>{{ customer_name }}</b>"
+    )
+    for text, subject, body, html in (
+        (first, "Caso AT-1", "Hola Ana", "<p>Ana</p>"),
+        (edited, "Su caso AT-1", "Buenas, Ana", "<b>Ana</b>"),
+        (first, "Caso AT-1", "Hola Ana", "<p>Ana</p>"),
+    ):
+        rendered = render(text, context, "es", emphasise=None)
+        assert (rendered.subject, rendered.text, rendered.html) == (subject, body, html)
+
+
+def test_the_same_text_is_escaped_in_html_and_not_in_plain_text_though_cached():
+    """One source used as plain text and as HTML is two compiled templates (autoescape
+    differs): the cache keys them apart."""
+    source = "{{ customer_name }}"
+    rendered = render(
+        TemplateText("s", source, source), {"customer_name": "<b>"}, "es", emphasise=None
+    )
+    assert (rendered.text, rendered.html) == ("<b>", "&lt;b&gt;")

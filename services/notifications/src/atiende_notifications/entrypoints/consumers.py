@@ -5,6 +5,7 @@ Nothing is sent here: the dispatcher sends once the transaction has committed.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -37,7 +38,7 @@ from atiende_runtime.inbox import Consumers, HandlerContext
 
 from .. import usecases
 from ..domain import RetryPolicy
-from ..repository import PostgresUnitOfWork
+from ..repository import EndpointsCache, PostgresUnitOfWork
 from ..settings import NotificationsSettings
 
 consumers: Consumers[NotificationsSettings] = Consumers()
@@ -50,11 +51,28 @@ def _options(ctx: Ctx) -> usecases.Options:
     return usecases.Options(default_time_zone=ctx.settings.default_time_zone)
 
 
+_endpoint_caches: dict[int, tuple[weakref.ref[NotificationsSettings], EndpointsCache]] = {}
+
+
+def use_endpoints_cache(settings: NotificationsSettings, cache: EndpointsCache) -> None:
+    """The handlers of the app configured by `settings` read the webhook endpoints through
+    `cache` (the composition root sets it up with the watch that keeps it true). Handlers are
+    registered once per process, apps can be several (tests): hence keyed by the settings."""
+    _endpoint_caches[id(settings)] = (weakref.ref(settings), cache)
+
+
+def _endpoints_cache(settings: NotificationsSettings) -> EndpointsCache | None:
+    found = _endpoint_caches.get(id(settings))
+    if found is None or found[0]() is not settings:
+        return None
+    return found[1]
+
+
 def _handle(
     event_type: type[E], name: str, act: Callable[[PostgresUnitOfWork, E, Ctx], Awaitable[Any]]
 ) -> None:
     async def handler(ctx: Ctx, event: E) -> None:
-        uow = PostgresUnitOfWork(ctx.uow)
+        uow = PostgresUnitOfWork(ctx.uow, endpoints_cache=_endpoints_cache(ctx.settings))
         await act(uow, event, ctx)
         await usecases.fan_out(uow, ctx.envelope, event.event_type)
 

@@ -16,18 +16,24 @@ as a fallback (which also picks up retries as they fall due).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from datetime import timedelta
 
+import asyncpg
 from prometheus_client import Counter
 
 from atiende_runtime.service import ServiceRuntime
-from atiende_runtime.worker import PollingWorker
+from atiende_runtime.worker import PollingWorker, listener_name
 
 from .. import usecases
 from ..domain import RetryPolicy
 from ..domain.deliveries import RetrySchedule
-from ..repository import PostgresUnitOfWork
+from ..repository import EndpointsCache, PostgresUnitOfWork
 from ..settings import NotificationsSettings
+
+log = logging.getLogger(__name__)
 
 SEND_ATTEMPTS = Counter(
     "atiende_notification_attempts_total",
@@ -75,4 +81,70 @@ def dispatcher(
         batch_size=settings.dispatch_batch_size,
         poll_interval=settings.dispatch_poll_interval,
         grace=settings.shutdown_timeout,
+    )
+
+
+class EndpointsWatch:
+    """Keeps an EndpointsCache true: LISTENs on the channel the webhook_endpoints trigger
+    notifies (every change, from any replica, announced at its commit) and forgets the cached
+    endpoints on each notification. The cache is trusted only while this connection is up and
+    answering its probe; otherwise every fan-out reads the table, as without a cache."""
+
+    def __init__(
+        self, cache: EndpointsCache, *, database_url: str, channel: str, probe_interval: float
+    ) -> None:
+        self.cache = cache
+        self._database_url = database_url
+        self._channel = channel
+        self._probe_interval = probe_interval
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._listen(), name="webhook-endpoints-watch")
+
+    async def stop(self) -> None:
+        self.cache.set_live(False)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+
+    async def _listen(self) -> None:
+        while True:
+            conn: asyncpg.Connection | None = None
+            try:
+                conn = await asyncpg.connect(
+                    self._database_url,
+                    server_settings={"application_name": listener_name(self._channel)},
+                )
+                await conn.add_listener(self._channel, lambda *_: self.cache.invalidate())
+                self.cache.set_live(True)  # from now on every change is heard
+                while True:
+                    await conn.fetchval("SELECT 1")  # a dead connection is silent otherwise
+                    await asyncio.sleep(self._probe_interval)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning(
+                    "webhook endpoints listener lost; reading them each time meanwhile",
+                    extra={"error": str(exc)},
+                )
+                self.cache.set_live(False)
+                await asyncio.sleep(self._probe_interval)
+            finally:
+                self.cache.set_live(False)
+                if conn is not None and not conn.is_closed():
+                    with contextlib.suppress(Exception):
+                        await conn.close()
+
+
+def endpoints_watch(
+    runtime: ServiceRuntime[NotificationsSettings], cache: EndpointsCache
+) -> EndpointsWatch:
+    settings = runtime.settings
+    return EndpointsWatch(
+        cache,
+        database_url=settings.session_database_url,
+        channel=f"{settings.db_schema}_webhook_endpoints",
+        probe_interval=settings.dispatch_poll_interval,
     )
