@@ -120,8 +120,8 @@ class FakeCasesRepository:
             found = [c for c in found if key(c) > mark]
         return found[:limit]
 
-    async def add_timeline(self, entry: TimelineEntry) -> None:
-        self.entries.append(entry)
+    async def add_timeline(self, *entries: TimelineEntry) -> None:
+        self.entries.extend(entries)
 
     async def timeline(self, case_id: uuid.UUID) -> list[TimelineEntry]:
         return [e for e in self.entries if e.case_id == case_id]
@@ -345,8 +345,9 @@ class FakeClocksRepository:
             key=lambda c: (c.started_at, c.name, c.cycle),
         )
 
-    async def save(self, clock: Any) -> None:
-        self.rows[(clock.case_id, str(clock.name), clock.cycle)] = clock
+    async def save(self, *clocks: Any) -> None:
+        for clock in clocks:
+            self.rows[(clock.case_id, str(clock.name), clock.cycle)] = clock
 
 
 class _NoSavepoint:
@@ -362,7 +363,11 @@ class FakeTimersRepository:
         self.rows: dict[uuid.UUID, Any] = {}
         self.errors: dict[uuid.UUID, str] = {}
 
-    async def schedule(self, timer: Any) -> None:
+    async def schedule(self, *timers: Any) -> None:
+        for timer in timers:
+            self._schedule(timer)
+
+    def _schedule(self, timer: Any) -> None:
         for row in self.rows.values():
             if row.fired_at is None and (row.case_id, row.kind, row.ref) == (
                 timer.case_id,
@@ -373,14 +378,15 @@ class FakeTimersRepository:
                 return
         self.rows[timer.id] = timer
 
-    async def cancel(self, case_id: uuid.UUID, *, kinds: Any, ref_prefix: str = "") -> int:
+    async def cancel(self, case_id: uuid.UUID, *, kinds: Any, ref_prefix: Any = "") -> int:
+        prefixes = (ref_prefix,) if isinstance(ref_prefix, str) else tuple(ref_prefix)
         gone = [
             t.id
             for t in self.rows.values()
             if t.case_id == case_id
             and t.kind in kinds
             and t.fired_at is None
-            and t.ref.startswith(ref_prefix)
+            and any(t.ref.startswith(p) for p in prefixes)
         ]
         for timer_id in gone:
             del self.rows[timer_id]
@@ -694,6 +700,12 @@ class FakeProblemsRepository:
     async def unresolved_for_motive(self, motive: str) -> list[Problem]:
         found = [p for p in self.problems.values() if p.motive == motive and not p.is_resolved]
         return sorted(found, key=lambda p: (p.detected_at, p.number))
+
+    async def unresolved_after_detections(self, motive: str) -> list[Problem]:
+        for threshold in await self.thresholds():
+            if threshold.active and threshold.motive == motive:
+                await self.lock_threshold(threshold.id)
+        return await self.unresolved_for_motive(motive)
 
     async def last_resolved_at(self, threshold_id: str) -> datetime | None:
         times = [

@@ -4,6 +4,9 @@ dispatcher, and every timer (SLA deadlines, commitment due times, survey delays)
 A `PollingWorker` runs `step()` — claim due rows (FOR UPDATE SKIP LOCKED), act, commit — again and
 again. It wakes at once on a PostgreSQL NOTIFY on its channel, and polls every `poll_interval`
 as a fallback (which also picks up rows that fall due with time, such as retries and deadlines).
+A NOTIFY whose payload is a number says when the new work falls due (seconds since the epoch):
+it wakes the worker only if that comes before the wake the worker has planned anyway (the next
+poll, or `next_due`), since that round will find it. Any other payload wakes it at once.
 The LISTEN connection is probed with a query each interval, because a connection that died
 quietly otherwise never delivers a notification again. `stop()` lets the step in flight finish
 (its side effects are already out: record them) within `grace` seconds, then cancels it.
@@ -14,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
+import time
 from collections.abc import Awaitable, Callable
 
 import asyncpg
@@ -59,6 +64,11 @@ class PollingWorker:
         self._idle = idle
         self._next_due = next_due
         self._wake = asyncio.Event()
+        self._planned: float | None = None
+        """While sleeping: when (epoch seconds) the worker wakes anyway. None during a round."""
+        self._held: float | None = None
+        """The earliest due time notified during the current round (its wait must not outlast
+        it: the round's own queries may have missed that work)."""
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._listen_task: asyncio.Task[None] | None = None
@@ -92,7 +102,7 @@ class PollingWorker:
                     self._database_url,
                     server_settings={"application_name": listener_name(self._channel)},
                 )
-                await conn.add_listener(self._channel, lambda *_: self._wake.set())
+                await conn.add_listener(self._channel, self._on_notify)
                 self._wake.set()  # catch up on whatever arrived while not listening
                 while not self._stopping.is_set():
                     await conn.fetchval("SELECT 1")  # a dead connection is silent otherwise
@@ -112,12 +122,31 @@ class PollingWorker:
                     with contextlib.suppress(Exception):
                         await conn.close()
 
+    def _on_notify(
+        self,
+        _conn: asyncpg.Connection | asyncpg.pool.PoolConnectionProxy,
+        _pid: int,
+        _channel: str,
+        payload: object,
+    ) -> None:
+        due = _due_time(payload)
+        if due is None:
+            self._wake.set()  # new work, due now (or not said when)
+        elif self._planned is None:
+            # a round is running: remembered, so the wait after it ends by then
+            self._held = due if self._held is None else min(self._held, due)
+        elif due < self._planned:
+            self._wake.set()
+        # else: due after the planned wake, whose round (or next_due) will find it
+
     async def _run(self) -> None:
         backoff = self._poll_interval
         while not self._stopping.is_set():
             # cleared before the round, not after: a NOTIFY for work committed while this round
             # runs must still wake the next one
             self._wake.clear()
+            self._planned = None
+            self._held = None
             try:
                 count = await self._step()
                 backoff = self._poll_interval
@@ -142,8 +171,14 @@ class PollingWorker:
                     log.warning(
                         "housekeeping failed", extra={"worker": self.name, "error": repr(exc)}
                     )
+            timeout = await self._sleep_for()
+            now = time.time()
+            if self._held is not None:
+                timeout = max(0.0, min(timeout, self._held - now))
+            # from here a NOTIFY is judged against this wake (no await since the round ended)
+            self._planned = now + timeout
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=await self._sleep_for())
+                await asyncio.wait_for(self._wake.wait(), timeout=timeout)
 
     async def _sleep_for(self) -> float:
         if self._next_due is None:
@@ -155,6 +190,17 @@ class PollingWorker:
         if due_in is None:
             return self._poll_interval
         return max(0.0, min(due_in, self._poll_interval))
+
+
+def _due_time(payload: object) -> float | None:
+    """The due time a NOTIFY payload states (epoch seconds), or None: wake at once."""
+    if not isinstance(payload, str):
+        return None
+    try:
+        due = float(payload)
+    except ValueError:
+        return None
+    return due if math.isfinite(due) else None
 
 
 async def _cancel(task: asyncio.Task[None]) -> None:

@@ -179,6 +179,16 @@ async def test_timeline_steps_commitments_and_escalations_and_their_erasure(uow)
         "opened by intake",
         "step 2: said x",
     ]
+    # several at once keep the order given (the timeline reads in insertion order)
+    await uow.cases.add_timeline(
+        *(TimelineEntry(case.id, at, "note", f"note {n}", None) for n in (3, 1, 2))
+    )
+    await uow.cases.add_timeline()
+    assert [e.summary for e in await uow.cases.timeline(case.id)][2:] == [
+        "note 3",
+        "note 1",
+        "note 2",
+    ]
 
     five = StepRecord(case.id, Step.OPTIONS, "two ways", "ana", at, ("refund", "swap"), "swap")
     three = StepRecord(case.id, Step.EXPECTATION, "refund", None, at, source="intake")
@@ -224,7 +234,7 @@ async def test_timeline_steps_commitments_and_escalations_and_their_erasure(uow)
     assert (await uow.escalations.of_case(case.id))[0].note == "[erased]"
     assert [e.summary for e in await uow.cases.timeline(case.id)] == [
         "opened by intake",
-        "[erased]",
+        *["[erased]"] * 4,
     ]
 
 
@@ -344,6 +354,21 @@ async def test_clocks_keep_every_cycle_with_pauses_and_calendar(uow):
     assert len(await uow.clocks.history(case_id)) == 3
     assert await uow.clocks.current(uuid.uuid4()) == []
 
+    # several saved at once (one statement): inserted, updated, the later of two cycles wins
+    paused = response.pause(OPENED_AT + timedelta(minutes=5), "waiting_on_customer", "y", None)
+    update = start_clock(
+        case_id, "AT-1", SlaClock.NEXT_UPDATE, 1, DEFAULT_POLICY, Priority.LOW, calendar, OPENED_AT
+    )
+    warned = update.warn("75%").warn("15m")
+    await uow.clocks.save(paused, update, warned, again.meet(OPENED_AT + timedelta(hours=4)))
+    await uow.clocks.save()
+    assert await uow.clocks.current(case_id) == [
+        paused,
+        warned,
+        again.meet(OPENED_AT + timedelta(hours=4)),
+    ]
+    assert len(await uow.clocks.history(case_id)) == 4
+
 
 async def test_timers_are_scheduled_moved_cancelled_claimed_and_fired_once(uow):
     from atiende_routing.domain.timers import Timer, TimerOutcome
@@ -384,6 +409,36 @@ async def test_timers_are_scheduled_moved_cancelled_claimed_and_fired_once(uow):
     assert await uow.timers.pending(case_id) == []
     assert await uow.timers.next_due() is None
     assert await uow.timers.claim_due(t + timedelta(days=9), 10) == []
+
+
+async def test_timers_scheduled_together_keep_the_upsert_rules_and_cancel_by_several_prefixes(
+    uow,
+):
+    from atiende_routing.domain.timers import Timer
+
+    case_id, t = uuid.uuid4(), OPENED_AT
+    await uow.timers.schedule(Timer("sla_breach", case_id, "resolution:1", t, {"cycle": 1}))
+    await uow.timers.schedule()  # nothing to schedule is no error
+    await uow.timers.schedule(
+        Timer("sla_warning", case_id, "first_response:1:75%", t + timedelta(minutes=1)),
+        # already pending: moved, as one schedule after another would
+        Timer("sla_breach", case_id, "resolution:1", t + timedelta(hours=2), {"cycle": 2}),
+        Timer("commitment_due", case_id, "c1", t + timedelta(hours=3)),
+        # the same kind and ref twice in one call: the later wins
+        Timer("commitment_due", case_id, "c1", t + timedelta(hours=4), {"again": True}),
+    )
+    pending = await uow.timers.pending(case_id)
+    assert [(p.ref, p.due_at, p.payload) for p in pending] == [
+        ("first_response:1:75%", t + timedelta(minutes=1), {}),
+        ("resolution:1", t + timedelta(hours=2), {"cycle": 2}),
+        ("c1", t + timedelta(hours=4), {"again": True}),
+    ]
+    kinds = ("sla_warning", "sla_breach")
+    assert await uow.timers.cancel(case_id, kinds=kinds, ref_prefix=[]) == 0
+    assert (
+        await uow.timers.cancel(case_id, kinds=kinds, ref_prefix=["first_response:", "resol"]) == 2
+    )
+    assert [p.ref for p in await uow.timers.pending(case_id)] == ["c1"]
 
 
 async def test_a_postponed_timer_stays_pending_until_its_new_time(uow):
@@ -497,6 +552,10 @@ async def test_problems_links_and_magnitude_read_the_ledger_and_the_clocks(uow):
     assert await uow.problems.get(problem.id) == problem
     assert await uow.problems.unresolved_of("late") == problem
     assert await uow.problems.unresolved_for_motive("late_delivery") == [problem]
+    # the same after waiting for the motive's detections (it has one threshold: locked, read
+    # again); a motive without thresholds reads in one go
+    assert await uow.problems.unresolved_after_detections("late_delivery") == [problem]
+    assert await uow.problems.unresolved_after_detections("wrong_invoice") == []
     for i, case in enumerate(cases):
         reason = ProblemLinkReason.DETECTED if i < 2 else ProblemLinkReason.MANUAL
         at = OPENED_AT + timedelta(minutes=i)

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cached_property
 
 from atiende_contracts import CaseStatus, SlaClock
 from atiende_runtime.errors import FieldError, Invalid
@@ -264,10 +265,11 @@ class Clock:
             return timedelta(0)
         return self.measure.between(self.started_at, end) - self.paused_time(now)
 
-    @property
+    @cached_property
     def due_at(self) -> datetime | None:
         """The deadline, if the clock runs: from the last resume, what is left of the target.
-        None while paused or met."""
+        None while paused or met. Computed once per clock (it is immutable; the business-time
+        arithmetic is what an SLA change costs most)."""
         if self.met_at is not None or self.open_pause is not None:
             return None
         resumed = self.pauses[-1].ended_at if self.pauses else self.started_at

@@ -8,7 +8,9 @@ run each kind's handler (which emits its event), set fired_at, commit. Hence:
 - replicas share the work: SKIP LOCKED hands them different rows, and each row records which
   replica fired it (fired_by = host:pid);
 - on time: the runtime's PollingWorker sleeps until `next_due` (never longer than the poll
-  interval) and wakes at once on the NOTIFY a new timer sends on `<schema>_timers`.
+  interval); the NOTIFY a new or moved timer sends on `<schema>_timers` carries its due time, and
+  wakes the worker only when that comes before the wake it planned (migration 009): a new case's
+  timers, due hours later, cost no round.
 """
 
 from __future__ import annotations

@@ -111,7 +111,9 @@ class CasesRepository(Protocol):
         oldest; those after the `after` position."""
         ...
 
-    async def add_timeline(self, entry: TimelineEntry) -> None: ...
+    async def add_timeline(self, *entries: TimelineEntry) -> None:
+        """Append entries to their cases' timelines, in the order given (one statement)."""
+        ...
 
     async def timeline(self, case_id: uuid.UUID) -> list[TimelineEntry]: ...
 
@@ -236,14 +238,21 @@ class PostgresCasesRepository:
         )
         return [case_of(row) for row in rows]
 
-    async def add_timeline(self, entry: TimelineEntry) -> None:
+    async def add_timeline(self, *entries: TimelineEntry) -> None:
+        if not entries:
+            return
+        # ORDER BY n: the serial ids (the timeline's order) follow the order given
         await self.conn.execute(
-            "INSERT INTO timeline (case_id, at, kind, actor, summary) VALUES ($1, $2, $3, $4, $5)",
-            entry.case_id,
-            entry.at,
-            entry.kind,
-            entry.actor,
-            entry.summary,
+            """INSERT INTO timeline (case_id, at, kind, actor, summary)
+               SELECT case_id, at, kind, actor, summary
+               FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[])
+                    WITH ORDINALITY AS e(case_id, at, kind, actor, summary, n)
+               ORDER BY n""",
+            [e.case_id for e in entries],
+            [e.at for e in entries],
+            [e.kind for e in entries],
+            [e.actor for e in entries],
+            [e.summary for e in entries],
         )
 
     async def timeline(self, case_id: uuid.UUID) -> list[TimelineEntry]:

@@ -77,6 +77,12 @@ class ProblemsRepository(Protocol):
         """Problems of this motive not yet resolved (Problem.covers judges the rest)."""
         ...
 
+    async def unresolved_after_detections(self, motive: str) -> list[Problem]:
+        """Like unresolved_for_motive, but first waits for the detections under way: takes the
+        lock of each active threshold of the motive (in id order, as resolutions take them), so
+        a problem another transaction is opening for the motive is seen."""
+        ...
+
     async def last_resolved_at(self, threshold_id: str) -> datetime | None:
         """When the threshold's latest resolved problem was resolved, if any."""
         ...
@@ -314,6 +320,25 @@ class PostgresProblemsRepository:
             motive,
         )
         return [problem_of(r) for r in rows]
+
+    async def unresolved_after_detections(self, motive: str) -> list[Problem]:
+        # one statement locks and reads; its snapshot predates any wait for a lock, though, so
+        # when it took a lock (it may have waited) the problems are read again after it
+        rows = await self.conn.fetch(
+            """WITH locked AS (
+                   SELECT count(pg_advisory_xact_lock(
+                              hashtext('atiende.routing.problem_threshold'), hashtext(t.id))) AS n
+                   FROM (SELECT id FROM problem_thresholds WHERE active AND motive = $1
+                         ORDER BY id OFFSET 0) AS t
+               )
+               SELECT locked.n AS locked_thresholds, p.*
+               FROM locked LEFT JOIN problems p ON p.motive = $1 AND p.status <> 'resolved'
+               ORDER BY p.detected_at, p.number""",
+            motive,
+        )
+        if rows and rows[0]["locked_thresholds"]:
+            return await self.unresolved_for_motive(motive)
+        return [problem_of(r) for r in rows if r["id"] is not None]
 
     async def last_resolved_at(self, threshold_id: str) -> datetime | None:
         at: datetime | None = await self.conn.fetchval(

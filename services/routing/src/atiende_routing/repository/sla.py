@@ -56,8 +56,9 @@ class ClocksRepository(Protocol):
         """Every cycle of every clock of the case."""
         ...
 
-    async def save(self, clock: Clock) -> None:
-        """Insert or update this cycle."""
+    async def save(self, *clocks: Clock) -> None:
+        """Insert or update these cycles (in one statement; of two given for the same cycle, the
+        later wins)."""
         ...
 
 
@@ -224,32 +225,46 @@ class PostgresClocksRepository:
         )
         return [_clock(row) for row in rows]
 
-    async def save(self, clock: Clock) -> None:
+    async def save(self, *clocks: Clock) -> None:
+        # one row per cycle, the last given winning (ON CONFLICT may not touch a row twice)
+        rows = list({(c.case_id, c.name, c.cycle): c for c in clocks}.values())
+        if not rows:
+            return
+        # pauses and warned are lists, which asyncpg would read as an array's dimension: each
+        # row's pair travels as one jsonb object instead
         await self.conn.execute(
             """INSERT INTO sla_clocks (case_id, clock, cycle, case_number, policy_id,
                    policy_version, priority, target_seconds, calendar, started_at, pauses, met_at,
                    breached_at, warned, due_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11::jsonb, $12, $13,
-                   $14, $15)
+               SELECT case_id, clock, cycle, case_number, policy_id, policy_version, priority,
+                      target_seconds, calendar, started_at, lists -> 'pauses', met_at,
+                      breached_at, ARRAY(SELECT jsonb_array_elements_text(lists -> 'warned')),
+                      due_at
+               FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::int[],
+                           $7::text[], $8::float8[], $9::jsonb[], $10::timestamptz[],
+                           $11::jsonb[], $12::timestamptz[], $13::timestamptz[],
+                           $14::timestamptz[])
+                    AS c(case_id, clock, cycle, case_number, policy_id, policy_version, priority,
+                         target_seconds, calendar, started_at, lists, met_at, breached_at,
+                         due_at)
                ON CONFLICT (case_id, clock, cycle) DO UPDATE SET
                    policy_id = EXCLUDED.policy_id, policy_version = EXCLUDED.policy_version,
                    priority = EXCLUDED.priority, target_seconds = EXCLUDED.target_seconds,
                    calendar = EXCLUDED.calendar, pauses = EXCLUDED.pauses,
                    met_at = EXCLUDED.met_at, breached_at = EXCLUDED.breached_at,
                    warned = EXCLUDED.warned, due_at = EXCLUDED.due_at""",
-            clock.case_id,
-            clock.name.value,
-            clock.cycle,
-            clock.case_number,
-            clock.policy_id,
-            clock.policy_version,
-            clock.priority.value,
-            clock.target.total_seconds(),
-            calendar_json(clock.calendar) if clock.calendar else None,
-            clock.started_at,
-            _pauses_json(clock.pauses),
-            clock.met_at,
-            clock.breached_at,
-            list(clock.warned),
-            clock.due_at,
+            [c.case_id for c in rows],
+            [c.name.value for c in rows],
+            [c.cycle for c in rows],
+            [c.case_number for c in rows],
+            [c.policy_id for c in rows],
+            [c.policy_version for c in rows],
+            [c.priority.value for c in rows],
+            [c.target.total_seconds() for c in rows],
+            [calendar_json(c.calendar) if c.calendar else None for c in rows],
+            [c.started_at for c in rows],
+            [{"pauses": _pauses_json(c.pauses), "warned": list(c.warned)} for c in rows],
+            [c.met_at for c in rows],
+            [c.breached_at for c in rows],
+            [c.due_at for c in rows],
         )

@@ -18,14 +18,16 @@ from ..domain.timers import Timer, TimerOutcome
 
 
 class TimersRepository(Protocol):
-    async def schedule(self, timer: Timer) -> None:
-        """Add a pending timer; one already pending for the same case, kind and ref is moved."""
+    async def schedule(self, *timers: Timer) -> None:
+        """Add pending timers (in one statement); one already pending for the same case, kind and
+        ref is moved. Of two given for the same case, kind and ref, the later wins."""
         ...
 
     async def cancel(
-        self, case_id: uuid.UUID, *, kinds: Collection[str], ref_prefix: str = ""
+        self, case_id: uuid.UUID, *, kinds: Collection[str], ref_prefix: str | Sequence[str] = ""
     ) -> int:
-        """Drop the case's pending timers of these kinds (whose ref starts with `ref_prefix`)."""
+        """Drop the case's pending timers of these kinds whose ref starts with `ref_prefix` (or
+        with any of several prefixes)."""
         ...
 
     async def claim_due(self, now: datetime, limit: int) -> list[Timer]:
@@ -70,29 +72,41 @@ class PostgresTimersRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    async def schedule(self, timer: Timer) -> None:
+    async def schedule(self, *timers: Timer) -> None:
+        # one row per (case, kind, ref), the last given winning: what one upsert after another
+        # left, and ON CONFLICT may not touch a row twice in one statement
+        rows = list({(t.case_id, t.kind, t.ref): t for t in timers}.values())
+        if not rows:
+            return
         await self.conn.execute(
             """INSERT INTO timers (id, kind, case_id, ref, due_at, payload)
-               VALUES ($1, $2, $3, $4, $5, $6::jsonb)
+               SELECT id, kind, case_id, ref, due_at, payload
+               FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::timestamptz[],
+                           $6::jsonb[]) AS t(id, kind, case_id, ref, due_at, payload)
                ON CONFLICT (case_id, kind, ref) WHERE fired_at IS NULL
                DO UPDATE SET due_at = EXCLUDED.due_at, payload = EXCLUDED.payload""",
-            timer.id,
-            timer.kind,
-            timer.case_id,
-            timer.ref,
-            timer.due_at,
-            timer.payload,
+            [t.id for t in rows],
+            [t.kind for t in rows],
+            [t.case_id for t in rows],
+            [t.ref for t in rows],
+            [t.due_at for t in rows],
+            [t.payload for t in rows],
         )
 
     async def cancel(
-        self, case_id: uuid.UUID, *, kinds: Collection[str], ref_prefix: str = ""
+        self, case_id: uuid.UUID, *, kinds: Collection[str], ref_prefix: str | Sequence[str] = ""
     ) -> int:
+        prefixes = [ref_prefix] if isinstance(ref_prefix, str) else list(ref_prefix)
+        if not prefixes:
+            return 0
         result = await self.conn.execute(
             """DELETE FROM timers WHERE case_id = $1 AND kind = ANY($2::text[])
-               AND fired_at IS NULL AND starts_with(ref, $3)""",
+               AND fired_at IS NULL
+               AND EXISTS (SELECT FROM unnest($3::text[]) AS p(prefix)
+                           WHERE starts_with(ref, p.prefix))""",
             case_id,
             list(kinds),
-            ref_prefix,
+            prefixes,
         )
         return int(result.split()[-1])
 

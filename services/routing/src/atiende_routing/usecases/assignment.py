@@ -14,7 +14,7 @@ from atiende_runtime.errors import Invalid
 
 from ..domain.assignment import AgentLoad, CaseNeeds, WorkItem, choose_agent, why_not
 from ..domain.errors import AgentNotFound
-from ..domain.org import Agent, Skills, Strategy
+from ..domain.org import Agent, Skills, Strategy, Team
 from ..domain.rules import CaseFacts, Explanation, explain
 from ..repository import UnitOfWork
 
@@ -36,6 +36,11 @@ class RoutingOutcome:
     agent: Agent | None
     reason: str
     """routed (by the strategy), sticky (the customer's previous agent) or queued."""
+    item: WorkItem
+    """Who holds the case now (stored by route_case unless the caller stores it)."""
+    team_found: Team | None
+    """The outcome's team as read (and locked) while choosing; None if routing knows no such
+    team."""
 
 
 @dataclass(frozen=True)
@@ -54,10 +59,13 @@ def _customer(case: object) -> uuid.UUID | None:
     return value if isinstance(value, uuid.UUID) else None
 
 
-async def route_case(uow: UnitOfWork, case: object, now: datetime) -> RoutingOutcome:
+async def route_case(
+    uow: UnitOfWork, case: object, now: datetime, *, hold: bool = True
+) -> RoutingOutcome:
     """Apply the rules to the case (its facts read by name) and choose its agent. Records the
     decision (for the explanation endpoint) and who holds the case; emits nothing — the caller
-    applies the outcome to the case and tells case.assigned."""
+    applies the outcome to the case and tells case.assigned. `hold=False`: the caller stores
+    `outcome.item` itself, once it knows the case's deadline (one write instead of two)."""
     case_id: uuid.UUID = getattr(case, "id")  # noqa: B009 — any case-like object
     facts = CaseFacts.of(case)
     explanation = explain(facts, await uow.rules.current())
@@ -77,11 +85,12 @@ async def route_case(uow: UnitOfWork, case: object, now: datetime) -> RoutingOut
         rule_version=explanation.version,
         due_at=getattr(case, "sla_due_at", None),
     )
-    agent, reason = await _choose(uow, item, now)
+    agent, reason, team = await _choose(uow, item, now)
     if agent is not None:
         item = replace(item, agent_id=agent.id, assigned_at=now)
         await uow.org.mark_assigned(agent.id, now)
-    await uow.work.put(item)
+    if hold:
+        await uow.work.put(item)
     await uow.rules.record_decision(case_id, explanation, now)
     return RoutingOutcome(
         team=outcome.team,
@@ -93,21 +102,26 @@ async def route_case(uow: UnitOfWork, case: object, now: datetime) -> RoutingOut
         explanation=explanation,
         agent=agent,
         reason=reason if agent else "queued",
+        item=item,
+        team_found=team,
     )
 
 
 async def _choose(
     uow: UnitOfWork, item: WorkItem, now: datetime, exclude: Iterable[str] = ()
-) -> tuple[Agent | None, str]:
+) -> tuple[Agent | None, str, Team | None]:
+    """The agent the team's strategy picks (None: the queue), why, and the team as read."""
     team = await uow.org.get_team(item.team, lock=True)
     if team is None or not team.active:
-        return None, "queued"
+        return None, "queued", team
+    loads = await uow.org.loads(item.team)
+    if not loads:
+        return None, "queued", team  # nobody to choose from: the customer's history is moot
     previous = (
         await uow.work.previous_agent(item.customer_id, item.case_id) if item.customer_id else None
     )
-    loads = await uow.org.loads(item.team)
     choice = choose_agent(team.strategy, team.id, loads, item.needs(previous, exclude), now)
-    return (choice.agent, choice.reason) if choice else (None, "queued")
+    return (choice.agent, choice.reason, team) if choice else (None, "queued", team)
 
 
 async def assign_next(
@@ -291,7 +305,7 @@ async def manual(
     if agent_id is not None:
         agent: Agent | None = await check_agent(uow, team, agent_id, now)
     else:
-        agent, _ = await _choose(uow, item, now)
+        agent, _, _ = await _choose(uow, item, now)
     await _hold(uow, item, agent, now)
     return agent
 

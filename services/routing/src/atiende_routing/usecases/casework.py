@@ -67,12 +67,7 @@ async def emit_all(uow: UnitOfWork, case: RoutedCase, events: Iterable[EventData
 async def with_due(uow: UnitOfWork, case: RoutedCase, now: datetime) -> RoutedCase:
     """The case with the earliest deadline among its running clocks (queues sort by it); also
     tells organisation's queue."""
-    running = [
-        view.due_at
-        for view in await sla.clocks_of(uow, case.id, now)
-        if view.due_at is not None and view.state.value == "running"
-    ]
-    due = min(running) if running else None
+    due = sla.earliest_due(await uow.clocks.current(case.id), now)
     if due != case.sla_due_at:
         await assignment.set_due(uow, case.id, due)
         return replace(case, sla_due_at=due)

@@ -58,8 +58,10 @@ async def make(
     )
     await uow.commitments.add(commitment)
     ref = str(commitment.id)
-    await uow.timers.schedule(Timer(DUE_SOON, case.id, ref, commitment.remind_at(lead)))
-    await uow.timers.schedule(Timer(DUE, case.id, ref, commitment.due_at))
+    await uow.timers.schedule(
+        Timer(DUE_SOON, case.id, ref, commitment.remind_at(lead)),
+        Timer(DUE, case.id, ref, commitment.due_at),
+    )
     touched = case.touched()
     await uow.cases.save(touched)
     await casework.note(
@@ -136,10 +138,16 @@ async def take_over(
     if not moved:
         return moved
     await uow.timers.cancel(absorbed.id, kinds=KINDS)
-    for commitment in moved:
-        ref = str(commitment.id)
-        await uow.timers.schedule(Timer(DUE_SOON, into.id, ref, max(now, commitment.due_at - lead)))
-        await uow.timers.schedule(Timer(DUE, into.id, ref, commitment.due_at))
+    await uow.timers.schedule(
+        *(
+            timer
+            for commitment in moved
+            for timer in (
+                Timer(DUE_SOON, into.id, str(commitment.id), max(now, commitment.due_at - lead)),
+                Timer(DUE, into.id, str(commitment.id), commitment.due_at),
+            )
+        )
+    )
     await casework.note(
         uow,
         into,

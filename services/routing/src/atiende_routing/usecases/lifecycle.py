@@ -72,15 +72,18 @@ async def open_case(
     queue), start its clocks, and escalate it at once if the customer is upset. None when it was
     already known (the same case under another event id), so it is never assigned twice."""
     case = RoutedCase.opened(event)
+    # the insert is the duplicate check (ON CONFLICT DO NOTHING): it comes first, so a second
+    # delivery of the case waits for the first one's commit and then does nothing
     if not await uow.cases.add(case):
         return None
-    await casework.note(uow, case, now, "opened", f"opened by intake ({case.channel})", None)
+    opened = TimelineEntry(case.id, now, "opened", f"opened by intake ({case.channel})")
     if case.expectation:
         # the customer said what they expect when opening the case: step 3 starts prefilled
         await uow.steps.record(
             StepRecord(case.id, Step.EXPECTATION, case.expectation, None, now, source="intake")
         )
-    outcome = await assignment.route_case(uow, case, now)
+    # who holds the case is stored below, once its deadline is known
+    outcome = await assignment.route_case(uow, case, now, hold=False)
     agent = outcome.agent
     case, events = case.route(
         team=outcome.team,
@@ -95,11 +98,15 @@ async def open_case(
         agent_name=agent.name if agent else None,
     )
     policy = await sla.policy_for(uow, case.policy_id)
-    case = replace(case, policy_id=policy.id)
-    await sla.start_clocks(uow, case, policy, await calendar_for(uow, case.team, policy), now)
-    case = await casework.with_due(uow, case, now)
+    # the team routing just read (and locked) gives the calendar: no second read of it
+    calendar = outcome.team_found.calendar if policy.business_hours and outcome.team_found else None
+    clocks = await sla.start_clocks(uow, case, policy, calendar, now, new_case=True)
+    due = sla.earliest_due(clocks, now)
+    case = replace(case, policy_id=policy.id, sla_due_at=due)
+    await uow.work.put(replace(outcome.item, due_at=due))
     await uow.cases.save(case, assignment=True)
-    await casework.note(uow, case, now, "assigned", _assigned_words(case, agent), None)
+    assigned = TimelineEntry(case.id, now, "assigned", _assigned_words(case, agent))
+    await uow.cases.add_timeline(opened, assigned)
     await casework.emit_all(uow, case, events)
     await problems.on_opened(uow, case, now)
     if case.upset:

@@ -150,10 +150,8 @@ async def on_opened(uow: UnitOfWork, case: RoutedCase, now: datetime) -> list[Pr
         return []
     # a problem another transaction is opening is not visible yet: wait for the detections of
     # the motive's thresholds (in id order, as resolutions take them) so the case joins it
-    for threshold in await uow.problems.thresholds():
-        if threshold.active and threshold.motive == case.motive:
-            await uow.problems.lock_threshold(threshold.id)
-    found = [p for p in await uow.problems.unresolved_for_motive(case.motive) if p.covers(case)]
+    unresolved = await uow.problems.unresolved_after_detections(case.motive)
+    found = [p for p in unresolved if p.covers(case)]
     for problem in found:
         await _link(uow, problem, case, ProblemLinkReason.AUTOMATIC, now, None)
     return found

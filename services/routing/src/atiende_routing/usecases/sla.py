@@ -6,7 +6,7 @@ them (usecases/timers.py). Policies and the pause-reason list are managed here t
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -193,19 +193,25 @@ async def start_clocks(
     policy: SlaPolicy,
     calendar: BusinessCalendar | None,
     now: datetime,
+    *,
+    new_case: bool = False,
 ) -> list[Clock]:
     """First response and resolution start when the case opens (next update starts with each
-    customer contact after that). Idempotent: a case whose clocks exist keeps them."""
-    existing = await uow.clocks.current(case.id)
-    if existing:
-        return existing
+    customer contact after that). Idempotent: a case whose clocks exist keeps them. `new_case`:
+    the caller just added the case (in this transaction), so it has no clocks and no timers yet
+    and neither is read."""
+    if not new_case:
+        existing = await uow.clocks.current(case.id)
+        if existing:
+            return existing
     priority = _priority(case)
     started = []
     for name in (SlaClock.FIRST_RESPONSE, SlaClock.RESOLUTION):
         clock = start_clock(case.id, case.number, name, 1, policy, priority, calendar, now)
         if policy.pauses_on(name, case.status):
             clock = clock.pause(now, case.status, None, None)
-        started.append(await _store(uow, clock, policy, now))
+        started.append(clock)
+    await _store_all(uow, [(clock, policy) for clock in started], now, cancel=not new_case)
     return started
 
 
@@ -223,6 +229,7 @@ async def on_status_changed(
     changed = []
     if to == CaseStatus.REOPENED:
         changed.append(await _restart(uow, case, SlaClock.RESOLUTION, now))
+    updates = []
     for clock in await _locked(uow, case.id):
         if clock.stopped:
             continue
@@ -234,8 +241,9 @@ async def on_status_changed(
         else:
             updated = clock.resume(now)
         if updated != clock:
-            changed.append(await _store(uow, updated, policy, now))
-    return changed
+            updates.append((updated, policy))
+    await _store_all(uow, updates, now)
+    return changed + [clock for clock, _ in updates]
 
 
 async def meet(uow: UnitOfWork, case_id: uuid.UUID, clock: SlaClock, now: datetime) -> Clock | None:
@@ -266,18 +274,28 @@ async def reprioritise(
     time elapsed and paused still counts) under the new target; deadlines and warnings are
     rescheduled. `calendar`: the team's, when it changed too (else the clock's own is kept)."""
     priority = _priority(case)
-    changed = []
-    for clock in await _locked(uow, case.id):
-        if clock.stopped:
-            continue
-        updated = clock.retarget(policy, priority, calendar or clock.calendar)
-        changed.append(await _store(uow, updated, policy, now))
+    changed = [
+        clock.retarget(policy, priority, calendar or clock.calendar)
+        for clock in await _locked(uow, case.id)
+        if not clock.stopped
+    ]
+    await _store_all(uow, [(clock, policy) for clock in changed], now)
     return changed
 
 
 async def clocks_of(uow: UnitOfWork, case_id: uuid.UUID, now: datetime) -> list[ClockView]:
     """The case's clocks (latest cycle of each) as of `now`."""
     return [view_of(clock, now) for clock in await uow.clocks.current(case_id)]
+
+
+def earliest_due(clocks: Iterable[Clock], now: datetime) -> datetime | None:
+    """The earliest deadline among the clocks running at `now` (the queues sort by it)."""
+    running = [
+        due
+        for clock in clocks
+        if (due := clock.due_at) is not None and clock.state(now) is ClockState.RUNNING
+    ]
+    return min(running) if running else None
 
 
 def view_of(clock: Clock, now: datetime) -> ClockView:
@@ -344,30 +362,50 @@ async def _restart(uow: UnitOfWork, case: SlaCase, name: SlaClock, now: datetime
 
 
 async def _store(uow: UnitOfWork, clock: Clock, policy: SlaPolicy, now: datetime) -> Clock:
-    """Save the clock and make its pending timers match it: its warnings not yet given and its
-    breach while it runs; none while paused or met."""
-    await uow.clocks.save(clock)
-    await uow.timers.cancel(clock.case_id, kinds=SLA_KINDS, ref_prefix=f"{clock.name}:")
+    await _store_all(uow, [(clock, policy)], now)
+    return clock
+
+
+async def _store_all(
+    uow: UnitOfWork,
+    changes: Sequence[tuple[Clock, SlaPolicy]],
+    now: datetime,
+    *,
+    cancel: bool = True,
+) -> None:
+    """Save the clocks (each with the policy it runs under) and make their pending timers match
+    them: their warnings not yet given and their breach while they run; none while paused or
+    met. Three statements however many clocks change (`cancel=False`: the clocks are new and
+    have no timers to drop, two)."""
+    if not changes:
+        return
+    await uow.clocks.save(*(clock for clock, _ in changes))
+    if cancel:
+        for case_id in dict.fromkeys(clock.case_id for clock, _ in changes):
+            prefixes = [f"{clock.name}:" for clock, _ in changes if clock.case_id == case_id]
+            await uow.timers.cancel(case_id, kinds=SLA_KINDS, ref_prefix=prefixes)
+    await uow.timers.schedule(
+        *(timer for clock, policy in changes for timer in _timers_of(clock, policy, now))
+    )
+
+
+def _timers_of(clock: Clock, policy: SlaPolicy, now: datetime) -> list[Timer]:
     due = clock.due_at
     if due is None:
-        return clock
+        return []
     prefix = f"{clock.name}:{clock.cycle}"
-    for threshold, at in clock.threshold_times(policy):
-        await uow.timers.schedule(
-            Timer(
-                kind=SLA_WARNING,
-                case_id=clock.case_id,
-                ref=f"{prefix}:{threshold.label}",
-                due_at=max(at, now) if at < due else due,
-                payload={
-                    "clock": clock.name.value,
-                    "cycle": clock.cycle,
-                    "threshold": threshold.label,
-                },
-            )
+    timers = [
+        Timer(
+            kind=SLA_WARNING,
+            case_id=clock.case_id,
+            ref=f"{prefix}:{threshold.label}",
+            due_at=max(at, now) if at < due else due,
+            payload={"clock": clock.name.value, "cycle": clock.cycle, "threshold": threshold.label},
         )
+        for threshold, at in clock.threshold_times(policy)
+    ]
     if clock.breached_at is None:
-        await uow.timers.schedule(
+        timers.append(
             Timer(
                 kind=SLA_BREACH,
                 case_id=clock.case_id,
@@ -376,4 +414,4 @@ async def _store(uow: UnitOfWork, clock: Clock, policy: SlaPolicy, now: datetime
                 payload={"clock": clock.name.value, "cycle": clock.cycle},
             )
         )
-    return clock
+    return timers
