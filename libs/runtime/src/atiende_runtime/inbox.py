@@ -318,12 +318,15 @@ class BatchHandler:
                 outcomes.append(item.envelope.id in new)
                 new.discard(item.envelope.id)  # the same event twice in one batch: once
             fresh = [item for item, first in zip(group, outcomes, strict=True) if first]
+            # what the batch's handlers emit is written in one statement before the commit
+            uow = UnitOfWork(conn, self.source, self.publishes, deferred=True)
             if self.subscription.batch is not None and len(fresh) > 1:
                 # one call for the batch; a failure is no single event's: each goes alone then
                 await self.subscription.batch(
-                    BatchContext(UnitOfWork(conn, self.source, self.publishes), self.settings),
+                    BatchContext(uow, self.settings),
                     [(item.envelope, item.data) for item in fresh],
                 )
+                await uow.flush()
                 return outcomes
             for index, item in enumerate(group):
                 if not outcomes[index]:
@@ -332,9 +335,7 @@ class BatchHandler:
                 # the handler runs in its message's trace: what it emits carries that trace on
                 trace_token = otel_context.attach(item.delivery.trace_context)
                 try:
-                    ctx = HandlerContext(
-                        UnitOfWork(conn, self.source, self.publishes), item.envelope, self.settings
-                    )
+                    ctx = HandlerContext(uow, item.envelope, self.settings)
                     await self.subscription.handler(ctx, item.data)
                 except self.unavailable:
                     raise
@@ -343,6 +344,7 @@ class BatchHandler:
                 finally:
                     otel_context.detach(trace_token)
                     current_case_id.reset(case_token)
+            await uow.flush()
         return outcomes
 
     def _handled(self, item: _Parsed, first_time: bool) -> None:

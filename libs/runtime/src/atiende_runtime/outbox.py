@@ -17,6 +17,7 @@ import json
 import logging
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 import aio_pika
@@ -46,25 +47,82 @@ async def enqueue(
     subject: str | uuid.UUID | None = None,
 ) -> Envelope:
     """Record `data` as an event to publish; call inside the transaction of the state change."""
+    pending = pend(data, source=source, subject=subject)
+    await write_pending(conn, [pending])
+    return pending.envelope
+
+
+@dataclass(frozen=True)
+class PendingEvent:
+    """An event wrapped and given its trace context at the moment it was emitted, not yet
+    written: a unit of work writes what its transaction emitted in one statement."""
+
+    envelope: Envelope
+    trace_headers: dict[str, str]
+
+
+def pend(data: EventData, *, source: str, subject: str | uuid.UUID | None = None) -> PendingEvent:
     envelope = Envelope.wrap(data, source=source, subject=str(subject) if subject else None)
     trace_headers: dict[str, str] = {}
-    propagate.inject(trace_headers)
+    propagate.inject(trace_headers)  # now: the span current when the event was emitted
+    return PendingEvent(envelope, trace_headers)
+
+
+_WRITE_ONE = """
+INSERT INTO outbox (event_id, type, routing_key, subject, source, occurred_at,
+                    dataschema, dataversion, data, trace_headers)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+"""
+
+# rows are numbered in emission order: `position` (the publish order) follows it
+_WRITE_MANY = """
+INSERT INTO outbox (event_id, type, routing_key, subject, source, occurred_at,
+                    dataschema, dataversion, data, trace_headers)
+SELECT e.event_id, e.type, e.routing_key, e.subject, e.source, e.occurred_at,
+       e.dataschema, e.dataversion, e.data, e.trace_headers
+FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
+            $7::text[], $8::int[], $9::jsonb[], $10::jsonb[])
+     WITH ORDINALITY AS e(event_id, type, routing_key, subject, source, occurred_at,
+                          dataschema, dataversion, data, trace_headers, n)
+ORDER BY e.n
+"""
+
+
+async def write_pending(conn: Connection, events: list[PendingEvent]) -> None:
+    """Write emitted events to the outbox, in emission order: one statement whatever their
+    number."""
+    if not events:
+        return
+    if len(events) == 1:
+        e = events[0].envelope
+        await conn.execute(
+            _WRITE_ONE,
+            e.id,
+            e.type,
+            e.routing_key,
+            e.subject,
+            e.source,
+            e.time,
+            e.dataschema,
+            e.dataversion,
+            e.data,
+            events[0].trace_headers,
+        )
+        return
+    envelopes = [p.envelope for p in events]
     await conn.execute(
-        """INSERT INTO outbox (event_id, type, routing_key, subject, source, occurred_at,
-                               dataschema, dataversion, data, trace_headers)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
-        envelope.id,
-        envelope.type,
-        envelope.routing_key,
-        envelope.subject,
-        envelope.source,
-        envelope.time,
-        envelope.dataschema,
-        envelope.dataversion,
-        envelope.data,
-        trace_headers,
+        _WRITE_MANY,
+        [e.id for e in envelopes],
+        [e.type for e in envelopes],
+        [e.routing_key for e in envelopes],
+        [e.subject for e in envelopes],
+        [e.source for e in envelopes],
+        [e.time for e in envelopes],
+        [e.dataschema for e in envelopes],
+        [e.dataversion for e in envelopes],
+        [e.data for e in envelopes],
+        [p.trace_headers for p in events],
     )
-    return envelope
 
 
 _CLAIM = """

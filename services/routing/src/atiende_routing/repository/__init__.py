@@ -108,7 +108,7 @@ class PostgresUnitOfWork:
         self.work = PostgresWorkRepository(uow.conn)
         self.sla_policies = PostgresSlaPoliciesRepository(uow.conn)
         self.clocks = PostgresClocksRepository(uow.conn)
-        self.timers = PostgresTimersRepository(uow.conn)
+        self.timers = PostgresTimersRepository(uow.conn, uow.savepoint)
         self.problems = PostgresProblemsRepository(uow.conn)
         self.procedures = PostgresProceduresRepository(uow.conn)
         self.compensations = PostgresCompensationsRepository(uow.conn)

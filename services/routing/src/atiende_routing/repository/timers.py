@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -69,8 +69,15 @@ def _timer(row: asyncpg.Record) -> Timer:
 
 
 class PostgresTimersRepository:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        savepoint: Callable[[], contextlib.AbstractAsyncContextManager[object]] | None = None,
+    ) -> None:
+        """`savepoint`: the unit of work's, which also drops the events a failed block emitted
+        (they are held until the commit); a bare connection's savepoint otherwise."""
         self.conn = conn
+        self._savepoint = savepoint
 
     async def schedule(self, *timers: Timer) -> None:
         # one row per (case, kind, ref), the last given winning: what one upsert after another
@@ -138,7 +145,7 @@ class PostgresTimersRepository:
         return due
 
     def isolated(self) -> contextlib.AbstractAsyncContextManager[object]:
-        return self.conn.transaction()
+        return self._savepoint() if self._savepoint else self.conn.transaction()
 
     async def postpone(self, timer_id: uuid.UUID, until: datetime, error: str) -> None:
         await self.conn.execute(
