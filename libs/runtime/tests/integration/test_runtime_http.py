@@ -1,13 +1,22 @@
 """The HTTP side every service gets from build_app, seen through the real intake (and routing):
-problem+json for every client error, health and readiness, Prometheus metrics."""
+problem+json for every client error, health and readiness, Prometheus metrics, one span and one
+log line per request."""
 
 from __future__ import annotations
 
+import io
+import json
+import logging
 import re
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
 
 from atiende_testing import eventually
 
@@ -129,3 +138,55 @@ async def test_metrics_count_handled_events(service_factory: Any) -> None:
     assert metrics.headers["content-type"].startswith("text/plain")
     assert "# TYPE atiende_events_handled_total counter" in metrics.text
     assert handled_count(metrics.text, "routing.assign-case") == before + 1
+
+
+@pytest.fixture
+def finished_spans(tracer_provider: TracerProvider) -> Iterator[InMemorySpanExporter]:
+    """The spans the process's provider ends during the test."""
+    exporter = InMemorySpanExporter()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
+    try:
+        yield exporter
+    finally:
+        exporter.shutdown()  # the provider keeps the processor; a shut exporter stores nothing
+
+
+def logged_lines(stream: io.StringIO) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+async def test_one_server_span_and_one_log_line_per_request_in_the_callers_trace(
+    service_factory: Any, finished_spans: InMemorySpanExporter
+) -> None:
+    trace_id, parent_id = uuid.uuid4().hex, uuid.uuid4().hex[:16]
+    traceparent = {"traceparent": f"00-{trace_id}-{parent_id}-01"}
+    async with service_factory("intake") as intake:
+        [handler] = logging.getLogger().handlers  # the runtime's JSON handler
+        assert isinstance(handler, logging.StreamHandler)
+        written = io.StringIO()
+        handler.setStream(written)
+        opened = await intake.client.post("/cases", json=case_body(), headers=traceparent)
+        unknown = await intake.client.get(f"/cases/{uuid.uuid4()}", headers=traceparent)
+        for probe in ("/healthz", "/readyz", "/metrics"):
+            assert (await intake.client.get(probe, headers=traceparent)).status_code == 200
+
+    assert (opened.status_code, unknown.status_code) == (201, 404)
+    servers = [
+        span
+        for span in finished_spans.get_finished_spans()
+        if span.kind is SpanKind.SERVER and format(span.context.trace_id, "032x") == trace_id
+    ]
+    # one each for the two routes, none for the probes, all children of the caller's span
+    assert [span.name for span in servers] == ["POST /cases", "GET /cases/{case_id}"]
+    for span, status in zip(servers, (201, 404), strict=True):
+        assert span.parent is not None
+        assert format(span.parent.span_id, "016x") == parent_id
+        assert span.attributes is not None
+        assert span.attributes["http.response.status_code"] == status
+        assert span.attributes["http.route"] == span.name.split(" ", 1)[1]
+    requests = [line for line in logged_lines(written) if line["message"] == "http request"]
+    assert [(line["method"], line["status"]) for line in requests] == [("POST", 201), ("GET", 404)]
+    assert [line["trace_id"] for line in requests] == [trace_id, trace_id]
+    assert [line["span_id"] for line in requests] == [
+        format(span.context.span_id, "016x") for span in servers
+    ]
