@@ -90,10 +90,14 @@ async def test_a_failed_savepoint_takes_its_events_with_it(pool: asyncpg.Pool) -
     case_id = uuid.uuid4()
     async with unit_of_work(pool, SOURCE) as uow:
         kept = await uow.emit(assigned(case_id, "kept"), subject=case_id)
-        with pytest.raises(RuntimeError):
+
+        async def failing_block() -> None:
             async with uow.savepoint():
                 await uow.emit(assigned(case_id, "undone"), subject=case_id)
                 raise RuntimeError("the block fails")
+
+        with pytest.raises(RuntimeError):
+            await failing_block()
         async with uow.savepoint():
             after = await uow.emit(assigned(case_id, "after"), subject=case_id)
         assert [e.id for e in uow.emitted] == [kept.id, after.id]
@@ -103,10 +107,14 @@ async def test_a_failed_savepoint_takes_its_events_with_it(pool: asyncpg.Pool) -
 
 async def test_a_rolled_back_unit_of_work_writes_nothing(pool: asyncpg.Pool) -> None:
     case_id = uuid.uuid4()
-    with pytest.raises(RuntimeError):
+
+    async def emit_then_fail() -> None:
         async with unit_of_work(pool, SOURCE) as uow:
             await uow.emit(assigned(case_id, "a"), subject=case_id)
             raise RuntimeError("failure after emitting")
+
+    with pytest.raises(RuntimeError):
+        await emit_then_fail()
     assert await pool.fetchval("SELECT count(*) FROM outbox") == 0
 
 
