@@ -256,6 +256,21 @@ class ResourceSampler:
                     out[name] = times.user + times.system
         return out
 
+    def server_cpu_seconds(self) -> dict[str, dict[int, float]]:
+        """CPU time so far of each PostgreSQL and RabbitMQ process, by pid: a window's cost is the
+        difference over the pids still there at its end (one that exited within the window is
+        missed, so the figure is a floor; on a shared machine other clients' work is in it)."""
+        out: dict[str, dict[int, float]] = {"postgresql": {}, "rabbitmq": {}}
+        for process in psutil.process_iter(["name", "username", "cpu_times"]):
+            name, times = process.info["name"], process.info["cpu_times"]
+            if times is None:
+                continue
+            if name == "postgres":
+                out["postgresql"][process.pid] = times.user + times.system
+            elif name == "beam.smp" and process.info["username"] == "rabbitmq":
+                out["rabbitmq"][process.pid] = times.user + times.system
+        return out
+
     def _servers(self) -> dict[str, float]:
         """CPU of the database and broker servers, all their processes summed (whoever they
         serve: on a shared machine, other clients' work is in it too)."""
