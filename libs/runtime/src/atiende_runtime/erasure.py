@@ -21,6 +21,7 @@ import re
 import uuid
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from .db import Connection
@@ -140,3 +141,26 @@ async def scrub_copies(
             )
             changed_keys += 1
     return Scrubbed(changed_outbox, changed_keys)
+
+
+# A service that keeps copies of customers also keeps an `erased_customers (customer_id uuid
+# PRIMARY KEY, erased_at timestamptz NOT NULL)` table (its own migration): an erased customer is
+# remembered there, so a copy arriving late is not stored in clear.
+
+
+async def remember_erased(conn: Connection, customer_id: uuid.UUID, at: datetime) -> None:
+    """Note that the customer was erased (again: nothing changes)."""
+    await conn.execute(
+        """INSERT INTO erased_customers (customer_id, erased_at) VALUES ($1, $2)
+           ON CONFLICT DO NOTHING""",
+        customer_id,
+        at,
+    )
+
+
+async def was_erased(conn: Connection, customer_id: uuid.UUID) -> bool:
+    return bool(
+        await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM erased_customers WHERE customer_id = $1)", customer_id
+        )
+    )

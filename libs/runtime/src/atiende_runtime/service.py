@@ -580,9 +580,9 @@ class RequestTelemetry:
     Written here rather than taken from opentelemetry-instrumentation-fastapi, whose middleware
     walked every route to name each span (the stack cost twice the CPU of this one), or from
     FastAPI's own telemetry, which wraps receive and send and keeps per-request state for
-    features we do not use (and cost ~15 % more than this). Span name and attributes follow the HTTP semantic conventions
-    (`POST /cases`; http.request.method, url.path, url.scheme, http.route,
-    http.response.status_code, error status at 5xx)."""
+    features we do not use (and cost ~15 % more than this). Span name and attributes follow the
+    HTTP semantic conventions (`POST /cases`; http.request.method, url.path, url.scheme,
+    http.route, http.response.status_code, error status at 5xx)."""
 
     def __init__(self, app: ASGIApp, tracer: trace.Tracer) -> None:
         self.app = app

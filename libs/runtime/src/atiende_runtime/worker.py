@@ -36,6 +36,51 @@ def listener_name(channel: str) -> str:
     return f"atiende-listen-{channel}"
 
 
+Notified = Callable[[asyncpg.Connection | asyncpg.pool.PoolConnectionProxy, int, str, object], None]
+
+
+async def listen(
+    database_url: str,
+    channel: str,
+    on_notify: Notified,
+    *,
+    probe_interval: float,
+    stopping: asyncio.Event,
+    on_up: Callable[[], None] = lambda: None,
+    on_down: Callable[[], None] = lambda: None,
+    lost: str = "listener lost",
+    extra: dict[str, str] | None = None,
+) -> None:
+    """LISTEN on `channel` until `stopping` is set, on a connection of its own, reconnecting
+    after a failure. `on_up` runs once each connection listens (what was notified before is
+    not heard: catch up then), `on_down` whenever it stops listening. The connection is probed
+    every `probe_interval` seconds, because one that died quietly never delivers again."""
+    while not stopping.is_set():
+        conn: asyncpg.Connection | None = None
+        try:
+            conn = await asyncpg.connect(
+                database_url, server_settings={"application_name": listener_name(channel)}
+            )
+            await conn.add_listener(channel, on_notify)
+            on_up()
+            while not stopping.is_set():
+                await conn.fetchval("SELECT 1")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), timeout=probe_interval)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning(lost, extra={"channel": channel, **(extra or {}), "error": str(exc)})
+            on_down()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), timeout=probe_interval)
+        finally:
+            on_down()
+            if conn is not None and not conn.is_closed():
+                with contextlib.suppress(Exception):
+                    await conn.close()
+
+
 class PollingWorker:
     def __init__(
         self,
@@ -95,32 +140,16 @@ class PollingWorker:
 
     async def _listen(self) -> None:
         assert self._channel is not None
-        while not self._stopping.is_set():
-            conn: asyncpg.Connection | None = None
-            try:
-                conn = await asyncpg.connect(
-                    self._database_url,
-                    server_settings={"application_name": listener_name(self._channel)},
-                )
-                await conn.add_listener(self._channel, self._on_notify)
-                self._wake.set()  # catch up on whatever arrived while not listening
-                while not self._stopping.is_set():
-                    await conn.fetchval("SELECT 1")  # a dead connection is silent otherwise
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._stopping.wait(), timeout=self._poll_interval)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning(
-                    "listener lost; polling meanwhile",
-                    extra={"worker": self.name, "error": str(exc)},
-                )
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), timeout=self._poll_interval)
-            finally:
-                if conn is not None and not conn.is_closed():
-                    with contextlib.suppress(Exception):
-                        await conn.close()
+        await listen(
+            self._database_url,
+            self._channel,
+            self._on_notify,
+            probe_interval=self._poll_interval,
+            stopping=self._stopping,
+            on_up=self._wake.set,  # catch up on whatever arrived while not listening
+            lost="listener lost; polling meanwhile",
+            extra={"worker": self.name},
+        )
 
     def _on_notify(
         self,

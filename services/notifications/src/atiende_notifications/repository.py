@@ -15,7 +15,14 @@ import asyncpg
 
 from atiende_contracts import Envelope, EventData, Formality, NotificationChannel
 from atiende_runtime.db import Connection
-from atiende_runtime.erasure import Scrubbed, scrub_document, scrub_text, searchable
+from atiende_runtime.erasure import (
+    Scrubbed,
+    remember_erased,
+    scrub_document,
+    scrub_text,
+    searchable,
+    was_erased,
+)
 from atiende_runtime.languages import Language
 from atiende_runtime.uow import UnitOfWork as RuntimeUnitOfWork
 
@@ -612,20 +619,10 @@ class PostgresPreferencesRepository:
         )
 
     async def forget(self, customer_id: uuid.UUID, at: datetime) -> None:
-        await self.conn.execute(
-            """INSERT INTO erased_customers (customer_id, erased_at) VALUES ($1, $2)
-               ON CONFLICT DO NOTHING""",
-            customer_id,
-            at,
-        )
+        await remember_erased(self.conn, customer_id, at)
 
     async def is_erased(self, customer_id: uuid.UUID) -> bool:
-        return bool(
-            await self.conn.fetchval(
-                "SELECT EXISTS (SELECT 1 FROM erased_customers WHERE customer_id = $1)",
-                customer_id,
-            )
-        )
+        return await was_erased(self.conn, customer_id)
 
 
 class PostgresStaffRepository:

@@ -14,7 +14,7 @@ import asyncpg
 
 from atiende_contracts import Envelope, EventData, Formality
 from atiende_runtime.db import Connection
-from atiende_runtime.erasure import ERASED, Scrubbed
+from atiende_runtime.erasure import ERASED, Scrubbed, remember_erased, was_erased
 from atiende_runtime.uow import UnitOfWork as RuntimeUnitOfWork
 
 from .domain import (
@@ -299,12 +299,7 @@ class PostgresCustomersRepository:
         self.conn = conn
 
     async def forget(self, customer_id: uuid.UUID, at: datetime) -> None:
-        await self.conn.execute(
-            """INSERT INTO erased_customers (customer_id, erased_at) VALUES ($1, $2)
-               ON CONFLICT DO NOTHING""",
-            customer_id,
-            at,
-        )
+        await remember_erased(self.conn, customer_id, at)
         await self.conn.execute(
             """INSERT INTO customers (customer_id, consent_surveys, updated_at)
                VALUES ($1, false, $2)
@@ -315,12 +310,7 @@ class PostgresCustomersRepository:
         )
 
     async def is_erased(self, customer_id: uuid.UUID) -> bool:
-        return bool(
-            await self.conn.fetchval(
-                "SELECT EXISTS (SELECT 1 FROM erased_customers WHERE customer_id = $1)",
-                customer_id,
-            )
-        )
+        return await was_erased(self.conn, customer_id)
 
     async def note(self, customer: CustomerFacts, at: datetime) -> None:
         await self.conn.execute(

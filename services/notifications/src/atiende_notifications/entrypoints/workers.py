@@ -18,22 +18,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from datetime import timedelta
 
-import asyncpg
 from prometheus_client import Counter
 
 from atiende_runtime.service import ServiceRuntime
-from atiende_runtime.worker import PollingWorker, listener_name
+from atiende_runtime.worker import PollingWorker, listen
 
 from .. import usecases
 from ..domain import RetryPolicy
 from ..domain.deliveries import RetrySchedule
 from ..repository import EndpointsCache, PostgresUnitOfWork
 from ..settings import NotificationsSettings
-
-log = logging.getLogger(__name__)
 
 SEND_ATTEMPTS = Counter(
     "atiende_notification_attempts_total",
@@ -97,45 +93,31 @@ class EndpointsWatch:
         self._database_url = database_url
         self._channel = channel
         self._probe_interval = probe_interval
+        self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._listen(), name="webhook-endpoints-watch")
+        self._task = asyncio.create_task(
+            listen(
+                self._database_url,
+                self._channel,
+                lambda *_: self.cache.invalidate(),
+                probe_interval=self._probe_interval,
+                stopping=self._stopping,
+                on_up=lambda: self.cache.set_live(True),  # from now on every change is heard
+                on_down=lambda: self.cache.set_live(False),
+                lost="webhook endpoints listener lost; reading them each time meanwhile",
+            ),
+            name="webhook-endpoints-watch",
+        )
 
     async def stop(self) -> None:
+        self._stopping.set()
         self.cache.set_live(False)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
-
-    async def _listen(self) -> None:
-        while True:
-            conn: asyncpg.Connection | None = None
-            try:
-                conn = await asyncpg.connect(
-                    self._database_url,
-                    server_settings={"application_name": listener_name(self._channel)},
-                )
-                await conn.add_listener(self._channel, lambda *_: self.cache.invalidate())
-                self.cache.set_live(True)  # from now on every change is heard
-                while True:
-                    await conn.fetchval("SELECT 1")  # a dead connection is silent otherwise
-                    await asyncio.sleep(self._probe_interval)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning(
-                    "webhook endpoints listener lost; reading them each time meanwhile",
-                    extra={"error": str(exc)},
-                )
-                self.cache.set_live(False)
-                await asyncio.sleep(self._probe_interval)
-            finally:
-                self.cache.set_live(False)
-                if conn is not None and not conn.is_closed():
-                    with contextlib.suppress(Exception):
-                        await conn.close()
 
 
 def endpoints_watch(
