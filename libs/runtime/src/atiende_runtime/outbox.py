@@ -68,14 +68,8 @@ def pend(data: EventData, *, source: str, subject: str | uuid.UUID | None = None
     return PendingEvent(envelope, trace_headers)
 
 
-_WRITE_ONE = """
-INSERT INTO outbox (event_id, type, routing_key, subject, source, occurred_at,
-                    dataschema, dataversion, data, trace_headers)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-"""
-
 # rows are numbered in emission order: `position` (the publish order) follows it
-_WRITE_MANY = """
+_WRITE = """
 INSERT INTO outbox (event_id, type, routing_key, subject, source, occurred_at,
                     dataschema, dataversion, data, trace_headers)
 SELECT e.event_id, e.type, e.routing_key, e.subject, e.source, e.occurred_at,
@@ -93,25 +87,9 @@ async def write_pending(conn: Connection, events: list[PendingEvent]) -> None:
     number."""
     if not events:
         return
-    if len(events) == 1:
-        e = events[0].envelope
-        await conn.execute(
-            _WRITE_ONE,
-            e.id,
-            e.type,
-            e.routing_key,
-            e.subject,
-            e.source,
-            e.time,
-            e.dataschema,
-            e.dataversion,
-            e.data,
-            events[0].trace_headers,
-        )
-        return
     envelopes = [p.envelope for p in events]
     await conn.execute(
-        _WRITE_MANY,
+        _WRITE,
         [e.id for e in envelopes],
         [e.type for e in envelopes],
         [e.routing_key for e in envelopes],
